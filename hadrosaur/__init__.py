@@ -1,0 +1,76 @@
+"""hadrosaur: track the status, results, errors and logs of very many computed resources.
+
+Example:
+    >>> from hadrosaur import Project  # doctest: +SKIP
+    >>> proj = Project("./base_directory")
+    >>> @proj.resource("squares")
+    ... def square(ident, args, ctx):
+    ...     ctx.logger.info("squaring %s", ident)
+    ...     return int(ident) ** 2
+    >>> proj.fetch("squares", "7").result
+    49
+    >>> proj.stats("squares")["counts"]["completed"]
+    1
+"""
+
+from __future__ import annotations
+
+from .context import Context
+from .entries import Change, ChangeBatch, Cursor, Entry
+from .errors import (
+    BaseDirectoryNotFound,
+    CollectionNotDefined,
+    DamagedResource,
+    HadrosaurError,
+    IndexBusy,
+    IndexUnavailable,
+    InvalidArgs,
+    InvalidName,
+    InvalidStatus,
+    StorageError,
+    UnknownCollection,
+)
+from .project import Project
+from .resource import (
+    COMPLETED,
+    COUNT_KEYS,
+    ERROR,
+    INTERRUPTED,
+    PENDING,
+    STATUSES,
+    UNAVAILABLE,
+    Resource,
+)
+from .view import CollectionView
+
+__version__ = "0.5.0"
+
+__all__ = (
+    "COMPLETED",
+    "COUNT_KEYS",
+    "ERROR",
+    "INTERRUPTED",
+    "PENDING",
+    "STATUSES",
+    "UNAVAILABLE",
+    "BaseDirectoryNotFound",
+    "Change",
+    "ChangeBatch",
+    "CollectionNotDefined",
+    "CollectionView",
+    "Context",
+    "Cursor",
+    "DamagedResource",
+    "Entry",
+    "HadrosaurError",
+    "IndexBusy",
+    "IndexUnavailable",
+    "InvalidArgs",
+    "InvalidName",
+    "InvalidStatus",
+    "Project",
+    "Resource",
+    "StorageError",
+    "UnknownCollection",
+    "__version__",
+)

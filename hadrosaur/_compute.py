@@ -1,0 +1,282 @@
+"""Computing one resource: the status lifecycle of DESIGN.md section 4.
+
+::
+
+    unavailable --fetch--> pending --ok--> completed
+                              |---raise--> error
+                              '---killed--> interrupted (pending, lock not held)
+
+Ordering is what makes a crash harmless: the result is in place before the
+status says completed, the status is in place before the marker tells
+readers to look, and the compute lock is held from before ``pending`` is
+written until after the final status is, so "pending and unlocked" can only
+mean the process died.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import _store
+from ._liveness import current_status, local_host
+from ._locks import compute_lock
+from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
+from .errors import DamagedResource, StorageError
+from .resource import COMPLETED, ERROR, PENDING, Resource
+
+__all__ = ("ComputeFunction", "compute_resource", "load_resource")
+
+#: The signature of a collection's function: (ident, args, ctx) -> JSON value.
+ComputeFunction = Callable[[str, Any, Context], Any]
+
+_log = logging.getLogger("hadrosaur")
+
+
+def load_resource(coll_dir: _store.StrPath, collection: str, ident: str) -> Resource:
+    """Read a resource as it is on disk, without computing anything.
+
+    Raises:
+        DamagedResource: the status says completed but result.json is missing
+            or is not valid JSON.
+    """
+    res_dir = os.path.join(coll_dir, ident)
+    word = _store.read_status(res_dir)
+    if word is None:
+        status = "unavailable"
+    elif word in (COMPLETED, PENDING, ERROR):
+        status = current_status(Path(res_dir), word)
+    else:
+        status = ERROR  # a damaged status file; read_record gives the reason
+    meta = _store.read_meta(res_dir)
+    result = None
+    if status == COMPLETED:
+        result = _read_result(Path(res_dir, _store.RESULT_FILE))
+    start, end = meta.get("start_time"), meta.get("end_time")
+    attempt = meta.get("attempt")
+    pid = meta.get("pid")
+    host = meta.get("host")
+    return Resource(
+        collection=collection,
+        ident=ident,
+        status=status,
+        result=result,
+        start_time=start if isinstance(start, int) else None,
+        end_time=end if isinstance(end, int) else None,
+        directory=res_dir,
+        args=meta.get("args"),
+        attempt=attempt if isinstance(attempt, int) else (1 if start is not None else 0),
+        pid=pid if isinstance(pid, int) else None,
+        host=host if isinstance(host, str) else None,
+    )
+
+
+def _read_result(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DamagedResource(
+            path.parent, "status is completed but result.json is missing"
+        ) from None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise DamagedResource(path.parent, f"result.json is not valid JSON ({exc})") from None
+
+
+def _cached(coll_dir: str, collection: str, ident: str) -> Resource | None:
+    """The completed resource if its files are sound, else None (compute it)."""
+    try:
+        res = load_resource(coll_dir, collection, ident)
+    except DamagedResource as exc:
+        _log.warning("%s; computing it again", exc)
+        return None
+    return res if res.status == COMPLETED else None
+
+
+def _clear_previous_attempt(res_dir: str) -> None:
+    """Remove what the last attempt left, so nothing stale is read as this one's."""
+    with os.scandir(res_dir) as entries:
+        for entry in entries:
+            name = entry.name
+            stale = (
+                name in (_store.RESULT_FILE, _store.ERROR_FILE, _store.LOG_FILE)
+                or name.startswith(_store.LOG_FILE + ".")  # rotated logs
+                or (name.startswith(".") and name.endswith(".tmp"))  # a crashed atomic write
+            )
+            if stale:
+                os.unlink(entry.path)
+
+
+class _Attempt:
+    """Writes the files of one attempt in the order the lifecycle requires."""
+
+    def __init__(
+        self,
+        coll_dir: str,
+        collection: str,
+        ident: str,
+        args: Any,
+        durable: bool,
+        previous_attempt: int,
+    ) -> None:
+        self.coll_dir = coll_dir
+        self.collection = collection
+        self.ident = ident
+        self.res_dir = os.path.join(coll_dir, ident)
+        self.durable = durable
+        self.meta: dict[str, Any] = {
+            "start_time": _store.now_ms(),
+            "end_time": None,
+            "args": args,
+            "pid": os.getpid(),
+            "host": local_host(),
+            "attempt": previous_attempt + 1,
+        }
+
+    def _write(self, name: str, data: bytes) -> None:
+        _store.atomic_write(os.path.join(self.res_dir, name), data, self.durable)
+
+    def _write_meta(self) -> None:
+        self._write(_store.META_FILE, json.dumps(self.meta).encode())
+
+    def _set_status(self, status: str) -> None:
+        self._write(_store.STATUS_FILE, status.encode())
+        _store.touch_marker(self.coll_dir, self.ident, self.durable)
+
+    def start(self) -> None:
+        self._write_meta()
+        self._set_status(PENDING)
+
+    def complete(self, result_json: bytes) -> None:
+        self._write(_store.RESULT_FILE, result_json)
+        self.meta["end_time"] = _store.now_ms()
+        self._write_meta()
+        self._set_status(COMPLETED)
+
+    def fail(self, text: str) -> None:
+        self._write(_store.ERROR_FILE, text.encode("utf-8", "replace"))
+        self.meta["end_time"] = _store.now_ms()
+        self._write_meta()
+        self._set_status(ERROR)
+
+    def record_storage_failure(self, exc: OSError) -> None:
+        """After a failed write, try to leave an error status rather than a stale pending.
+
+        If even that fails (the disk is full), the resource stays pending and
+        unlocked, which readers see as interrupted: never as completed.
+        """
+        try:
+            self.fail(f"hadrosaur: could not write the outcome of this attempt: {exc}\n")
+        except OSError:
+            pass  # the caller raises StorageError with the original cause
+
+    def resource(self, status: str, result: Any) -> Resource:
+        return Resource(
+            collection=self.collection,
+            ident=self.ident,
+            status=status,
+            result=result,
+            start_time=self.meta["start_time"],
+            end_time=self.meta["end_time"],
+            directory=self.res_dir,
+            args=self.meta["args"],
+            attempt=self.meta["attempt"],
+            pid=self.meta["pid"],
+            host=self.meta["host"],
+        )
+
+
+def _encode_result(result: Any) -> bytes:
+    # allow_nan=False: NaN and Infinity are not JSON, and result.json must be
+    # readable by any JSON tool, not only by Python.
+    return json.dumps(result, allow_nan=False).encode()
+
+
+def compute_resource(
+    coll_dir: _store.StrPath,
+    collection: str,
+    ident: str,
+    func: ComputeFunction,
+    args: Any,
+    *,
+    recompute: bool = False,
+    durable: bool = False,
+    log_max_bytes: int = LOG_MAX_BYTES,
+    log_backups: int = LOG_BACKUPS,
+) -> Resource:
+    """Return the resource, computing it unless it is already completed.
+
+    An exception in ``func`` is recorded (status error, traceback in
+    error.log) and the errored Resource is returned. KeyboardInterrupt and
+    SystemExit leave the resource pending, release the lock (so readers see
+    it as interrupted) and propagate.
+    """
+    coll_dir = os.fspath(coll_dir)
+    res_dir = os.path.join(coll_dir, ident)
+    if not recompute:
+        # Fast path without the lock: completed is only ever written after the
+        # result, so a completed status means the result is there to read.
+        if _store.read_status(res_dir) == COMPLETED:
+            cached = _cached(coll_dir, collection, ident)
+            if cached is not None:
+                return cached
+    os.makedirs(res_dir, exist_ok=True)
+    with compute_lock(os.path.join(res_dir, _store.LOCK_FILE)):
+        # Re-read under the lock: another process may have just computed it.
+        status = _store.read_status(res_dir)
+        if not recompute and status == COMPLETED:
+            cached = _cached(coll_dir, collection, ident)
+            if cached is not None:
+                return cached
+        previous_attempt = 0
+        if status is not None:  # a brand-new resource has nothing to clear or count
+            previous = _store.read_meta(res_dir).get("attempt")
+            previous_attempt = previous if isinstance(previous, int) else 1
+            _clear_previous_attempt(res_dir)
+        attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)
+        attempt.start()
+        ctx = Context(
+            collection, ident, res_dir, args, log_max_bytes=log_max_bytes, log_backups=log_backups
+        )
+        try:
+            try:
+                result = func(ident, args, ctx)
+            except Exception:
+                failure: str | None = traceback.format_exc()
+            else:
+                failure = None
+                try:
+                    encoded = _encode_result(result)
+                except (TypeError, ValueError) as exc:
+                    failure = (
+                        f"hadrosaur: the result of {collection}/{ident} is not JSON-serializable "
+                        f"({type(result).__name__}): {type(exc).__name__}: {exc}\n"
+                    )
+        finally:
+            ctx.close()
+        try:
+            if failure is None:
+                attempt.complete(encoded)
+            else:
+                attempt.fail(failure)
+        except OSError as exc:
+            attempt.record_storage_failure(exc)
+            raise StorageError(Path(res_dir), exc) from exc
+    if failure is not None:
+        # INFO, not WARNING: a long run's errors are triaged with the TUI or CLI;
+        # an application that wants them on its console configures this logger.
+        _log.info(
+            "%s/%s failed: %s (traceback in %s)",
+            collection,
+            ident,
+            failure.strip().splitlines()[-1],
+            os.path.join(res_dir, _store.ERROR_FILE),
+        )
+        return attempt.resource(ERROR, None)
+    return attempt.resource(COMPLETED, json.loads(encoded))

@@ -1,0 +1,59 @@
+"""Telling a live pending resource from an interrupted one.
+
+A status file that says ``pending`` is either being computed right now or was
+abandoned by a process that died. The compute lock tells them apart without
+any timeout: the kernel releases an flock when its holder dies, so a pending
+resource whose ``.lock`` nobody holds is interrupted.
+
+That probe only means something on the host that ran the compute: on a shared
+filesystem another host's flock may not be visible here. A pending resource
+whose meta.json names another host is therefore reported as pending, never as
+interrupted.
+"""
+
+from __future__ import annotations
+
+import socket
+from functools import cache
+from pathlib import Path
+
+from . import _store
+from ._locks import is_locked
+from .resource import COMPLETED, ERROR, INTERRUPTED, PENDING
+
+__all__ = ("current_status", "local_host")
+
+
+@cache
+def local_host() -> str:
+    """This machine's host name, as written to meta.json."""
+    return socket.gethostname()
+
+
+def _status_now(res_dir: Path) -> str | None:
+    word = _store.read_status(res_dir)
+    if word is None or word in (COMPLETED, PENDING, ERROR):
+        return word
+    return ERROR  # a damaged status word counts as an error
+
+
+def current_status(res_dir: Path, stored: str) -> str:
+    """The status a reader should show for a resource the index lists as ``stored``.
+
+    Only pending entries need work: probe the lock, and if nobody holds it,
+    re-read the status file, because the worker may have finished between
+    the drain and the probe.
+    """
+    if stored != PENDING:
+        return stored
+    lock = res_dir / _store.LOCK_FILE
+    if is_locked(lock):
+        return PENDING
+    now = _status_now(res_dir)
+    if now != PENDING:
+        return now if now is not None else stored
+    host = _store.read_meta(res_dir).get("host")
+    if isinstance(host, str) and host != local_host():
+        return PENDING
+    # The worker may have taken the lock between the probe and the re-read.
+    return PENDING if is_locked(lock) else INTERRUPTED

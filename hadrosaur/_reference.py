@@ -1,0 +1,69 @@
+"""How another process finds a collection's function again.
+
+When a collection is defined, ``.collection.json`` records where its function
+lives (module, qualified name, source file, the script directory that was
+``sys.path[0]``, and the Python executable), so that the CLI and the TUI can
+recompute a resource in a fresh process (see runner.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import _store
+
+__all__ = ("function_reference", "read_collection_file", "write_collection_file")
+
+
+def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
+    """Describe where ``func`` can be imported from."""
+    try:
+        source = inspect.getsourcefile(func)
+    except TypeError:  # builtins and C functions have no source file
+        source = None
+    path0 = sys.path[0] if sys.path else ""
+    module = getattr(func, "__module__", None)
+    if module == "__mp_main__":
+        # multiprocessing imports the parent's script under this name in its workers.
+        module = "__main__"
+    return {
+        "module": module,
+        "qualname": getattr(func, "__qualname__", None),
+        "file": str(Path(source).absolute()) if source and os.path.isfile(source) else None,
+        "sys_path0": str(Path(path0 or os.getcwd()).absolute()),
+        "python": sys.executable,
+    }
+
+
+def read_collection_file(coll_dir: Path) -> dict[str, Any]:
+    """The collection's .collection.json ({} when missing or unreadable)."""
+    try:
+        data = json.loads((coll_dir / _store.COLLECTION_FILE).read_bytes())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_collection_file(
+    coll_dir: Path, name: str, func: Callable[..., Any], durable: bool = False
+) -> None:
+    """Record the collection's function; keep ``created`` from an earlier definition."""
+    old = read_collection_file(coll_dir)
+    reference = function_reference(func)
+    if old.get("name") == name and old.get("function") == reference:
+        return
+    data = {
+        "name": name,
+        "function": reference,
+        "created": old.get("created", _store.now_ms()),
+        "updated": _store.now_ms(),
+    }
+    _store.atomic_write(
+        coll_dir / _store.COLLECTION_FILE, json.dumps(data, indent=2).encode(), durable
+    )

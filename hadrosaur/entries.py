@@ -1,0 +1,78 @@
+"""What readers get from a collection's index: entries, and the change feed.
+
+These small immutable values are the read API that live monitors use: a
+reader loads :class:`Entry` rows once, remembers the :class:`Cursor` it was
+given, and from then on asks only for the :class:`Change` values after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ("Change", "ChangeBatch", "Cursor", "Entry")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One resource as the index lists it.
+
+    Attributes:
+        ident: the resource ident.
+        status: completed, pending, interrupted, error or unavailable.
+        start_time: start of the last attempt, epoch ms (None if never started).
+        end_time: end of the last attempt, epoch ms (None while running).
+        reason: for an error, the last line of its traceback; else "".
+    """
+
+    ident: str
+    status: str
+    start_time: int | None = None
+    end_time: int | None = None
+    reason: str = ""
+
+    @property
+    def duration_ms(self) -> int | None:
+        """Milliseconds from start to end, or None while unknown."""
+        if self.start_time is None or self.end_time is None:
+            return None
+        return self.end_time - self.start_time
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a collection's change log.
+
+    ``epoch`` changes whenever the index is rebuilt, which invalidates every
+    position in the old log; ``seq`` is the last sequence number seen.
+    """
+
+    epoch: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """One applied change: ``entry`` is the resource's new state, None if it was removed."""
+
+    seq: int
+    ident: str
+    entry: Entry | None
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """The answer to ``Project.changes``.
+
+    Attributes:
+        changes: the changes after the caller's cursor, oldest first.
+        cursor: pass this to the next call.
+        reload: True when the caller's cursor is unknown, too old (the log was
+            trimmed past it), from before a rebuild, or a bulk change happened:
+            the caller must reload every entry instead of applying ``changes``.
+        more: True when more changes are waiting than this batch holds.
+    """
+
+    changes: tuple[Change, ...]
+    cursor: Cursor
+    reload: bool = False
+    more: bool = False

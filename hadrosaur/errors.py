@@ -1,0 +1,152 @@
+"""The errors hadrosaur raises.
+
+Every error derives from :class:`HadrosaurError`, and each also derives from the
+built-in exception a caller would naturally catch (``ValueError`` for a bad
+name, ``TimeoutError`` for a busy index), so code that does not know about
+hadrosaur still handles them sensibly. Messages name the offending value or
+path and say what to do about it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = (
+    "BaseDirectoryNotFound",
+    "CollectionNotDefined",
+    "DamagedResource",
+    "HadrosaurError",
+    "IndexBusy",
+    "IndexUnavailable",
+    "InvalidArgs",
+    "InvalidName",
+    "InvalidStatus",
+    "StorageError",
+    "UnknownCollection",
+)
+
+
+class HadrosaurError(Exception):
+    """Base class of every error raised by hadrosaur."""
+
+
+class InvalidName(HadrosaurError, ValueError):
+    """A collection name or resource ident that cannot be used as a directory name."""
+
+    def __init__(self, kind: str, value: object, reason: str) -> None:
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+        super().__init__(
+            f"invalid {kind} {value!r}: {reason}. A {kind} must be a non-empty str of at "
+            "most 255 UTF-8 bytes, without '/', NUL or control characters, not '.' or '..', "
+            "and not starting with '.'"
+        )
+
+
+class IndexBusy(HadrosaurError, TimeoutError):
+    """Another process kept the collection index open for longer than the timeout."""
+
+    def __init__(self, path: Path, waited: float) -> None:
+        self.path = path
+        self.waited = waited
+        super().__init__(
+            f"the index {path} stayed busy for {waited:.1f} s (another process holds it); "
+            "try again, or pass a longer index_timeout to Project()"
+        )
+
+
+class IndexUnavailable(HadrosaurError, OSError):
+    """The index cannot be opened or created at all (permissions, disk full...)."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        self.path = path
+        super().__init__(
+            f"cannot open the index {path}: {cause}. Check that the directory is writable "
+            "and the disk is not full; the index is a cache and may be deleted safely"
+        )
+
+
+class UnknownCollection(HadrosaurError, LookupError):
+    """The collection does not exist in the base directory."""
+
+    def __init__(self, name: str, base: Path) -> None:
+        self.name = name
+        self.base = base
+        super().__init__(
+            f"no collection {name!r} in {base}; define it with @project.resource({name!r}) "
+            "or check the base directory"
+        )
+
+    def __str__(self) -> str:
+        # LookupError would otherwise quote the whole message like a KeyError does.
+        return str(self.args[0])
+
+
+class CollectionNotDefined(HadrosaurError, LookupError):
+    """fetch() was asked to compute a collection whose function this process does not know."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"collection {name!r} has no function in this process; decorate one with "
+            f"@project.resource({name!r}) before fetching (reading its stats works without)"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError):
+    """The base directory does not exist and the caller asked not to create it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"base directory {path} does not exist (or is not a directory)")
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class DamagedResource(HadrosaurError, ValueError):
+    """A resource's files on disk cannot be read back (e.g. a garbled result.json)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{path} is damaged: {problem}; fetch it with recompute=True to compute it again"
+        )
+
+
+class StorageError(HadrosaurError, OSError):
+    """A resource's files could not be written (disk full, read-only, permissions)."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        self.path = path
+        super().__init__(
+            f"could not write the files of {path}: {cause.strerror or cause}. Free some space "
+            "or fix the permissions, then fetch it again; nothing was marked completed"
+        )
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class InvalidStatus(HadrosaurError, ValueError):
+    """A status word that is not one of the statuses a reader can ask for."""
+
+    def __init__(self, value: object, allowed: tuple[str, ...]) -> None:
+        self.value = value
+        super().__init__(f"unknown status {value!r}; use one of: {', '.join(allowed)}")
+
+
+class InvalidArgs(HadrosaurError, TypeError):
+    """fetch() args that cannot be saved as JSON (they are kept in meta.json for recompute)."""
+
+    def __init__(self, args: object, cause: Exception) -> None:
+        self.value = args
+        super().__init__(
+            f"args must be JSON-serializable, because they are saved in meta.json so the "
+            f"resource can be recomputed later: {type(cause).__name__}: {cause}"
+        )

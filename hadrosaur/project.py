@@ -1,0 +1,344 @@
+"""Project: the user API of hadrosaur.
+
+A project is a base directory holding collections of resources. Defining a
+collection binds a function to a name; fetching computes a resource once and
+caches it on disk; the read methods answer from the collection's LevelDB
+index, which they keep in step with the directories (see _index.py). Any
+number of processes may use one base directory at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import plyvel
+
+from . import _store
+from ._compute import ComputeFunction, compute_resource, load_resource
+from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
+from ._liveness import current_status
+from ._names import check_collection, check_ident
+from ._reference import write_collection_file
+from .context import LOG_BACKUPS, LOG_MAX_BYTES
+from .entries import ChangeBatch, Cursor, Entry
+from .errors import (
+    BaseDirectoryNotFound,
+    CollectionNotDefined,
+    HadrosaurError,
+    IndexUnavailable,
+    InvalidArgs,
+    UnknownCollection,
+)
+from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
+from .view import CollectionView, normalize_status
+
+__all__ = ("Project",)
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+class Project:
+    """A base directory of collections.
+
+    Args:
+        base: the base directory (created unless ``create=False``).
+        durable: fsync every file and directory entry hadrosaur writes, so
+            that a power cut cannot lose a completed status. Off by default:
+            a process crash loses nothing either way.
+        index_timeout: how long a reader waits for another process to release
+            a collection index before raising :class:`~hadrosaur.IndexBusy`.
+        create: create the base directory if missing; readers such as the
+            CLI pass False and get :class:`~hadrosaur.BaseDirectoryNotFound`.
+        log_max_bytes, log_backups: rotation of each resource's run.log.
+        change_log_limit: how many changes the index keeps for live readers.
+
+    Example:
+        >>> proj = Project("./base_directory")  # doctest: +SKIP
+        >>> @proj.resource("squares")
+        ... def square(ident, args, ctx):
+        ...     return int(ident) ** 2
+        >>> proj.fetch("squares", "7").result
+        49
+    """
+
+    def __init__(
+        self,
+        base: str | os.PathLike[str],
+        *,
+        durable: bool = False,
+        index_timeout: float = 30.0,
+        create: bool = True,
+        log_max_bytes: int = LOG_MAX_BYTES,
+        log_backups: int = LOG_BACKUPS,
+        change_log_limit: int = DEFAULT_LOG_LIMIT,
+    ) -> None:
+        # Absolute, so that worker processes with another cwd find the same place.
+        self.base = Path(base).expanduser().absolute()
+        if create:
+            try:
+                self.base.mkdir(parents=True, exist_ok=True)
+            except FileExistsError:
+                raise BaseDirectoryNotFound(self.base) from None
+        elif not self.base.is_dir():
+            raise BaseDirectoryNotFound(self.base)
+        self.durable = durable
+        self.index_timeout = index_timeout
+        self.log_max_bytes = log_max_bytes
+        self.log_backups = log_backups
+        self.change_log_limit = change_log_limit
+        self._functions: dict[str, ComputeFunction] = {}
+        # Directory of each defined collection, as str for the fetch hot path.
+        self._defined_dirs: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.base)!r})"
+
+    # -- defining collections ------------------------------------------------
+
+    def resource(self, name: str) -> Callable[[F], F]:
+        """Decorator: make ``func(ident, args, ctx)`` the function of collection ``name``.
+
+        The function is returned unchanged. Defining the same name again with
+        the same function (a re-run notebook cell, a worker importing the
+        module) replaces it; with a different function it is an error.
+        """
+        name = check_collection(name)
+
+        def define(func: F) -> F:
+            old = self._functions.get(name)
+            if old is not None and _qualified(old) != _qualified(func):
+                raise HadrosaurError(
+                    f"collection {name!r} is already defined by {_qualified(old)}; "
+                    f"choose another name for {_qualified(func)}"
+                )
+            coll_dir = self.base / name
+            (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
+            write_collection_file(coll_dir, name, func, self.durable)
+            self._functions[name] = func
+            self._defined_dirs[name] = str(coll_dir)
+            return func
+
+        return define
+
+    #: Alias of :meth:`resource`, the name hadrosaur 0.4.1 used.
+    collection = resource
+
+    def function(self, name: str) -> ComputeFunction:
+        """The function defined for collection ``name`` in this process."""
+        try:
+            return self._functions[check_collection(name)]
+        except KeyError:
+            raise CollectionNotDefined(name) from None
+
+    def collections(self) -> list[str]:
+        """Every collection in the base directory or defined here, sorted."""
+        return sorted(set(_store.list_collections(self.base)) | set(self._functions))
+
+    def _coll_dir(self, name: str) -> Path:
+        """The directory of an existing collection (validated)."""
+        name = check_collection(name)
+        coll_dir = self.base / name
+        if name in self._functions:
+            (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
+        elif not _store.is_collection_dir(coll_dir):
+            raise UnknownCollection(name, self.base)
+        return coll_dir
+
+    # -- computing -----------------------------------------------------------
+
+    def fetch(
+        self, collection: str, ident: str, args: Any = None, recompute: bool = False
+    ) -> Resource:
+        """Return a resource, computing it first unless it is already completed.
+
+        A resource in error or interrupted is computed again; one that another
+        process is computing right now is waited for. An exception raised by
+        the function is recorded and returned as a Resource with status
+        ``error`` (the traceback is in ``fetch_error``), not raised.
+
+        Args:
+            collection: the collection name.
+            ident: the resource ident.
+            args: a JSON-serializable value passed to the function (default {}).
+            recompute: compute again even if completed.
+        """
+        func = self.function(collection)
+        ident = check_ident(ident)
+        args = {} if args is None else args
+        try:
+            json.dumps(args, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArgs(args, exc) from None
+        return compute_resource(
+            self._defined_dirs[collection],
+            collection,
+            ident,
+            func,
+            args,
+            recompute=recompute,
+            durable=self.durable,
+            log_max_bytes=self.log_max_bytes,
+            log_backups=self.log_backups,
+        )
+
+    def plan(self, collection: str, idents: Iterable[str]) -> str:
+        """Record that ``idents`` are planned, so readers count the unstarted as unavailable.
+
+        Idempotent: planning the same set again writes nothing. Returns the
+        plan id (the name of the file under ``COLL/.plans/``).
+        """
+        checked = [check_ident(i) for i in idents]
+        return _store.write_plan(self._coll_dir(collection), checked, self.durable)
+
+    # -- reading one resource (straight from its directory) --------------------
+
+    def load(self, collection: str, ident: str) -> Resource:
+        """A resource as it is on disk, without computing it (status unavailable if never run).
+
+        Raises:
+            DamagedResource: completed, but its result.json is unreadable.
+        """
+        coll_dir = self._coll_dir(collection)
+        return load_resource(coll_dir, collection, check_ident(ident))
+
+    def status(self, collection: str, ident: str) -> str:
+        """completed, pending, interrupted, error or unavailable."""
+        res_dir = self._coll_dir(collection) / check_ident(ident)
+        word = _store.read_status(res_dir)
+        if word is None:
+            return UNAVAILABLE
+        if word not in (COMPLETED, PENDING, ERROR):
+            return ERROR  # a damaged status file
+        return current_status(res_dir, word)
+
+    def fetch_error(self, collection: str, ident: str) -> str:
+        """The traceback of the resource's last failed attempt ("" when none)."""
+        path = self._coll_dir(collection) / check_ident(ident) / _store.ERROR_FILE
+        return _read_text(path)
+
+    def fetch_log(self, collection: str, ident: str) -> str:
+        """The run log of the resource's last attempt, rotated parts included ("" when none)."""
+        res_dir = self._coll_dir(collection) / check_ident(ident)
+        parts = [
+            _read_text(res_dir / f"{_store.LOG_FILE}.{n}") for n in range(self.log_backups, 0, -1)
+        ]
+        return "".join(parts) + _read_text(res_dir / _store.LOG_FILE)
+
+    # -- reading a collection (from its index) ---------------------------------
+
+    @contextmanager
+    def view(self, collection: str, timeout: float | None = None) -> Iterator[CollectionView]:
+        """Open a collection's index once for several reads.
+
+        Keep the ``with`` block short: other readers wait while it is open.
+
+        Example:
+            >>> with proj.view("genomes") as v:  # doctest: +SKIP
+            ...     counts, cursor = v.counts(), v.cursor()
+        """
+        coll_dir = self._coll_dir(collection)
+        index = CollectionIndex(
+            coll_dir,
+            timeout=self.index_timeout if timeout is None else timeout,
+            durable=self.durable,
+            log_limit=self.change_log_limit,
+        )
+        with index:
+            try:
+                yield CollectionView(index, collection)
+            except plyvel.Error as exc:
+                # Corruption found while reading: drop the cache, the next opening rebuilds.
+                index.discard()
+                raise IndexUnavailable(index.path, exc) from exc
+
+    def _read(self, collection: str, read: Callable[[CollectionView], T]) -> T:
+        try:
+            with self.view(collection) as v:
+                return read(v)
+        except IndexUnavailable as exc:
+            if not isinstance(exc.__cause__, plyvel.Error):
+                raise
+        with self.view(collection) as v:  # rebuilt from the directories
+            return read(v)
+
+    def stats(self, collection: str | None = None) -> dict[str, Any]:
+        """Counts per status: ``{"counts": {...}}`` for one collection, else one per collection.
+
+        The counts have the keys total, completed, pending, interrupted, error
+        and unavailable; total is the sum of the others. Unavailable counts
+        planned resources (see :meth:`plan`) that have not started.
+        """
+        if collection is not None:
+            return {"counts": self._read(collection, CollectionView.counts)}
+        return {name: self.stats(name) for name in self.collections()}
+
+    def fetch_by_status(self, collection: str, status: str = COMPLETED) -> list[str]:
+        """The idents of a collection that have ``status``, in ident order."""
+        status = normalize_status(status)
+        return self._read(collection, lambda v: v.idents(status))
+
+    #: Alias of :meth:`fetch_by_status`, the name hadrosaur 0.4.1 used.
+    find_by_status = fetch_by_status
+
+    def entries(
+        self, collection: str, after: str | None = None, limit: int | None = None
+    ) -> list[Entry]:
+        """Index entries in ident order (page with ``after`` = the last ident seen)."""
+        return self._read(collection, lambda v: v.entries(after, limit))
+
+    def changes(
+        self, collection: str, cursor: Cursor | None = None, limit: int = 10_000
+    ) -> ChangeBatch:
+        """Changes since ``cursor`` for live readers (see :class:`~hadrosaur.ChangeBatch`).
+
+        Call with no cursor first: the batch says ``reload`` and carries the
+        cursor to use from then on.
+        """
+        return self._read(collection, lambda v: v.changes(cursor, limit))
+
+    def reindex(self, collection: str | None = None) -> dict[str, dict[str, int]]:
+        """Rebuild indexes from the directories; return the new counts per collection."""
+        names = [collection] if collection is not None else self.collections()
+        out = {}
+        for name in names:
+            with self.view(name) as v:
+                if not v.rebuilt:
+                    v.rebuild()
+                out[name] = v.counts()
+        return out
+
+    def check(self, collection: str, fix: bool = False) -> list[str]:
+        """Compare a collection's index with its directories; rebuild it if ``fix``.
+
+        Returns one line per difference ([] when they agree).
+        """
+        with self.view(collection) as v:
+            problems = [
+                f"{ident}: index has {_describe(idx)}, disk has {_describe(disk)}"
+                for ident, idx, disk in v.mismatches()
+            ]
+            if problems and fix:
+                v.rebuild()
+        return problems
+
+
+def _describe(rec: _store.Record | None) -> str:
+    return "nothing" if rec is None else rec.status
+
+
+def _qualified(func: Callable[..., Any]) -> str:
+    module = getattr(func, "__module__", "?")
+    return f"{'__main__' if module == '__mp_main__' else module}.{func.__qualname__}"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8", "replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return ""

@@ -1,0 +1,81 @@
+"""Names become directories: bad ones are refused before anything touches the disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hadrosaur import InvalidName, Project
+from hadrosaur._names import MAX_NAME_BYTES, check_name
+
+BAD = [
+    "",
+    ".",
+    "..",
+    ".hidden",
+    "a/b",
+    "/abs",
+    "a\0b",
+    "line\nbreak",
+    "tab\there",
+    "x" * 256,
+    "é" * 128,  # 256 UTF-8 bytes
+    "\ud800",
+    3,
+    None,
+    b"bytes",
+]
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_bad_names_are_refused_with_the_value_in_the_message(bad: object) -> None:
+    with pytest.raises(InvalidName) as info:
+        check_name("ident", bad)
+    assert isinstance(info.value, ValueError)
+    assert repr(bad)[:40] in str(info.value)
+
+
+@pytest.mark.parametrize("good", ["a", "GCF_0001", "x" * 255, "é" * 127, "with space", "a.b"])
+def test_good_names_pass(good: str) -> None:
+    assert check_name("ident", good) == good
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_project_refuses_bad_names_before_touching_the_disk(tmp_path: Path, bad: object) -> None:
+    base = tmp_path / "base"
+    proj = Project(base)
+
+    @proj.resource("ok")
+    def f(ident, args, ctx):  # type: ignore[no-untyped-def]
+        return 1
+
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(InvalidName):
+        proj.fetch("ok", bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidName):
+        proj.status("ok", bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidName):
+        proj.fetch_log("ok", bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidName):
+        proj.resource(bad)  # type: ignore[arg-type]
+    if bad is not None:  # stats(None) means "every collection"
+        with pytest.raises(InvalidName):
+            proj.stats(bad)  # type: ignore[arg-type]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@given(st.text(min_size=0, max_size=300))
+def test_any_accepted_name_stays_one_level_below_its_parent(name: str) -> None:
+    try:
+        check_name("ident", name)
+    except InvalidName:
+        return
+    parent = Path("/base/coll")
+    joined = Path(os.path.normpath(parent / name))
+    assert joined.parent == parent
+    assert len(name.encode()) <= MAX_NAME_BYTES
+    assert not name.startswith(".")
