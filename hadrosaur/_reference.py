@@ -2,7 +2,7 @@
 
 When a collection is defined, ``.collection.json`` records where its function
 lives (module, qualified name, source file, the script directory that was
-``sys.path[0]``, and the Python executable), so that the CLI and the TUI can
+``sys.path[0]``, the working directory and the Python executable), so that the CLI and the TUI can
 recompute a resource in a fresh process (see runner.py).
 """
 
@@ -37,6 +37,8 @@ def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
         "qualname": getattr(func, "__qualname__", None),
         "file": str(Path(source).absolute()) if source and os.path.isfile(source) else None,
         "sys_path0": str(Path(path0 or os.getcwd()).absolute()),
+        # The working directory matters too: scripts often open relative paths.
+        "cwd": os.getcwd(),
         "python": sys.executable,
     }
 
