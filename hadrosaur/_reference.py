@@ -4,6 +4,10 @@ When a collection is defined, ``.collection.json`` records where its function
 lives (module, qualified name, source file, the script directory that was
 ``sys.path[0]``, the working directory and the Python executable), so that the CLI and the TUI can
 recompute a resource in a fresh process (see runner.py).
+
+That process imports the user's module again, which runs its
+``@proj.resource`` decorators again; :func:`recording_suspended` keeps them
+from overwriting the reference with the runner's private module name.
 """
 
 from __future__ import annotations
@@ -12,13 +16,39 @@ import inspect
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from . import _store
 
-__all__ = ("function_reference", "read_collection_file", "write_collection_file")
+__all__ = (
+    "function_reference",
+    "read_collection_file",
+    "recording_suspended",
+    "write_collection_file",
+)
+
+# A ContextVar rather than a module flag: it is per thread, so a runner loading
+# a module in one thread never stops another thread's definitions from recording.
+_recording: ContextVar[bool] = ContextVar("hadrosaur_recording", default=True)
+
+
+@contextmanager
+def recording_suspended() -> Iterator[None]:
+    """Within this block, defining a collection does not write its ``.collection.json``.
+
+    Example:
+        >>> with recording_suspended():  # doctest: +SKIP
+        ...     importlib.import_module("pipeline")  # its decorators record nothing
+    """
+    token = _recording.set(False)
+    try:
+        yield
+    finally:
+        _recording.reset(token)
 
 
 def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
@@ -56,6 +86,8 @@ def write_collection_file(
     coll_dir: Path, name: str, func: Callable[..., Any], durable: bool = False
 ) -> None:
     """Record the collection's function; keep ``created`` from an earlier definition."""
+    if not _recording.get():
+        return
     old = read_collection_file(coll_dir)
     reference = function_reference(func)
     if old.get("name") == name and old.get("function") == reference:

@@ -1,0 +1,8 @@
+"""``python -m hadrosaur ...``: the same as the ``hadrosaur`` command (see cli.py)."""
+
+from __future__ import annotations
+
+from .cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

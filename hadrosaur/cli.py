@@ -1,0 +1,226 @@
+"""The ``hadrosaur`` command: answers about a base directory from the shell and from scripts.
+
+``hadrosaur stats|ls|show|log|error|recompute|reindex|tui BASE ...`` (also
+``python -m hadrosaur ...``). Everything is read through the public
+:class:`~hadrosaur.Project` API, so the command sees exactly what a program
+would, from any process, while workers write. Bad input (a missing base, an
+unknown collection or ident, an invalid name) prints one line on stderr and
+exits with 2, never a traceback; ``--json`` prints what ``json.loads`` reads.
+
+Exit codes: 0 success, 1 a recomputed resource ended in error, 2 bad input
+or a function that cannot be loaded, 130 interrupted by Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._cli_commands import (
+    cmd_error,
+    cmd_log,
+    cmd_ls,
+    cmd_recompute,
+    cmd_reindex,
+    cmd_show,
+    cmd_stats,
+    cmd_tui,
+)
+from .errors import HadrosaurError
+from .resource import ERROR, INTERRUPTED, STATUSES
+
+__all__ = ("build_parser", "main")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code.
+
+    Example:
+        >>> main(["stats", "./base_directory", "--json"])  # doctest: +SKIP
+        {"genomes": {"counts": {"total": 2, ...}}}
+        0
+    """
+    args = build_parser().parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except HadrosaurError as exc:
+        return _fail(exc)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):  # `hadrosaur ls ... | head`: not an error
+            _silence_stdout()
+            return 0
+        return _fail(exc)
+    except KeyboardInterrupt:
+        print("hadrosaur: interrupted", file=sys.stderr)
+        return 130
+
+
+def _fail(exc: BaseException) -> int:
+    message = " ".join(str(exc).split("\n"))
+    print(f"hadrosaur: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _silence_stdout() -> None:
+    # As the Python docs advise for SIGPIPE: point stdout at devnull so that
+    # the flush at interpreter exit does not raise a second time.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # stdout is not a real file (captured); nothing to flush at exit
+
+
+# -- the parser ----------------------------------------------------------------
+
+
+#: The positional arguments after BASE, by the names used in the command table.
+_POSITIONALS: dict[str, dict[str, Any]] = {
+    "COLL": {"dest": "collection", "help": "the collection"},
+    "COLL?": {"dest": "collection", "nargs": "?", "help": "only this collection"},
+    "IDENT": {"dest": "ident", "help": "the resource ident"},
+    "IDENT*": {"dest": "idents", "nargs": "*", "help": "the resources to recompute"},
+}
+
+
+def _add(
+    sub: Any,
+    name: str,
+    command: Callable[[argparse.Namespace], int],
+    text: str,
+    example: str,
+    positionals: str = "",
+    json: bool = False,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=text,
+        description=text,
+        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("base", type=Path, metavar="BASE", help="the base directory")
+    for positional in positionals.split():
+        parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
+    if json:
+        parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    parser.set_defaults(command=command)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hadrosaur`` command."""
+    parser = argparse.ArgumentParser(
+        prog="hadrosaur",
+        description="Inspect and recompute the resources of a hadrosaur base directory.",
+        epilog="exit codes: 0 ok, 1 a recomputed resource ended in error, 2 bad input or a "
+        "function that cannot be loaded, 130 interrupted.\n"
+        "example:\n  hadrosaur stats ./base_directory",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hadrosaur {__version__}")
+    sub = parser.add_subparsers(metavar="COMMAND", required=True)
+    base = "hadrosaur {} ./base_directory "
+    _add(
+        sub,
+        "stats",
+        cmd_stats,
+        "counts per status, one row per collection",
+        base.format("stats") + "\n" + base.format("stats") + "genomes --json",
+        "COLL?",
+        json=True,
+    )
+    p = _add(
+        sub,
+        "ls",
+        cmd_ls,
+        "list resources, newest first",
+        base.format("ls") + "genomes --status error",
+        "COLL",
+        json=True,
+    )
+    p.add_argument("--status", choices=(*STATUSES, "complete"), help="only those in this status")
+    p.add_argument("--limit", type=int, metavar="N", help="only the N newest")
+    _add(
+        sub,
+        "show",
+        cmd_show,
+        "status, times, args, paths and result of one resource",
+        base.format("show") + "genomes GCF_0001 --json",
+        "COLL IDENT",
+        json=True,
+    )
+    p = _add(
+        sub,
+        "log",
+        cmd_log,
+        "print a resource's log (rotated parts first)",
+        base.format("log") + "genomes GCF_0001 -f",
+        "COLL IDENT",
+    )
+    p.add_argument(
+        "-f",
+        "--follow",
+        action="store_true",
+        help="keep printing what is appended, through truncation and rotation, until Ctrl-C",
+    )
+    _add(
+        sub,
+        "error",
+        cmd_error,
+        "print the traceback of a resource's last failure",
+        base.format("error") + "genomes GCF_0003",
+        "COLL IDENT",
+    )
+    recompute = base.format("recompute")
+    p = _add(
+        sub,
+        "recompute",
+        cmd_recompute,
+        "compute resources again in this process, with the args they were computed with",
+        f"{recompute}genomes GCF_0003 GCF_0007\n"
+        f"{recompute}genomes --status error --status interrupted\n"
+        f"{recompute}genomes --status error --app pipeline:proj",
+        "COLL IDENT*",
+    )
+    p.add_argument(
+        "--status",
+        action="append",
+        choices=(ERROR, INTERRUPTED),
+        help="also every resource in this status (repeatable)",
+    )
+    p.add_argument(
+        "--app",
+        metavar="MODULE:PROJECT",
+        help="load the function from this Project (module or path/script.py) "
+        "instead of the reference recorded in .collection.json",
+    )
+    p.add_argument(
+        "--log-output",
+        action="store_true",
+        help="append what the function prints (stdout, stderr) to each resource's run.log",
+    )
+    _add(
+        sub,
+        "reindex",
+        cmd_reindex,
+        "rebuild the index from the resource directories",
+        base.format("reindex") + "genomes",
+        "COLL?",
+        json=True,
+    )
+    _add(
+        sub,
+        "tui",
+        cmd_tui,
+        "the live terminal monitor (same as hadrosaur-tui BASE)",
+        base.format("tui").rstrip(),
+    )
+    return parser

@@ -1,0 +1,235 @@
+"""The ``hadrosaur`` command on a real base: text and --json output, exit codes, help.
+
+Most cases call ``hadrosaur.cli.main`` in this process (fast); a few run
+``python -m hadrosaur`` end to end to check the exit code and that bad input
+never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hadrosaur import Project
+from hadrosaur.cli import main
+
+from .helpers import REPO
+
+COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex", "tui")
+
+
+def _compute(ident: str, args: dict[str, Any], ctx: Any) -> Any:
+    ctx.logger.info("computing %s", ident)
+    if ident.startswith("bad"):
+        raise ValueError(f"bad input: {ident}")
+    if ident.startswith("int"):
+        raise KeyboardInterrupt  # leaves it pending with no live process: interrupted
+    return {"ident": ident, "k": args.get("k")}
+
+
+@pytest.fixture
+def filled(base: Path) -> Path:
+    """items: a, b completed, bad error, int1 interrupted, p planned; other: x completed."""
+    proj = Project(base)
+    proj.resource("items")(_compute)
+    proj.resource("other")(_compute)
+    proj.plan("items", ["a", "b", "bad", "int1", "p"])
+    for ident in ("a", "bad", "b"):
+        proj.fetch("items", ident, {"k": ident})
+    with pytest.raises(KeyboardInterrupt):
+        proj.fetch("items", "int1")
+    proj.fetch("other", "x")
+    return base
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_stats_table_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "stats", filled)
+    assert code == 0
+    header, items, other = out.splitlines()
+    assert header.split() == [
+        "COLLECTION", "TOTAL", "COMPLETED", "PENDING", "INTERRUPTED", "ERROR", "UNAVAILABLE",
+    ]  # fmt: skip
+    assert items.split() == ["items", "5", "2", "0", "1", "1", "1"]
+    assert other.split() == ["other", "1", "1", "0", "0", "0", "0"]
+    code, out, _ = run(capsys, "stats", filled, "items", "--json")
+    assert json.loads(out) == {"items": Project(filled).stats("items")}
+    code, out, _ = run(capsys, "stats", filled, "--json")
+    assert json.loads(out) == Project(filled).stats()
+
+
+def test_stats_of_an_empty_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "stats", tmp_path)[:2] == (0, f"no collections in {tmp_path}\n")
+    assert json.loads(run(capsys, "stats", tmp_path, "--json")[1]) == {}
+
+
+def test_ls_newest_first_with_reasons(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ls", filled, "items", "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["ident"] for r in rows} == {"a", "b", "bad", "int1", "p"}
+    starts = [r["start_time"] for r in rows]
+    assert starts[-1] is None and rows[-1]["ident"] == "p"  # planned, never started: last
+    assert starts[:-1] == sorted(starts[:-1], reverse=True)
+    bad = next(r for r in rows if r["ident"] == "bad")
+    assert bad["status"] == "error" and bad["reason"] == "ValueError: bad input: bad"
+    assert bad["duration_ms"] == bad["end_time"] - bad["start_time"]
+    code, out, _ = run(capsys, "ls", filled, "items")
+    lines = out.splitlines()
+    assert lines[0].split() == ["IDENT", "STATUS", "START", "DURATION", "REASON"]
+    assert [line.split()[0] for line in lines[1:]] == [r["ident"] for r in rows]
+    assert "ValueError: bad input: bad" in next(line for line in lines if line.startswith("bad"))
+    assert lines[-1].split() == ["p", "unavailable", "-", "-"]
+
+
+def test_ls_filters_by_status_and_limits(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for status, idents in [("error", ["bad"]), ("interrupted", ["int1"]), ("pending", [])]:
+        rows = json.loads(run(capsys, "ls", filled, "items", "--status", status, "--json")[1])
+        assert [r["ident"] for r in rows] == idents
+        assert all(r["status"] == status for r in rows)
+    rows = json.loads(run(capsys, "ls", filled, "items", "--status", "complete", "--json")[1])
+    assert sorted(r["ident"] for r in rows) == ["a", "b"]
+    rows = json.loads(run(capsys, "ls", filled, "items", "--limit", "2", "--json")[1])
+    assert len(rows) == 2
+    code, out, err = run(capsys, "ls", filled, "items", "--status", "pending")
+    assert (code, out, err) == (0, "", "no pending resources in items\n")
+
+
+def test_show_text_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", filled, "items", "a", "--json")
+    info = json.loads(out)
+    assert code == 0
+    assert info["status"] == "completed" and info["result"] == {"ident": "a", "k": "a"}
+    assert info["args"] == {"k": "a"} and info["attempt"] == 1 and info["pid"] == os.getpid()
+    assert info["paths"]["log"] == str(filled / "items" / "a" / "run.log")
+    code, out, _ = run(capsys, "show", filled, "items", "bad")
+    assert "status    error: ValueError: bad input: bad" in out
+    assert f"result    {filled / 'items' / 'bad' / 'result.json'}  (none)" in out
+    assert json.loads(run(capsys, "show", filled, "items", "int1", "--json")[1])["status"] == (
+        "interrupted"
+    )
+
+
+def test_log_and_error(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "log", filled, "items", "a")
+    assert code == 0 and "INFO     computing a" in out
+    code, out, _ = run(capsys, "error", filled, "items", "bad")
+    assert code == 0 and out.startswith("Traceback") and "ValueError: bad input: bad" in out
+    code, out, err = run(capsys, "error", filled, "items", "a")
+    assert (code, out, err) == (0, "", "items/a has no error (it is completed)\n")
+    (filled / "items" / "a" / "run.log").unlink()
+    code, out, err = run(capsys, "log", filled, "items", "a")
+    assert (code, out, err) == (0, "", "items/a has no log\n")
+
+
+def test_reindex_rebuilds_a_deleted_index(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "stats", filled)[0] == 0  # the index exists now
+    shutil.rmtree(filled / "items" / ".index")
+    code, out, _ = run(capsys, "reindex", filled, "items", "--json")
+    assert code == 0
+    assert json.loads(out) == {"items": Project(filled).stats("items")}
+    code, out, _ = run(capsys, "reindex", filled)
+    assert out.splitlines()[-1] == "rebuilt the index of 2 collection(s) from their directories"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["stats", "{missing}"], "base directory {missing} does not exist"),
+        (["ls", "{base}", "nope"], "no collection 'nope' in {base}"),
+        (["show", "{base}", "items", "zzz"], "no resource 'zzz' in collection 'items'"),
+        (["show", "{base}", "items", "p"], "no resource 'p'"),  # planned only: no directory
+        (["log", "{base}", "items", "zzz", "-f"], "no resource 'zzz'"),
+        (["error", "{base}", "items", ".hidden"], "invalid ident '.hidden'"),
+        (["stats", "{base}", "../up"], "invalid collection '../up'"),
+        (["recompute", "{base}", "items", "zzz"], "no resource 'zzz'"),
+        (["recompute", "{base}", "items"], "name the idents to recompute"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    filled: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    values = {"base": filled, "missing": filled / "missing"}
+    code, out, err = run(capsys, *(a.format(**values) for a in argv))
+    assert code == 2 and out == ""
+    assert err.startswith("hadrosaur: error: ") and err.count("\n") == 1
+    assert message.format(**values) in err
+
+
+def test_nothing_to_recompute(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "recompute", filled, "other", "--status", "error")
+    assert (code, out, err) == (0, "", "nothing to recompute: no error resources\n")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert f"example:\n  hadrosaur {command} ./base_directory" in out
+
+
+def test_tui_without_the_tui_package_is_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "hadrosaur_tui.app", None)  # as if not installed
+    code, _, err = run(capsys, "tui", tmp_path)
+    assert code == 2 and "the TUI is not installed" in err and err.count("\n") == 1
+
+
+def _cli(*args: object, cwd: Path, pythonpath: str = str(REPO)) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hadrosaur", *map(str, args)],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_tui_calls_the_tui_app_when_installed(tmp_path: Path) -> None:
+    fake = tmp_path / "fake" / "hadrosaur_tui"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "app.py").write_text(
+        textwrap.dedent("""
+        from pathlib import Path
+
+        def run(base: Path) -> int:
+            Path(base, "tui-ran").write_text("yes")
+            return 3
+        """)
+    )
+    done = _cli("tui", tmp_path, cwd=tmp_path, pythonpath=f"{fake.parent}{os.pathsep}{REPO}")
+    assert done.returncode == 3, done.stderr
+    assert (tmp_path / "tui-ran").read_text() == "yes"
+
+
+def test_end_to_end_as_a_module(filled: Path, tmp_path: Path) -> None:
+    done = _cli("ls", filled, "items", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 5
+    done = _cli("show", filled, "nope", "a", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == f"hadrosaur: error: no collection 'nope' in {filled}; " + (
+        "define it with @project.resource('nope') or check the base directory\n"
+    )
+    done = _cli("ls", filled, "items", "--status", "bogus", cwd=tmp_path)
+    assert done.returncode == 2 and "invalid choice: 'bogus'" in done.stderr
+    assert "Traceback" not in done.stderr
