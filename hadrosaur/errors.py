@@ -15,6 +15,7 @@ __all__ = (
     "BaseDirectoryNotFound",
     "CollectionNotDefined",
     "DamagedResource",
+    "FunctionNotLoadable",
     "HadrosaurError",
     "IndexBusy",
     "IndexUnavailable",
@@ -23,6 +24,7 @@ __all__ = (
     "InvalidStatus",
     "StorageError",
     "UnknownCollection",
+    "UnknownResource",
 )
 
 
@@ -116,6 +118,31 @@ class DamagedResource(HadrosaurError, ValueError):
         self.problem = problem
         super().__init__(
             f"{path} is damaged: {problem}; fetch it with recompute=True to compute it again"
+        )
+
+
+class UnknownResource(HadrosaurError, LookupError):
+    """A resource that was never started and has no directory (a mistyped ident?)."""
+
+    def __init__(self, collection: str, ident: str, base: Path) -> None:
+        self.collection = collection
+        self.ident = ident
+        super().__init__(
+            f"no resource {ident!r} in collection {collection!r} of {base}: it was never "
+            f"started; list the idents with: hadrosaur ls {base} {collection}"
+        )
+
+
+class FunctionNotLoadable(HadrosaurError, ImportError):
+    """A collection's function cannot be loaded in this process, so it cannot be recomputed."""
+
+    def __init__(self, collection: str, problem: str) -> None:
+        self.collection = collection
+        self.problem = problem
+        super().__init__(
+            f"cannot load the function of collection {collection!r}: {problem}. Pass "
+            f"--app module:project (app= in Python) to name a module whose Project defines "
+            f"{collection!r}"
         )
 
 

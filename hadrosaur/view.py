@@ -49,6 +49,8 @@ class CollectionView:
         self.coll_dir: Path = index.coll_dir
 
     def _live(self, ident: str, stored: str) -> str:
+        if stored != PENDING:  # the common case: skip building a Path (half the cost of ls)
+            return stored
         return current_status(self.coll_dir / ident, stored)
 
     def _entry(self, ident: str, rec: Record) -> Entry:
