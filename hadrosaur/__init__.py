@@ -27,6 +27,7 @@ from .errors import (
     InvalidArgs,
     InvalidName,
     InvalidStatus,
+    NotPicklable,
     StorageError,
     UnknownCollection,
 )
@@ -68,6 +69,7 @@ __all__ = (
     "InvalidArgs",
     "InvalidName",
     "InvalidStatus",
+    "NotPicklable",
     "Project",
     "Resource",
     "StorageError",

@@ -22,6 +22,7 @@ __all__ = (
     "InvalidArgs",
     "InvalidName",
     "InvalidStatus",
+    "NotPicklable",
     "StorageError",
     "UnknownCollection",
     "UnknownResource",
@@ -176,4 +177,19 @@ class InvalidArgs(HadrosaurError, TypeError):
         super().__init__(
             f"args must be JSON-serializable, because they are saved in meta.json so the "
             f"resource can be recomputed later: {type(cause).__name__}: {cause}"
+        )
+
+
+class NotPicklable(HadrosaurError, TypeError):
+    """fetch_many() cannot send a collection's function to other processes by reference."""
+
+    def __init__(self, collection: str, function: str, reason: str) -> None:
+        self.collection = collection
+        self.function = function
+        super().__init__(
+            f"fetch_many cannot send {function} (collection {collection!r}) to worker "
+            f"processes: {reason}. Workers import the function by name, so define it with "
+            "def at the top level of an importable module (in a script, keep the definitions "
+            'at the top level and put the fetch_many call under if __name__ == "__main__":), '
+            "or pass executor=ThreadPoolExecutor() to run it in threads of this process"
         )

@@ -196,6 +196,39 @@ class Project:
         checked = [check_ident(i) for i in idents]
         return _store.write_plan(self._coll_dir(collection), checked, self.durable)
 
+    def fetch_many(
+        self,
+        collection: str,
+        idents: Iterable[str],
+        args: Any = None,
+        executor: Any = None,
+        recompute: bool = False,
+        progress: bool | None = None,
+    ) -> list[Resource]:
+        """Compute many resources in parallel; return them in the order of ``idents``.
+
+        Records the planned set first (see :meth:`plan`), skips the completed
+        (unless ``recompute``), and computes the rest like :meth:`fetch` does,
+        each duplicate ident once. See README "Running many resources".
+
+        Args:
+            collection: the collection name.
+            idents: the resource idents.
+            args: one JSON-serializable value for all, or a callable ``ident -> args``.
+            executor: a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``;
+                default a ``ProcessPoolExecutor`` with one worker per CPU, shut down after.
+            recompute: compute again even those completed.
+            progress: draw a progress bar on stderr; None: only if stderr is a terminal.
+
+        Raises:
+            NotPicklable: workers in other processes could not import the function.
+            KeyboardInterrupt: after cancelling queued work (see the README).
+        """
+        # Imported here so that `import hadrosaur` does not load process pools.
+        from .parallel import fetch_many
+
+        return fetch_many(self, collection, idents, args, executor, recompute, progress)
+
     # -- reading one resource (straight from its directory) --------------------
 
     def load(self, collection: str, ident: str) -> Resource:

@@ -1,0 +1,1 @@
+"""Benchmarks: standalone scripts, run as ``python -m benchmarks.NAME`` (not tests)."""
