@@ -6,11 +6,13 @@
                               |---raise--> error
                               '---killed--> interrupted (pending, lock not held)
 
-Ordering is what makes a crash harmless: the result is in place before the
-status says completed, the status is in place before the marker tells
-readers to look, and the compute lock is held from before ``pending`` is
-written until after the final status is, so "pending and unlocked" can only
-mean the process died.
+Ordering is what makes a crash harmless: a change marker exists before the
+first write (and is kept by drains while the lock is held), the result is in
+place before the status says completed, the last attempt's result and
+traceback are removed only once the status says pending, and the compute
+lock is held from before ``pending`` is written until after the final status
+is, so "pending and unlocked" can only mean the process died. tests/reliability/test_kills.py
+kills processes inside each of these steps.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +31,7 @@ from ._liveness import current_status, local_host
 from ._locks import compute_lock
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .errors import DamagedResource, StorageError
-from .resource import COMPLETED, ERROR, PENDING, Resource
+from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
 
 __all__ = ("ComputeFunction", "compute_resource", "load_resource")
 
@@ -38,40 +41,61 @@ ComputeFunction = Callable[[str, Any, Context], Any]
 _log = logging.getLogger("hadrosaur")
 
 
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def load_resource(coll_dir: _store.StrPath, collection: str, ident: str) -> Resource:
     """Read a resource as it is on disk, without computing anything.
 
     Raises:
-        DamagedResource: the status says completed but result.json is missing
-            or is not valid JSON.
+        DamagedResource: the status says completed but result.json is missing,
+            unreadable or not valid JSON.
     """
     res_dir = os.path.join(coll_dir, ident)
-    word = _store.read_status(res_dir)
-    if word is None:
-        status = "unavailable"
-    elif word in (COMPLETED, PENDING, ERROR):
-        status = current_status(Path(res_dir), word)
-    else:
-        status = ERROR  # a damaged status file; read_record gives the reason
-    meta = _store.read_meta(res_dir)
-    result = None
-    if status == COMPLETED:
-        result = _read_result(Path(res_dir, _store.RESULT_FILE))
-    start, end = meta.get("start_time"), meta.get("end_time")
-    attempt = meta.get("attempt")
-    pid = meta.get("pid")
+    damage: DamagedResource | None = None
+    # The status and the result are two files: a recompute that begins between
+    # the two reads removes the result of a status just read as completed. So a
+    # missing result only means damage if the status still says completed after
+    # another look (three looks in a row: a recompute cycle takes far longer).
+    for _ in range(3):
+        word = _store.read_status(res_dir)
+        if word is None:
+            status = UNAVAILABLE
+        elif word in (COMPLETED, PENDING, ERROR):
+            status = current_status(Path(res_dir), word)
+        else:
+            status = ERROR  # a damaged status file; read_record gives the reason
+        meta = _store.read_meta(res_dir)
+        if status != COMPLETED:
+            return _resource(collection, ident, res_dir, status, None, meta)
+        try:
+            result = _read_result(Path(res_dir, _store.RESULT_FILE))
+        except DamagedResource as exc:
+            damage = exc
+            continue
+        return _resource(collection, ident, res_dir, status, result, meta)
+    assert damage is not None
+    raise damage
+
+
+def _resource(
+    collection: str, ident: str, res_dir: str, status: str, result: Any, meta: dict[str, Any]
+) -> Resource:
+    start = _int_or_none(meta.get("start_time"))
+    attempt = _int_or_none(meta.get("attempt"))
     host = meta.get("host")
     return Resource(
         collection=collection,
         ident=ident,
         status=status,
         result=result,
-        start_time=start if isinstance(start, int) else None,
-        end_time=end if isinstance(end, int) else None,
+        start_time=start,
+        end_time=_int_or_none(meta.get("end_time")),
         directory=res_dir,
         args=meta.get("args"),
-        attempt=attempt if isinstance(attempt, int) else (1 if start is not None else 0),
-        pid=pid if isinstance(pid, int) else None,
+        attempt=attempt if attempt is not None else (1 if start is not None else 0),
+        pid=_int_or_none(meta.get("pid")),
         host=host if isinstance(host, str) else None,
     )
 
@@ -83,9 +107,13 @@ def _read_result(path: Path) -> Any:
         raise DamagedResource(
             path.parent, "status is completed but result.json is missing"
         ) from None
+    except OSError as exc:  # a directory, an I/O error
+        raise DamagedResource(
+            path.parent, f"result.json cannot be read ({exc.strerror or exc})"
+        ) from None
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise DamagedResource(path.parent, f"result.json is not valid JSON ({exc})") from None
 
 
@@ -99,8 +127,21 @@ def _cached(coll_dir: str, collection: str, ident: str) -> Resource | None:
     return res if res.status == COMPLETED else None
 
 
+def _remove(path: str, is_dir: bool) -> None:
+    if is_dir:
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
 def _clear_previous_attempt(res_dir: str) -> None:
-    """Remove what the last attempt left, so nothing stale is read as this one's."""
+    """Remove what the last attempt left, so nothing stale is read as this one's.
+
+    Called only once the new attempt's status says pending: before that, the
+    old status is still the truth, and a crash here would leave it completed
+    without its result or in error without its traceback. Entries damaged into
+    directories go too; storage/ stays (the function owns it).
+    """
     with os.scandir(res_dir) as entries:
         for entry in entries:
             name = entry.name
@@ -110,7 +151,7 @@ def _clear_previous_attempt(res_dir: str) -> None:
                 or (name.startswith(".") and name.endswith(".tmp"))  # a crashed atomic write
             )
             if stale:
-                os.unlink(entry.path)
+                _remove(entry.path, entry.is_dir(follow_symlinks=False))
 
 
 class _Attempt:
@@ -147,11 +188,31 @@ class _Attempt:
 
     def _set_status(self, status: str) -> None:
         self._write(_store.STATUS_FILE, status.encode())
-        _store.touch_marker(self.coll_dir, self.ident, self.durable)
+        try:
+            # Tells watchers and readers promptly. Not needed for correctness:
+            # the marker written in start() stays until a drain sees the lock free.
+            _store.touch_marker(self.coll_dir, self.ident, self.durable)
+        except OSError as exc:
+            _log.debug("could not renew the marker of %s: %s", self.res_dir, exc)
 
     def start(self) -> None:
-        self._write_meta()
-        self._set_status(PENDING)
+        # The marker comes before any change. A drain applies it but keeps it
+        # while this process holds the compute lock (see _index.py), so every
+        # change made from now on reaches the index, even if this process dies
+        # between two writes: the first drain after the lock is free reads them.
+        _store.touch_marker(self.coll_dir, self.ident, self.durable)
+        try:
+            self._write_meta()
+            self._set_status(PENDING)
+        except IsADirectoryError:
+            # status or meta.json damaged into a directory (os.replace cannot
+            # replace one with a file): nothing in it can be trusted, remove it.
+            for name in (_store.META_FILE, _store.STATUS_FILE):
+                path = os.path.join(self.res_dir, name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+            self._write_meta()
+            self._set_status(PENDING)
 
     def complete(self, result_json: bytes) -> None:
         self._write(_store.RESULT_FILE, result_json)
@@ -226,48 +287,95 @@ def compute_resource(
             cached = _cached(coll_dir, collection, ident)
             if cached is not None:
                 return cached
-    os.makedirs(res_dir, exist_ok=True)
-    with compute_lock(os.path.join(res_dir, _store.LOCK_FILE)):
-        # Re-read under the lock: another process may have just computed it.
-        status = _store.read_status(res_dir)
-        if not recompute and status == COMPLETED:
-            cached = _cached(coll_dir, collection, ident)
-            if cached is not None:
-                return cached
-        previous_attempt = 0
-        if status is not None:  # a brand-new resource has nothing to clear or count
-            previous = _store.read_meta(res_dir).get("attempt")
-            previous_attempt = previous if isinstance(previous, int) else 1
-            _clear_previous_attempt(res_dir)
-        attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)
-        attempt.start()
-        ctx = Context(
-            collection, ident, res_dir, args, log_max_bytes=log_max_bytes, log_backups=log_backups
-        )
+    try:
+        existed = _make_resource_dir(res_dir)
+        with compute_lock(os.path.join(res_dir, _store.LOCK_FILE)):
+            return _compute_locked(
+                coll_dir,
+                collection,
+                ident,
+                func,
+                args,
+                existed,
+                recompute=recompute,
+                durable=durable,
+                log_max_bytes=log_max_bytes,
+                log_backups=log_backups,
+            )
+    except StorageError:
+        raise
+    except OSError as exc:
+        # Only hadrosaur's own writes get here: the function's errors are recorded.
+        raise StorageError(Path(res_dir), exc) from exc
+
+
+def _make_resource_dir(res_dir: str) -> bool:
+    """Create the resource directory; True if it existed (a past attempt may have left files)."""
+    try:
+        os.mkdir(res_dir)
+    except FileExistsError:
+        return True
+    except FileNotFoundError:  # the collection directory itself is gone
+        os.makedirs(res_dir, exist_ok=True)
+    return False
+
+
+def _compute_locked(
+    coll_dir: str,
+    collection: str,
+    ident: str,
+    func: ComputeFunction,
+    args: Any,
+    existed: bool,
+    *,
+    recompute: bool,
+    durable: bool,
+    log_max_bytes: int,
+    log_backups: int,
+) -> Resource:
+    """The lifecycle under the compute lock: pending, run, then completed or error."""
+    res_dir = os.path.join(coll_dir, ident)
+    # Re-read under the lock: another process may have just computed it.
+    status = _store.read_status(res_dir)
+    if not recompute and status == COMPLETED:
+        cached = _cached(coll_dir, collection, ident)
+        if cached is not None:
+            return cached
+    previous_attempt = 0
+    if existed:  # a brand-new directory has nothing to clear or count
+        previous = _int_or_none(_store.read_meta(res_dir).get("attempt"))
+        previous_attempt = previous if previous is not None else (0 if status is None else 1)
+    attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)
+    attempt.start()
+    if existed:
+        _clear_previous_attempt(res_dir)
+    ctx = Context(
+        collection, ident, res_dir, args, log_max_bytes=log_max_bytes, log_backups=log_backups
+    )
+    try:
         try:
+            result = func(ident, args, ctx)
+        except Exception:
+            failure: str | None = traceback.format_exc()
+        else:
+            failure = None
             try:
-                result = func(ident, args, ctx)
-            except Exception:
-                failure: str | None = traceback.format_exc()
-            else:
-                failure = None
-                try:
-                    encoded = _encode_result(result)
-                except (TypeError, ValueError) as exc:
-                    failure = (
-                        f"hadrosaur: the result of {collection}/{ident} is not JSON-serializable "
-                        f"({type(result).__name__}): {type(exc).__name__}: {exc}\n"
-                    )
-        finally:
-            ctx.close()
-        try:
-            if failure is None:
-                attempt.complete(encoded)
-            else:
-                attempt.fail(failure)
-        except OSError as exc:
-            attempt.record_storage_failure(exc)
-            raise StorageError(Path(res_dir), exc) from exc
+                encoded = _encode_result(result)
+            except Exception as exc:  # TypeError, ValueError, RecursionError, a broken __repr__
+                failure = (
+                    f"hadrosaur: the result of {collection}/{ident} is not JSON-serializable "
+                    f"({type(result).__name__}): {type(exc).__name__}: {exc}\n"
+                )
+    finally:
+        ctx.close()
+    try:
+        if failure is None:
+            attempt.complete(encoded)
+        else:
+            attempt.fail(failure)
+    except OSError as exc:
+        attempt.record_storage_failure(exc)
+        raise
     if failure is not None:
         # INFO, not WARNING: a long run's errors are triaged with the TUI or CLI;
         # an application that wants them on its console configures this logger.

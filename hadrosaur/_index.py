@@ -10,6 +10,7 @@ Keys (bytes)::
     l/SEQ                  bounded change log (SEQ: 16 hex digits) for live readers
     m/MINUTE               resources completed in that minute (epoch minutes)
     p/IDENT                empty; the ident is planned (a removed one returns to unavailable)
+    P/PLAN                 empty; that plan file has been applied
 
 Workers never open the index; they write files and then a marker in
 ``.updates/``. A reader opens the index briefly, drains the markers into it,
@@ -25,11 +26,20 @@ drainer killed half-way leaves claimed markers that the next one applies
 first; applying a record that the index already holds changes nothing, so a
 marker is applied exactly once in effect. Writers write the status before
 the marker, so a marker created after a claim carries a newer status and is
-drained next time.
+drained next time. Plans are also compared with the ``P/`` keys at every
+drain, so a plan whose marker was never written (its writer died between the
+two) is applied all the same.
+
+The index is a cache, and never believed when it looks wrong: anything that
+cannot be decoded is corruption (:class:`IndexCorrupt`), which makes the
+reader discard and rebuild it. When it cannot be written at all (a read-only
+mount, a full disk), readers build it in memory from a scan instead
+(``fallback`` says why) and nothing on disk changes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -43,66 +53,42 @@ from typing import Any
 import plyvel
 
 from . import _store
-from ._locks import try_lock_exclusive
+from ._index_keys import (
+    RELOAD_MARK,
+    REMOVED_MARK,
+    STORED_STATUSES,
+    IndexCorrupt,
+    decode_record,
+    encode_record,
+)
+from ._index_keys import SEP as _SEP
+from ._index_keys import STORED_SET as _STORED_SET
+from ._index_keys import c_key as _c
+from ._index_keys import l_key as _l
+from ._index_keys import m_key as _m
+from ._index_keys import number as _num
+from ._index_keys import p_key as _p
+from ._index_keys import plan_key as _plan_key
+from ._index_keys import r_key as _r
+from ._index_keys import s_key as _s
+from ._index_keys import text as _text
+from ._kv import MemoryDB, open_leveldb
+from ._locks import lock_held, try_lock_exclusive
 from ._names import check_ident
 from .entries import Change, Cursor, Entry
 from .errors import IndexBusy, IndexUnavailable, InvalidName
-from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE
+from .resource import COMPLETED, UNAVAILABLE
 
-__all__ = ("SCHEMA_VERSION", "CollectionIndex")
+__all__ = ("DEFAULT_LOG_LIMIT", "SCHEMA_VERSION", "CollectionIndex", "IndexCorrupt")
 
 SCHEMA_VERSION = b"1"
-#: Statuses the index stores (interrupted is derived at read time).
-STORED_STATUSES = (COMPLETED, PENDING, ERROR, UNAVAILABLE)
-_SEP = "\x1f"
-#: The status written to the change log for a bulk change (a plan): "reload".
-RELOAD_MARK = "*"
-#: The status written to the change log for a resource whose directory vanished.
-REMOVED_MARK = "-"
 _DRAIN_CHUNK = 2000
 _WRITE_CHUNK = 20000
 _MINUTES_KEPT = 24 * 60
 DEFAULT_LOG_LIMIT = 100_000
-
-
-def _r(ident: str) -> bytes:
-    return b"r/" + ident.encode()
-
-
-def _s(status: str, ident: str) -> bytes:
-    return b"s/" + status.encode() + b"/" + ident.encode()
-
-
-def _c(status: str) -> bytes:
-    return b"c/" + status.encode()
-
-
-def _l(seq: int) -> bytes:
-    return b"l/%016x" % seq
-
-
-def _m(minute: int) -> bytes:
-    return b"m/%010d" % minute
-
-
-def _p(ident: str) -> bytes:
-    return b"p/" + ident.encode()
-
-
-def _clean_reason(reason: str) -> str:
-    # The separator and newlines would corrupt the encoding and the one-line displays.
-    return "".join(" " if ch < " " else ch for ch in reason)
-
-
-def encode_record(rec: _store.Record) -> bytes:
-    start = "" if rec.start is None else str(rec.start)
-    end = "" if rec.end is None else str(rec.end)
-    return _SEP.join((rec.status, start, end, _clean_reason(rec.reason))).encode()
-
-
-def decode_record(raw: bytes) -> _store.Record:
-    status, start, end, reason = raw.decode().split(_SEP, 3)
-    return _store.Record(status, int(start) if start else None, int(end) if end else None, reason)
+#: Where an index being deleted is moved first (one at a time: the index lock is held).
+_TRASH = _store.INDEX_DIR + ".deleting"
+_log = logging.getLogger("hadrosaur")
 
 
 def _is_lock_contention(exc: BaseException) -> bool:
@@ -144,6 +130,10 @@ class CollectionIndex:
         #: How many markers the last drain applied (for tests and diagnostics).
         self.drained = 0
         self.rebuilt = False
+        #: Why the index is only in memory this time ("" when it is the LevelDB).
+        self.fallback = ""
+        #: (epoch, last sequence) as recorded in the lock file by the last writer.
+        self._recorded: tuple[str, int] | None = None
 
     # -- opening and closing -------------------------------------------------
 
@@ -152,17 +142,48 @@ class CollectionIndex:
         try:
             fd = try_lock_exclusive(self.coll_dir / _store.INDEX_LOCK_FILE, self.timeout)
         except OSError as exc:
-            raise IndexUnavailable(self.path, exc) from exc
+            # Not even the lock file can be created: nothing here can be written.
+            self._scan_instead(exc)
+            return self
         if fd is None:
             raise IndexBusy(self.path, time.monotonic() - started)
         self._lock_fd = fd
+        self._recorded = _read_position(fd)
         try:
-            self._open(started)
-            self.drain()
+            self._open_and_drain(started)
+        except (OSError, IndexUnavailable) as exc:  # plyvel.IOError is an OSError
+            if isinstance(exc, IndexBusy):
+                self.close()
+                raise
+            self._scan_instead(exc)
         except BaseException:
             self.close()
             raise
         return self
+
+    def _open_and_drain(self, started: float) -> None:
+        self._open(started)
+        try:
+            self.drain()
+        except plyvel.Error as exc:
+            if isinstance(exc, plyvel.IOError):
+                raise
+            # Corruption LevelDB (or decoding) found while draining: start afresh.
+            _log.info("the index %s is damaged (%s); rebuilding it", self.path, exc)
+            self.rebuild()
+            self.drain()
+
+    def _scan_instead(self, cause: BaseException) -> None:
+        """Serve this opening from an index built in memory from the directories."""
+        if self._db is not None:
+            self._db.close()
+        self._db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # nothing will be written: let other readers in
+            self._lock_fd = None
+        self.fallback = f"{type(cause).__name__}: {cause}"
+        _log.info("cannot use the index %s (%s); reading the directories", self.path, cause)
+        self.rebuild()
 
     def __exit__(
         self,
@@ -175,6 +196,7 @@ class CollectionIndex:
     def close(self) -> None:
         """Close the LevelDB and release the index lock (idempotent)."""
         if self._db is not None:
+            self._record_position()
             self._db.close()
             self._db = None
         if self._lock_fd is not None:
@@ -186,13 +208,35 @@ class CollectionIndex:
         if self._db is not None:
             self._db.close()
             self._db = None
-        shutil.rmtree(self.path, ignore_errors=True)
+        if self.fallback:
+            return
+        try:
+            self._remove_index_dir()
+        except OSError as exc:
+            # The next opening finds it damaged again, or falls back to a scan.
+            _log.info("could not delete the damaged index %s: %s", self.path, exc)
+
+    def _remove_index_dir(self) -> None:
+        """Delete the LevelDB directory, moving it out of the way first.
+
+        A process killed while deleting in place would leave a half-deleted
+        LevelDB whose remaining files may still open and answer, wrongly; a
+        directory renamed away in one step is never opened again.
+        """
+        trash = self.coll_dir / _TRASH
+        if os.path.lexists(trash):
+            shutil.rmtree(trash)  # left by a process killed while deleting
+        if self.path.is_symlink() or self.path.is_file():
+            self.path.unlink()
+        elif self.path.exists():
+            os.rename(self.path, trash)
+            shutil.rmtree(trash)
 
     def _open_db(self, started: float) -> Any:
         delay = 0.005
         while True:
             try:
-                return plyvel.DB(str(self.path), create_if_missing=True)
+                return open_leveldb(str(self.path), create_if_missing=True)
             except plyvel.IOError as exc:
                 # Only a process that ignores .index.lock (an older hadrosaur) gets here.
                 if not _is_lock_contention(exc):
@@ -206,32 +250,66 @@ class CollectionIndex:
         try:
             self._db = self._open_db(started)
             healthy = self._db.get(b"v") == SCHEMA_VERSION
-        except plyvel.Error:
+            if healthy:
+                self.epoch = _text(self._db.get(b"e", b""))
+                self._load_log_bounds()
+                healthy = not self._lost_writes()
+        except IndexBusy:
+            raise
+        except (plyvel.Error, OSError):
             # Corrupt, unreadable or not a LevelDB at all: it is only a cache, so
             # rebuild it; if the directory cannot be written, _fresh_db says so.
             healthy = False
         if not healthy:
             self.rebuild()
+
+    def _lost_writes(self) -> bool:
+        """True when the index is behind the position its last writer recorded.
+
+        LevelDB cannot tell that its newest write-ahead log was deleted or cut
+        short (it takes that for a writer that crashed before writing), and
+        would serve the older state silently. The lock file remembers where
+        the change log had reached, so the loss shows.
+        """
+        recorded = self._recorded
+        if recorded is None or recorded[0] != self.epoch or recorded[1] < self._next_seq:
+            return False
+        _log.info("the index %s lost its latest changes; rebuilding it", self.path)
+        return True
+
+    def _record_position(self) -> None:
+        """Write (epoch, last sequence) into the lock file once the LevelDB holds them.
+
+        Written after LevelDB's own writes have reached the kernel, so the
+        record may lag the index (harmless) but never lead it. One fixed-size
+        pwrite: a torn record does not parse, and is ignored.
+        """
+        position = (self.epoch, self._next_seq - 1)
+        if self.fallback or self._lock_fd is None or position == self._recorded:
             return
-        self.epoch = self._db.get(b"e", b"").decode()
-        self._load_log_bounds()
+        data = f"{position[0]} {position[1]}".encode().ljust(_POSITION_SIZE - 1) + b"\n"
+        try:
+            os.pwrite(self._lock_fd, data, 0)
+        except OSError as exc:  # a full disk: the record lags, which is harmless
+            _log.info("could not record the index position in %s: %s", self.path, exc)
+        self._recorded = position
 
     def _load_log_bounds(self) -> None:
         last = next(self._db.iterator(prefix=b"l/", reverse=True, include_value=False), None)
         first = next(self._db.iterator(prefix=b"l/", include_value=False), None)
-        self._next_seq = int(last[2:], 16) + 1 if last else 1
-        self._first_seq = int(first[2:], 16) if first else self._next_seq
+        self._next_seq = _num(last[2:], 16) + 1 if last else 1
+        self._first_seq = _num(first[2:], 16) if first else self._next_seq
 
     def _fresh_db(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self.path.is_symlink() or self.path.is_file():
-            self.path.unlink()
-        else:
-            shutil.rmtree(self.path, ignore_errors=True)
+        if self.fallback:
+            self._db = MemoryDB()
+            return
+        self._remove_index_dir()
         try:
-            self._db = plyvel.DB(str(self.path), create_if_missing=True, error_if_exists=True)
+            self._db = open_leveldb(str(self.path), create_if_missing=True, error_if_exists=True)
         except plyvel.Error as exc:
             raise IndexUnavailable(self.path, exc) from exc
 
@@ -244,8 +322,12 @@ class CollectionIndex:
         return updates, claimed
 
     @staticmethod
-    def _is_marker(name: str) -> bool:
-        return not name.startswith(".") or name.startswith(_store.PLAN_MARKER_PREFIX)
+    def _is_marker(entry: os.DirEntry[str]) -> bool:
+        # Markers are empty files; anything else found here is not ours to apply.
+        name = entry.name
+        if name.startswith(".") and not name.startswith(_store.PLAN_MARKER_PREFIX):
+            return False
+        return not entry.is_dir(follow_symlinks=False)
 
     def _claim_all(self) -> Iterator[str]:
         """Rename every marker into .claimed/, yielding names as they are claimed.
@@ -255,7 +337,7 @@ class CollectionIndex:
         """
         updates, claimed = self._marker_dirs()
         with os.scandir(updates) as entries:
-            names = [e.name for e in entries if self._is_marker(e.name)]
+            names = [e.name for e in entries if self._is_marker(e)]
         for name in names:
             try:
                 os.rename(updates / name, claimed / name)
@@ -265,15 +347,20 @@ class CollectionIndex:
 
     def drain(self) -> int:
         """Apply every pending marker to the index; return how many were applied."""
+        if self.fallback:
+            return 0  # built from a scan just now, and nothing here may be written
         _, claimed = self._marker_dirs()
         # Leftovers of a drainer that died between claim and unlink come first.
         with os.scandir(claimed) as entries:
-            leftovers = [e.name for e in entries if self._is_marker(e.name)]
+            leftovers = [e.name for e in entries if self._is_marker(e)]
         applied = 0
         for chunk in _chunks(leftovers, _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
         for chunk in _chunks(self._claim_all(), _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
+        for plan_id in _store.plan_ids(self.coll_dir):
+            if self._db.get(_plan_key(plan_id)) is None:  # its marker never came
+                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
         self.drained = applied
         return applied
 
@@ -281,9 +368,8 @@ class CollectionIndex:
         idents = []
         for name in names:
             if name.startswith(_store.PLAN_MARKER_PREFIX):
-                self._apply_plan(
-                    _store.read_plan(self.coll_dir, name[len(_store.PLAN_MARKER_PREFIX) :])
-                )
+                plan_id = name[len(_store.PLAN_MARKER_PREFIX) :]
+                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
             else:
                 try:
                     idents.append(check_ident(name))
@@ -295,15 +381,26 @@ class CollectionIndex:
         return len(names)
 
     def _release_claimed(self, names: list[str]) -> None:
-        """Unlink applied markers: the last step, so a crash before it only repeats work."""
+        """Unlink applied markers: the last step, so a crash before it only repeats work.
+
+        The marker of a resource whose compute lock is held is kept, and
+        applied again by every drain until the lock is free: its writer made
+        the marker before its first write and may still write (or die between
+        two writes) without making another, so only a drain that finds the
+        lock free has read its last change. Probing after applying is what
+        makes this safe: a writer that takes the lock later makes a new marker.
+        """
         claimed = self.coll_dir / _store.UPDATES_DIR / _store.CLAIMED_DIR
         for name in names:
+            if not name.startswith(_store.PLAN_MARKER_PREFIX) and _is_ident(name):
+                if lock_held(self.coll_dir / name / _store.LOCK_FILE):
+                    continue
             (claimed / name).unlink(missing_ok=True)
 
     # -- applying changes ----------------------------------------------------
 
     def _counts(self) -> dict[str, int]:
-        return {s: int(self._db.get(_c(s), b"0")) for s in STORED_STATUSES}
+        return {s: _num(self._db.get(_c(s), b"0")) for s in STORED_STATUSES}
 
     def _log(self, wb: Any, value: str) -> None:
         wb.put(_l(self._next_seq), value.encode())
@@ -351,7 +448,7 @@ class CollectionIndex:
                 if n != before[status]:
                     wb.put(_c(status), str(n).encode())
             for minute, n in minutes.items():
-                wb.put(_m(minute), str(int(self._db.get(_m(minute), b"0")) + n).encode())
+                wb.put(_m(minute), str(_num(self._db.get(_m(minute), b"0")) + n).encode())
             self._trim_minutes(wb)
 
     def _trim_minutes(self, wb: Any) -> None:
@@ -361,8 +458,8 @@ class CollectionIndex:
                 break
             wb.delete(key)
 
-    def _apply_plan(self, idents: Iterable[str], log: bool = True) -> None:
-        """Add planned idents that have no entry yet as unavailable."""
+    def _apply_plan(self, idents: Iterable[str], plan_id: str, log: bool = True) -> None:
+        """Add planned idents that have no entry yet as unavailable; note the plan applied."""
         added = 0
         for chunk in _chunks(iter(idents), _WRITE_CHUNK):
             counts = self._counts()
@@ -379,9 +476,10 @@ class CollectionIndex:
                         counts[UNAVAILABLE] += 1
                         added += 1
                 wb.put(_c(UNAVAILABLE), str(counts[UNAVAILABLE]).encode())
-        if added and log:
-            with self._db.write_batch(sync=self.durable) as wb:
+        with self._db.write_batch(sync=self.durable) as wb:
+            if added and log:
                 self._log(wb, f"{_SEP}{RELOAD_MARK}")
+            wb.put(_plan_key(plan_id), b"")
 
     # -- rebuilding ----------------------------------------------------------
 
@@ -392,11 +490,13 @@ class CollectionIndex:
         at the end (the scan already reflects them); markers created during the
         scan are drained afterwards as usual.
         """
-        for _ in self._claim_all():
-            pass
-        _, claimed = self._marker_dirs()
-        with os.scandir(claimed) as entries:
-            claimed_before = [e.name for e in entries if self._is_marker(e.name)]
+        claimed_before: list[str] = []
+        if not self.fallback:
+            for _ in self._claim_all():
+                pass
+            _, claimed = self._marker_dirs()
+            with os.scandir(claimed) as entries:
+                claimed_before = [e.name for e in entries if self._is_marker(e)]
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
@@ -424,14 +524,13 @@ class CollectionIndex:
                     wb.put(_m(minute), str(n).encode())
         self._next_seq = self._first_seq = 1
         for plan_id in _store.plan_ids(self.coll_dir):
-            self._apply_plan(_store.read_plan(self.coll_dir, plan_id), log=False)
+            self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id, log=False)
         self.epoch = secrets.token_hex(8)
         # The version goes in last: a rebuild killed half-way is redone next time.
         with self._db.write_batch(sync=self.durable) as wb:
             wb.put(b"e", self.epoch.encode())
             wb.put(b"v", SCHEMA_VERSION)
-        for name in claimed_before:
-            (claimed / name).unlink(missing_ok=True)
+        self._release_claimed(claimed_before)
         self.rebuilt = True
 
     # -- reading -------------------------------------------------------------
@@ -444,7 +543,7 @@ class CollectionIndex:
         """The idents stored with ``status``, in ident order."""
         prefix = b"s/" + status.encode() + b"/"
         return [
-            k[len(prefix) :].decode() for k in self._db.iterator(prefix=prefix, include_value=False)
+            _text(k[len(prefix) :]) for k in self._db.iterator(prefix=prefix, include_value=False)
         ]
 
     def get(self, ident: str) -> _store.Record | None:
@@ -462,9 +561,44 @@ class CollectionIndex:
             it = self._db.iterator(start=_r(after), stop=b"r0", include_start=False)
         out = []
         for key, raw in it:
-            out.append((key[2:].decode(), decode_record(raw)))
+            out.append((_text(key[2:]), decode_record(raw)))
             if limit is not None and len(out) >= limit:
                 break
+        return out
+
+    def row_tuples(
+        self, after: str | None, limit: int
+    ) -> list[tuple[str, str, int | None, int | None, str]]:
+        """Like :meth:`records`, as plain (ident, status, start, end, reason) tuples.
+
+        About five times faster than building Records, for readers that load
+        a million rows (the TUI).
+        """
+        if after is None:
+            it = self._db.iterator(prefix=b"r/")
+        else:
+            it = self._db.iterator(start=_r(after), stop=b"r0", include_start=False)
+        out: list[tuple[str, str, int | None, int | None, str]] = []
+        append = out.append
+        stored = _STORED_SET
+        try:
+            for key, raw in it:
+                status, start, end, reason = raw.decode().split(_SEP, 3)
+                if status not in stored:
+                    raise ValueError(status)
+                append(
+                    (
+                        key[2:].decode(),
+                        status,
+                        int(start) if start else None,
+                        int(end) if end else None,
+                        reason,
+                    )
+                )
+                if len(out) >= limit:
+                    break
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise IndexCorrupt(f"undecodable record after {len(out)} rows: {exc}") from exc
         return out
 
     def cursor(self) -> Cursor:
@@ -483,17 +617,19 @@ class CollectionIndex:
         for key, raw in self._db.iterator(start=_l(seq + 1), stop=b"l0"):
             if len(out) >= limit:
                 return out, False, True
-            ident, value = raw.decode().split(_SEP, 1)
+            ident, sep, value = _text(raw).partition(_SEP)
+            if not sep:
+                raise IndexCorrupt(f"undecodable change {raw[:60]!r}")
             if value == RELOAD_MARK:
                 return [], True, False
             entry = None if value == REMOVED_MARK else decode_record(value.encode())
-            out.append(Change(int(key[2:], 16), ident, _entry(ident, entry)))
+            out.append(Change(_num(key[2:], 16), ident, _entry(ident, entry)))
         return out, False, False
 
     def completions_per_minute(self, since_minute: int) -> dict[int, int]:
         """Completions per epoch minute, from ``since_minute`` on."""
         return {
-            int(k[2:]): int(v) for k, v in self._db.iterator(start=_m(since_minute), stop=b"m0")
+            _num(k[2:]): _num(v) for k, v in self._db.iterator(start=_m(since_minute), stop=b"m0")
         }
 
     def scan_mismatches(self) -> list[tuple[str, _store.Record | None, _store.Record | None]]:
@@ -527,6 +663,31 @@ class CollectionIndex:
                     (f"<count of {status}: {stored[status]} != {actual[status]}>", None, None)
                 )
         return out
+
+
+_POSITION_SIZE = 64
+
+
+def _read_position(fd: int) -> tuple[str, int] | None:
+    """The (epoch, last sequence) a lock file holds, or None (none yet, torn, or garbage)."""
+    try:
+        parts = os.pread(fd, _POSITION_SIZE, 0).split()
+    except OSError:
+        return None
+    if len(parts) != 2:
+        return None
+    try:
+        return parts[0].decode("ascii"), int(parts[1])
+    except ValueError:
+        return None
+
+
+def _is_ident(name: str) -> bool:
+    try:
+        check_ident(name)
+    except InvalidName:
+        return False
+    return True
 
 
 def _entry(ident: str, rec: _store.Record | None) -> Entry | None:

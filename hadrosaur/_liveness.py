@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from . import _store
-from ._locks import is_locked
+from ._locks import lock_held
 from .resource import COMPLETED, ERROR, INTERRUPTED, PENDING
 
 __all__ = ("current_status", "local_host")
@@ -47,7 +47,7 @@ def current_status(res_dir: Path, stored: str) -> str:
     if stored != PENDING:
         return stored
     lock = res_dir / _store.LOCK_FILE
-    if is_locked(lock):
+    if lock_held(lock):
         return PENDING
     now = _status_now(res_dir)
     if now != PENDING:
@@ -56,4 +56,4 @@ def current_status(res_dir: Path, stored: str) -> str:
     if isinstance(host, str) and host != local_host():
         return PENDING
     # The worker may have taken the lock between the probe and the re-read.
-    return PENDING if is_locked(lock) else INTERRUPTED
+    return PENDING if lock_held(lock) else INTERRUPTED

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ("compute_lock", "is_locked", "try_lock_exclusive")
+__all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
 
 
 @contextmanager
@@ -57,6 +57,19 @@ def is_locked(path: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+def lock_held(path: Path) -> bool:
+    """Like :func:`is_locked`, but True when the probe itself fails (permissions, I/O).
+
+    For callers that must not conclude "nobody holds it" without knowing:
+    calling a resource interrupted, or forgetting a change marker, on a
+    failed probe could cause a second compute or a lost update.
+    """
+    try:
+        return is_locked(path)
+    except OSError:
+        return True
 
 
 def try_lock_exclusive(path: Path, timeout: float) -> int | None:

@@ -169,9 +169,16 @@ def read_status(res_dir: StrPath) -> str | None:
     """The status word of a resource, or None when it has none (never started).
 
     ``complete`` (hadrosaur 0.4.1) is read as ``completed``. A word that is
-    not a status is returned as it is; callers treat it as damage.
+    not a status is returned as it is, and a status that cannot be read at all
+    (a directory, an I/O error) as a word in angle brackets saying why;
+    callers treat both as damage, never as a reason to fail.
     """
-    raw = _read_bytes(os.path.join(res_dir, STATUS_FILE), 256)
+    try:
+        raw = _read_bytes(os.path.join(res_dir, STATUS_FILE), 256)
+    except IsADirectoryError:
+        return "<a directory>"
+    except OSError as exc:
+        return f"<unreadable: {exc.strerror or exc}>"
     if raw is None:
         return None
     word = raw.decode("utf-8", "replace").strip()
@@ -179,7 +186,10 @@ def read_status(res_dir: StrPath) -> str | None:
 
 
 def _read_int_file(path: StrPath) -> int | None:
-    raw = _read_bytes(path, 64)
+    try:
+        raw = _read_bytes(path, 64)
+    except OSError:  # a directory, an I/O error: no usable time
+        return None
     if not raw:
         return None
     try:
@@ -192,13 +202,17 @@ def read_meta(res_dir: StrPath) -> dict[str, Any]:
     """The resource's meta.json as a dict ({} when missing or unreadable).
 
     A 0.4.1 resource has no meta.json; its times come from the
-    ``start_time``/``end_time`` files instead.
+    ``start_time``/``end_time`` files instead. Damage (not JSON, too deeply
+    nested, a directory) reads as {}: meta.json only describes the status.
     """
-    raw = _read_bytes(os.path.join(res_dir, META_FILE))
+    try:
+        raw = _read_bytes(os.path.join(res_dir, META_FILE))
+    except OSError:
+        return {}
     if raw is not None:
         try:
             meta = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             meta = None
         if isinstance(meta, dict):
             return meta
@@ -219,11 +233,15 @@ def _last_line(path: StrPath) -> str:
             size = f.tell()
             f.seek(max(0, size - 4096))
             tail = f.read()
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # missing, or damaged into a directory: no reason to show
         return ""
     for line in reversed(tail.decode("utf-8", "replace").splitlines()):
         if line.strip():
-            return line.strip()[:_REASON_MAX]
+            # Control characters (a tab in a message, a NUL in a damaged file) would
+            # break one-line displays and the index's encoding: spaces instead.
+            return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line.strip())[
+                :_REASON_MAX
+            ]
     return ""
 
 
@@ -310,11 +328,18 @@ def write_plan(coll_dir: Path, idents: Iterable[str], durable: bool = False) -> 
 
 
 def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
-    """The idents of one plan ([] if the plan file is gone)."""
-    raw = _read_bytes(coll_dir / PLANS_DIR / f"{plan_id}.txt")
+    """The idents of one plan ([] if the plan file is gone or unreadable).
+
+    Bytes that are not UTF-8 become lone surrogates, which no valid ident
+    contains, so a garbled line is dropped rather than misread.
+    """
+    try:
+        raw = _read_bytes(coll_dir / PLANS_DIR / f"{plan_id}.txt")
+    except OSError:
+        return []
     if raw is None:
         return []
-    return [line for line in raw.decode("utf-8").split("\n") if line]
+    return [line for line in raw.decode("utf-8", "surrogateescape").split("\n") if line]
 
 
 def plan_ids(coll_dir: Path) -> list[str]:

@@ -148,7 +148,10 @@ class FunctionNotLoadable(HadrosaurError, ImportError):
 
 
 class StorageError(HadrosaurError, OSError):
-    """A resource's files could not be written (disk full, read-only, permissions)."""
+    """A resource's files could not be written (disk full, read-only, permissions).
+
+    ``errno`` is the cause's (``errno.ENOSPC``, ``errno.EROFS``...).
+    """
 
     def __init__(self, path: Path, cause: OSError) -> None:
         self.path = path
@@ -156,6 +159,8 @@ class StorageError(HadrosaurError, OSError):
             f"could not write the files of {path}: {cause.strerror or cause}. Free some space "
             "or fix the permissions, then fetch it again; nothing was marked completed"
         )
+        self.errno = cause.errno
+        self.strerror = cause.strerror
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -173,7 +173,7 @@ class Project:
         args = {} if args is None else args
         try:
             json.dumps(args, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidArgs(args, exc) from None
         return compute_resource(
             self._defined_dirs[collection],
@@ -373,5 +373,5 @@ def _qualified(func: Callable[..., Any]) -> str:
 def _read_text(path: Path) -> str:
     try:
         return path.read_text("utf-8", "replace")
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return ""

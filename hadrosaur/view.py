@@ -86,6 +86,16 @@ class CollectionView:
         """
         return [self._entry(i, rec) for i, rec in self._index.records(after, limit)]
 
+    def rows(
+        self, after: str | None = None, limit: int = 10_000
+    ) -> list[tuple[str, str, int | None, int | None, str]]:
+        """Like :meth:`entries` as (ident, status, start, end, reason) tuples: for bulk loads."""
+        rows = self._index.row_tuples(after, limit)
+        for i, row in enumerate(rows):
+            if row[1] == PENDING:
+                rows[i] = (row[0], self._live(row[0], PENDING), *row[2:])
+        return rows
+
     def entries_of(self, idents: Iterable[str]) -> list[Entry]:
         """The current entries of the given idents (those the index has)."""
         out = []
@@ -129,9 +139,10 @@ class CollectionView:
             ident, self._live(ident, entry.status), entry.start_time, entry.end_time, entry.reason
         )
 
-    def completions_per_minute(self, minutes: int = 10) -> dict[int, int]:
-        """Resources completed per epoch minute over the last ``minutes`` minutes."""
-        return self._index.completions_per_minute(now_ms() // 60_000 - minutes + 1)
+    def completions_per_minute(self, minutes: int = 10, now: int | None = None) -> dict[int, int]:
+        """Resources completed per epoch minute over the ``minutes`` minutes before ``now`` (ms)."""
+        end = now_ms() if now is None else now
+        return self._index.completions_per_minute(end // 60_000 - minutes + 1)
 
     def rebuild(self) -> None:
         """Rebuild the index from the directories now (the change log starts anew)."""
@@ -145,3 +156,13 @@ class CollectionView:
     def rebuilt(self) -> bool:
         """True when opening this view rebuilt the index from the directories."""
         return self._index.rebuilt
+
+    @property
+    def fallback(self) -> str:
+        """Why this view reads an index built in memory from a scan ("" normally).
+
+        Set when the collection's index cannot be written (a read-only mount,
+        a full disk, no permission): the answers are still exact, built from
+        the directories, but nothing is kept, so each opening scans again.
+        """
+        return self._index.fallback

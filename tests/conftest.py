@@ -27,3 +27,11 @@ def pipeline(tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     (tmp_path / "pipeline.py").write_text(PIPELINE)
     monkeypatch.setenv("HADROSAUR_TEST_BASE", str(base))
     return tmp_path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/reliability/conftest.py: pytest reads this hook only
+    # from the conftest files it loads before parsing the command line.
+    parser.addoption(
+        "--long", action="store_true", help="run the long versions (tests/reliability)"
+    )

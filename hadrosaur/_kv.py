@@ -1,0 +1,166 @@
+"""The key-value stores the index is kept in: LevelDB, checked, or memory.
+
+The index (``_index.py``) uses a small subset of plyvel's ``DB``: ``get``,
+``iterator``, ``write_batch`` and ``close``. Two stores provide it:
+
+- :func:`open_leveldb`: the LevelDB on disk, opened with ``paranoid_checks``
+  (a damaged write-ahead log fails the opening instead of silently dropping
+  records) and read with ``verify_checksums`` (a damaged block raises instead
+  of returning garbage). The index is a cache: any error means "rebuild it",
+  so it is better to see damage than to believe it.
+- :class:`MemoryDB`: for a reader of a collection whose index cannot be
+  written (a read-only mount, another user's files, a full disk). LevelDB
+  writes on open, so instead the index is built in memory from a scan of the
+  directories, exactly as a rebuild would build it on disk, and thrown away
+  after the read.
+
+Example:
+    >>> db = MemoryDB()
+    >>> with db.write_batch() as wb:
+    ...     wb.put(b"c/a", b"1")
+    ...     wb.put(b"c/b", b"2")
+    >>> list(db.iterator(prefix=b"c/", include_value=False))
+    [b'c/a', b'c/b']
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import plyvel
+
+__all__ = ("CheckedLevelDB", "MemoryDB", "open_leveldb")
+
+
+class CheckedLevelDB:
+    """A plyvel ``DB`` whose every read verifies block checksums (DB cannot be subclassed)."""
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+
+    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:
+        value: bytes | None = self._db.get(key, default, verify_checksums=True)
+        return value
+
+    def iterator(self, **kwargs: Any) -> Any:
+        return self._db.iterator(verify_checksums=True, **kwargs)
+
+    def write_batch(self, **kwargs: Any) -> Any:
+        return self._db.write_batch(**kwargs)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def open_leveldb(path: str, *, create_if_missing: bool, error_if_exists: bool = False) -> Any:
+    """Open (or create) the LevelDB at ``path`` with every check on; raises plyvel errors."""
+    db = plyvel.DB(
+        path,
+        create_if_missing=create_if_missing,
+        error_if_exists=error_if_exists,
+        paranoid_checks=True,
+    )
+    return CheckedLevelDB(db)
+
+
+class MemoryDB:
+    """A sorted key-value store in memory with plyvel's ``get``/``iterator``/``write_batch``."""
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._sorted: list[bytes] | None = []
+
+    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:
+        return self._data.get(key, default)
+
+    def put(self, key: bytes, value: bytes) -> None:
+        if key not in self._data:
+            self._sorted = None
+        self._data[key] = value
+
+    def delete(self, key: bytes) -> None:
+        if self._data.pop(key, None) is not None:
+            self._sorted = None
+
+    def write_batch(self, transaction: bool = False, sync: bool = False) -> _Batch:
+        return _Batch(self, transaction)
+
+    def close(self) -> None:
+        self._data.clear()
+        self._sorted = []
+
+    def _keys(self) -> list[bytes]:
+        if self._sorted is None:
+            self._sorted = sorted(self._data)
+        return self._sorted
+
+    def iterator(
+        self,
+        *,
+        prefix: bytes | None = None,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        include_start: bool = True,
+        include_value: bool = True,
+        reverse: bool = False,
+    ) -> Iterator[Any]:
+        """Keys (or key, value pairs) in order, as ``plyvel.DB.iterator`` yields them."""
+        keys = self._keys()
+        if prefix is not None:
+            start, stop, include_start = prefix, _after_prefix(prefix), True
+        lo = 0
+        if start is not None:
+            find = bisect.bisect_left if include_start else bisect.bisect_right
+            lo = find(keys, start)
+        hi = len(keys) if stop is None else bisect.bisect_left(keys, stop)
+        chosen = keys[lo:hi]
+        if reverse:
+            chosen = chosen[::-1]
+        data = self._data
+        # A snapshot: writes made while iterating do not disturb the iteration.
+        if include_value:
+            return iter([(k, data[k]) for k in chosen])
+        return iter(chosen)
+
+
+def _after_prefix(prefix: bytes) -> bytes | None:
+    """The smallest key greater than every key starting with ``prefix`` (None: no bound)."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+class _Batch:
+    """Writes collected and applied together when the ``with`` block ends."""
+
+    def __init__(self, db: MemoryDB, transaction: bool) -> None:
+        self._db = db
+        self._transaction = transaction
+        self._ops: list[tuple[bytes, bytes | None]] = []
+
+    def put(self, key: bytes, value: bytes) -> None:
+        self._ops.append((key, value))
+
+    def delete(self, key: bytes) -> None:
+        self._ops.append((key, None))
+
+    def __enter__(self) -> _Batch:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None and self._transaction:
+            return  # like plyvel: a transaction is dropped when its block raises
+        for key, value in self._ops:
+            if value is None:
+                self._db.delete(key)
+            else:
+                self._db.put(key, value)
