@@ -1,0 +1,383 @@
+"""HadrosaurApp: wiring of screens, the background reader, the watcher and the actions.
+
+The reader (source.py) and the watcher (watcher.py) run in threads and talk
+to the app only through messages (messages.py); the app applies them to the
+model of the collection on screen and to the screens. Actions that leave the
+app (recompute in a subprocess, $EDITOR, $PAGER) are started from here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from hadrosaur import DamagedResource, HadrosaurError, Project
+
+from .messages import (
+    BaseState,
+    IndexBusyChanged,
+    LogTouched,
+    RecomputeFinished,
+    RowsChanged,
+    RowsLoaded,
+    SourceProblem,
+    SummaryUpdated,
+)
+from .model import CollectionModel
+from .screens.collections import CollectionsScreen
+from .screens.confirm import ConfirmScreen
+from .screens.help import HelpScreen
+from .screens.resources import ResourcesScreen
+from .source import LiveSource
+from .watcher import DirectoryWatcher
+from .widgets.detail import DetailData
+from .widgets.log_view import LogView
+from .widgets.status_line import StatusLine
+
+__all__ = ("HadrosaurApp", "run")
+
+_RECOMPUTE_CHUNK = 200  # idents per recompute subprocess (command lines have a limit)
+
+
+class HadrosaurApp(App[int]):
+    """The live monitor of one base directory."""
+
+    CSS_PATH = "hadrosaur_tui.tcss"
+    TITLE = "hadrosaur"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("p", "pause", "Pause", id="app.pause"),
+    ]
+
+    def __init__(
+        self,
+        base: Path,
+        *,
+        clock: Callable[[], float] = time.time,
+        poll_interval: float = 2.0,
+        watch: bool = True,
+        index_timeout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.base_label = str(base)
+        self.base = base.expanduser().absolute()
+        self.clock = clock
+        self.source = LiveSource(
+            self.base,
+            self.post_message,
+            poll_interval=poll_interval,
+            index_timeout=index_timeout,
+            clock=clock,
+        )
+        self.watcher = DirectoryWatcher(self._files_changed) if watch else None
+        self.model: CollectionModel | None = None
+        self.generation = -1
+        self.collections: tuple[str, ...] = ()
+        self.paused = False
+        self.busy: set[str] = set()
+        self.watched_resource: Path | None = None
+        self._last_problem: tuple[str, float] = ("", 0.0)
+        self.collections_screen = CollectionsScreen(self.base_label)
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.push_screen(self.collections_screen)
+        self.run_worker(self.source.run, thread=True, group="reader", name="reader")
+        if self.watcher is not None:
+            self.run_worker(self.watcher.run, thread=True, group="watcher", name="watcher")
+            self._update_watch_paths()
+        self.set_interval(1.0, self._tick)
+        self.source.wake()
+
+    def on_unmount(self) -> None:
+        self.source.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
+
+    def _tick(self) -> None:
+        """Once a second: running durations move, and the log is polled as a fallback."""
+        screen = self.screen
+        if isinstance(screen, ResourcesScreen) and not self.paused:
+            for widget in screen.query("ResourceTable, LogView"):
+                if isinstance(widget, LogView):
+                    widget.poll()
+                else:
+                    widget.refresh()
+
+    def _status_lines(self) -> Iterable[StatusLine]:
+        for screen in self.screen_stack:
+            yield from screen.query(StatusLine)
+
+    # -- file events (watcher thread) -----------------------------------------------------
+
+    def _files_changed(self, paths: set[str]) -> None:
+        self.source.wake(paths)
+        watched = self.watched_resource
+        if watched is not None and any(p.startswith(str(watched)) for p in paths):
+            self.post_message(LogTouched())
+
+    def _update_watch_paths(self) -> None:
+        if self.watcher is None:
+            return
+        paths = [self.base, *(self.base / name / ".updates" for name in self.collections)]
+        if self.watched_resource is not None:
+            paths.append(self.watched_resource)
+        self.watcher.set_paths(paths)
+
+    def watch_resource(self, directory: Path | None) -> None:
+        """Also watch the selected resource's directory (its log grows there)."""
+        self.watched_resource = directory
+        self._update_watch_paths()
+
+    # -- messages from the reader ---------------------------------------------------------
+
+    def on_base_state(self, message: BaseState) -> None:
+        self.collections = message.collections
+        self.collections_screen.set_base_state(message.exists, message.collections)
+        self._update_watch_paths()
+        if self.model is not None and self.model.name not in message.collections:
+            self.close_collection()
+
+    def on_summary_updated(self, message: SummaryUpdated) -> None:
+        self.collections_screen.update_summary(message)
+        for line in self._status_lines():
+            line.touch()
+
+    def on_rows_loaded(self, message: RowsLoaded) -> None:
+        model = self.model
+        if model is None or message.name != model.name:
+            return
+        if message.reset:
+            self.generation = message.generation
+            model.clear()
+        elif message.generation != self.generation:
+            return
+        model.extend(message.rows)
+        model.loaded = message.done
+        self._rows_changed(None)
+
+    def on_rows_changed(self, message: RowsChanged) -> None:
+        model = self.model
+        if model is None or message.name != model.name or message.generation != self.generation:
+            return
+        touched = model.apply(message.changes)
+        self._rows_changed(touched)
+
+    def _rows_changed(self, touched: set[str] | None) -> None:
+        assert self.model is not None
+        self.source.set_probe(self.model.pending_idents())
+        for screen in self.screen_stack:
+            if isinstance(screen, ResourcesScreen):
+                screen.rows_changed(touched)
+        for line in self._status_lines():
+            line.touch()
+
+    def on_index_busy_changed(self, message: IndexBusyChanged) -> None:
+        (self.busy.add if message.busy else self.busy.discard)(message.name)
+        for line in self._status_lines():
+            line.busy = frozenset(self.busy)
+
+    def on_source_problem(self, message: SourceProblem) -> None:
+        text, when = self._last_problem
+        if message.text == text and self.clock() - when < 30:
+            return  # the same problem every pass: say it once
+        self._last_problem = (message.text, self.clock())
+        self.notify(message.text, title="Could not read", severity="error", timeout=8)
+
+    def on_log_touched(self, message: LogTouched) -> None:
+        if not self.paused:
+            for log in self.screen.query(LogView):
+                log.poll()
+
+    def on_recompute_finished(self, message: RecomputeFinished) -> None:
+        ok = message.returncode == 0
+        self.notify(
+            message.summary,
+            title=f"Recompute of {len(message.idents)} in {message.collection} "
+            + ("finished" if ok else "had errors"),
+            severity="information" if ok else "warning",
+            timeout=8,
+        )
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def open_collection(self, name: str, status: str | None = None) -> None:
+        """Show the resources of ``name``, filtered to ``status`` if given."""
+        self.model = CollectionModel(name)
+        self.model.set_status_filter(status)
+        self.generation = self.source.set_active(name)
+        self.push_screen(ResourcesScreen(self.model, self.base_label))
+
+    def close_collection(self) -> None:
+        """Back to the collections screen."""
+        self.source.set_active(None)
+        self.model = None
+        self.watch_resource(None)
+        while isinstance(self.screen, ResourcesScreen) or len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def refresh_source(self) -> None:
+        self.source.wake()
+
+    # -- details --------------------------------------------------------------------------
+
+    def load_detail(self, collection: str, ident: str | None) -> None:
+        """Read one resource in a thread, then show it (the newest request wins)."""
+        self.run_worker(
+            partial(self._read_detail, collection, ident),
+            thread=True,
+            exclusive=True,
+            group="detail",
+        )
+
+    def _read_detail(self, collection: str, ident: str | None) -> None:
+        data = None if ident is None else read_detail(self.base, collection, ident)
+        self.call_from_thread(self._show_detail, data)
+
+    def _show_detail(self, data: DetailData | None) -> None:
+        screen = self.screen
+        if isinstance(screen, ResourcesScreen):
+            screen.show_detail(data)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen, list(self.BINDINGS)))  # type: ignore[arg-type]
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.source.set_paused(self.paused)
+        for line in self._status_lines():
+            line.paused = self.paused
+
+    def confirm_recompute(self, collection: str, idents: list[str]) -> None:
+        """Ask, then recompute ``idents`` in a background subprocess."""
+        if len(idents) == 1:
+            question = f"Recompute {collection}/{idents[0]}?"
+        else:
+            question = (
+                f"Recompute {len(idents):,} resources of {collection} "
+                "(every error or interrupted one in this view)?"
+            )
+        question += "\n\nIt runs in the background; its progress shows here live."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.notify(f"Recomputing {len(idents):,} in {collection}…", timeout=4)
+                self.run_worker(
+                    partial(self._recompute, collection, tuple(idents)),
+                    thread=True,
+                    group="recompute",
+                )
+
+        self.push_screen(ConfirmScreen(question), answered)
+
+    def _recompute(self, collection: str, idents: tuple[str, ...]) -> None:
+        worst = 0
+        lines: list[str] = []
+        for start in range(0, len(idents), _RECOMPUTE_CHUNK):
+            chunk = idents[start : start + _RECOMPUTE_CHUNK]
+            done = subprocess.run(
+                recompute_command(self.base, collection, chunk),
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            )
+            worst = max(worst, done.returncode)
+            output = (done.stdout.strip() or done.stderr.strip()).splitlines()
+            if output:
+                lines.append(output[-1])
+        self.post_message(
+            RecomputeFinished(collection, idents, worst, lines[-1] if lines else "no output")
+        )
+
+    def open_external(self, variable: str, path: str) -> None:
+        """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
+        default = "vi" if variable == "EDITOR" else "less"
+        command = [*shlex.split(os.environ.get(variable) or default), path]
+        if not Path(path).exists():
+            self.notify(f"{path} does not exist.", severity="warning")
+            return
+        try:
+            with self.suspend():
+                subprocess.run(command)
+        except SuspendNotSupported:
+            self.notify(
+                f"This terminal cannot be suspended; run: {shlex.join(command)}",
+                severity="warning",
+            )
+        except OSError as exc:
+            self.notify(f"Could not run {command[0]}: {exc}", severity="error")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette offers every action of the current screen too."""
+        yield from super().get_system_commands(screen)
+        for binding in screen.BINDINGS:
+            if isinstance(binding, Binding) and binding.description:
+                yield SystemCommand(
+                    binding.description,
+                    f"Key: {binding.key_display or binding.key}",
+                    partial(screen.run_action, binding.action),
+                )
+
+
+def recompute_command(base: Path, collection: str, idents: Iterable[str]) -> list[str]:
+    """The subprocess that recomputes resources, its output going to their logs."""
+    return [
+        sys.executable,
+        "-m",
+        "hadrosaur",
+        "recompute",
+        str(base),
+        collection,
+        *idents,
+        "--log-output",
+    ]
+
+
+def read_detail(base: Path, collection: str, ident: str) -> DetailData:
+    """Everything the detail tabs show, through hadrosaur's public read API."""
+    directory = base / collection / ident
+    try:
+        proj = Project(base, create=False)
+        resource = proj.load(collection, ident)
+        error_text = proj.fetch_error(collection, ident)
+    except DamagedResource as exc:
+        return DetailData(collection, ident, "error", directory, problem=exc.problem)
+    except HadrosaurError as exc:
+        return DetailData(collection, ident, "unavailable", directory, problem=str(exc))
+    result_text = None
+    if resource.status == "completed":
+        result_text = json.dumps(resource.result, indent=2, ensure_ascii=False)
+    meta = {
+        "start_time": resource.start_time,
+        "end_time": resource.end_time,
+        "attempt": resource.attempt,
+        "pid": resource.pid,
+        "host": resource.host,
+        "args": resource.args,
+    }
+    return DetailData(collection, ident, resource.status, directory, error_text, result_text, meta)
+
+
+def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:
+    """Run the monitor on ``base`` until the user quits; the exit code for the shell."""
+    app = HadrosaurApp(base, poll_interval=poll_interval, watch=watch)
+    with contextlib.suppress(KeyboardInterrupt):
+        app.run()
+    return app.return_code or 0

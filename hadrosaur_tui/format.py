@@ -1,0 +1,110 @@
+"""How values look on screen: status symbols, times, durations, rates, progress bars.
+
+Statuses carry a symbol as well as a colour, so the table reads the same on a
+monochrome terminal or to a colour-blind user.
+"""
+
+from __future__ import annotations
+
+import time
+
+__all__ = (
+    "STATUS_HEADINGS",
+    "STATUS_LABELS",
+    "STATUS_ORDER",
+    "STATUS_SYMBOLS",
+    "format_clock",
+    "format_count",
+    "format_duration",
+    "format_eta",
+    "format_rate",
+    "progress_bar",
+)
+
+#: Display order of statuses everywhere (also the order of the status codes).
+STATUS_ORDER: tuple[str, ...] = ("completed", "pending", "interrupted", "error", "unavailable")
+STATUS_SYMBOLS = {
+    "completed": "✔",
+    "pending": "▶",
+    "interrupted": "■",
+    "error": "✘",
+    "unavailable": "·",
+}
+#: Very short column headings for the counts (next to the symbol).
+STATUS_HEADINGS = {
+    "completed": "done",
+    "pending": "run",
+    "interrupted": "intr",
+    "error": "err",
+    "unavailable": "wait",
+}
+#: Short names of the statuses for people.
+STATUS_LABELS = {
+    "completed": "done",
+    "pending": "running",
+    "interrupted": "interrupted",
+    "error": "errors",
+    "unavailable": "waiting",
+}
+
+
+def format_count(n: int) -> str:
+    """1234567 -> '1,234,567'."""
+    return f"{n:,}"
+
+
+def format_duration(ms: int | None) -> str:
+    """A compact duration: '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; '' when unknown."""
+    if ms is None or ms < 0:
+        return ""
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def format_clock(ms: int | None, now_ms: int) -> str:
+    """Local wall-clock time of an epoch-ms instant: 'HH:MM:SS' today, else 'MM-DD HH:MM'."""
+    if ms is None or ms < 0:
+        return ""
+    moment = time.localtime(ms / 1000)
+    today = time.localtime(now_ms / 1000)
+    if moment[:3] == today[:3]:
+        return time.strftime("%H:%M:%S", moment)
+    return time.strftime("%m-%d %H:%M", moment)
+
+
+def format_rate(per_minute: float | None) -> str:
+    """Completions per minute: '1,234/min', '0.5/min', '' when unknown."""
+    if per_minute is None:
+        return ""
+    if per_minute >= 10:
+        return f"{per_minute:,.0f}/min"
+    return f"{per_minute:.1f}/min"
+
+
+def format_eta(seconds: float | None) -> str:
+    """Time left: '' when unknown, 'done' at zero, else a compact duration."""
+    if seconds is None:
+        return ""
+    if seconds <= 0:
+        return "done"
+    return format_duration(int(seconds * 1000))
+
+
+def progress_bar(done: int, total: int, width: int = 12) -> str:
+    """A text progress bar with a percentage: '██████░░░░░░  50%'."""
+    if total <= 0:
+        return "░" * width + "    "
+    fraction = min(1.0, done / total)
+    filled = round(fraction * width)
+    return "█" * filled + "░" * (width - filled) + f" {fraction * 100:3.0f}%"

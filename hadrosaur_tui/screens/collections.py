@@ -1,0 +1,178 @@
+"""CollectionsScreen: one row per collection with counts, progress, rate and ETA."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Middle
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ..format import (
+    STATUS_HEADINGS,
+    STATUS_ORDER,
+    format_count,
+    format_eta,
+    format_rate,
+    progress_bar,
+)
+from ..messages import SummaryUpdated
+from ..theme import status_style
+from ..widgets.status_line import StatusLine
+
+__all__ = ("CollectionsScreen",)
+
+# Short headings, so that the table fits in 80 columns.
+_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Collection"),
+    ("total", "Total"),
+    *((status, STATUS_HEADINGS[status].capitalize()) for status in STATUS_ORDER),
+    ("progress", "Progress"),
+    ("rate", "Rate"),
+    ("eta", "ETA"),
+)
+
+
+class CollectionsTable(DataTable[object]):
+    """A DataTable where one click on a cell opens it (DataTable needs two)."""
+
+    async def _on_click(self, event: events.Click) -> None:
+        before = self.cursor_coordinate
+        await super()._on_click(event)
+        meta = event.style.meta
+        on_cell = meta.get("row", -1) >= 0 and meta.get("column", -1) >= 0
+        if on_cell and self.cursor_coordinate != before:
+            self.action_select_cursor()
+
+
+class CollectionsScreen(Screen[None]):
+    """The first screen: every collection of the base directory, live."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", priority=True, id="collections.open"),
+        Binding("r", "refresh", "Refresh", id="collections.refresh"),
+    ]
+
+    def __init__(self, base_label: str) -> None:
+        super().__init__()
+        self.base_label = base_label
+        self.summaries: dict[str, SummaryUpdated] = {}
+        self.base_state: tuple[bool, tuple[str, ...]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Middle(id="base-message-box"):
+            with Center():
+                yield Static(id="base-message")
+        yield CollectionsTable(id="collections", cursor_type="cell", zebra_stripes=True)
+        yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in _COLUMNS:
+            table.add_column(label, key=key)
+        self.title = "hadrosaur"
+        self.sub_title = self.base_label
+        if self.base_state is None:
+            self.show_message("Reading the base directory…")
+        else:
+            self.set_base_state(*self.base_state)
+
+    # -- state from the reader -------------------------------------------------------
+
+    def show_message(self, text: str | None) -> None:
+        """Show a centred message instead of the table (None: show the table)."""
+        box = self.query_one("#base-message-box")
+        table = self.query_one(DataTable)
+        box.display = text is not None
+        table.display = text is None
+        if text is not None:
+            self.query_one("#base-message", Static).update(text)
+
+    def set_base_state(self, exists: bool, collections: tuple[str, ...]) -> None:
+        self.base_state = (exists, collections)
+        tables = self.query(DataTable)
+        if not tables:
+            return  # on_mount applies it
+        table = tables.first()
+        if not exists:
+            self.show_message(
+                f"The base directory {self.base_label} does not exist (yet).\n\n"
+                "Waiting for it to appear: start a pipeline that uses "
+                f"Project({self.base_label!r}), or press q to quit."
+            )
+            table.clear()
+            return
+        if not collections:
+            self.show_message(
+                f"No collections in {self.base_label} yet.\n\n"
+                "This screen updates by itself when a pipeline defines one."
+            )
+            table.clear()
+            return
+        self.show_message(None)
+        current = [str(key.value) for key in table.rows]
+        if current != list(collections):
+            keep = table.cursor_coordinate
+            table.clear()
+            for name in collections:
+                table.add_row(*self._cells(name), key=name)
+            table.cursor_coordinate = keep
+            if not table.has_focus:
+                table.focus()
+
+    def update_summary(self, summary: SummaryUpdated) -> None:
+        self.summaries[summary.name] = summary
+        tables = self.query(DataTable)
+        if not tables:
+            return  # not composed yet: the rows are built from self.summaries later
+        table = tables.first()
+        if summary.name not in {str(k.value) for k in table.rows}:
+            return
+        for (key, _), value in zip(_COLUMNS, self._cells(summary.name), strict=True):
+            table.update_cell(summary.name, key, value, update_width=True)
+
+    def _cells(self, name: str) -> list[Text]:
+        summary = self.summaries.get(name)
+        label = Text(name, style="bold")
+        if summary is not None and summary.legacy:
+            label.append(" (0.4.1)", style="dim")
+        if summary is None:
+            return [label, *(Text("…") for _ in _COLUMNS[1:])]
+        counts = summary.counts
+        cells = [label, Text(format_count(counts["total"]), justify="right")]
+        for status in STATUS_ORDER:
+            n = counts[status]
+            style = status_style(self.app, status) if n else Style(dim=True)
+            cells.append(Text(format_count(n), style=style, justify="right"))
+        done = counts["completed"] + counts["error"]
+        cells.append(Text(progress_bar(done, counts["total"], width=8)))
+        cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
+        cells.append(Text(format_eta(summary.eta_seconds), justify="right"))
+        return cells
+
+    # -- actions ---------------------------------------------------------------------
+
+    def _selected(self) -> tuple[str, str | None] | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        row_key, column_key = table.coordinate_to_cell_key(table.cursor_coordinate)
+        column = str(column_key.value)
+        return str(row_key.value), column if column in STATUS_ORDER else None
+
+    def action_open(self) -> None:
+        selected = self._selected()
+        if selected is not None:
+            self.app.open_collection(*selected)  # type: ignore[attr-defined]
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_refresh(self) -> None:
+        self.app.refresh_source()  # type: ignore[attr-defined]

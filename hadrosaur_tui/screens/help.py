@@ -1,0 +1,68 @@
+"""HelpScreen: every key of the screen underneath, generated from its bindings."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+__all__ = ("HelpScreen", "key_table")
+
+
+def _key_label(key: str) -> str:
+    names = {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter"}
+    return ", ".join(names.get(k, k) for k in key.split(","))
+
+
+def key_table(bindings: list[Binding], title: str) -> Table:
+    """A two-column table (keys, what they do) of the bindings that have a description."""
+    table = Table(title=title, title_justify="left", show_header=False, box=None, padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    seen: set[str] = set()
+    for binding in bindings:
+        if not binding.description or binding.description in seen:
+            continue
+        seen.add(binding.description)
+        table.add_row(binding.key_display or _key_label(binding.key), binding.description)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys of the current screen and of the whole app; any of q, ?, esc closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close")]
+
+    def __init__(self, screen: Screen[object], app_bindings: list[Binding]) -> None:
+        super().__init__()
+        self.under = screen
+        self.app_bindings = app_bindings
+
+    def sections(self) -> list[tuple[str, list[Binding]]]:
+        """The bindings to list: the screen's (and its widgets'), then the app's."""
+        screen_bindings = [b for b in self.under.BINDINGS if isinstance(b, Binding)]
+        everywhere = [
+            *self.app_bindings,
+            Binding("ctrl+p", "command_palette", "Command palette: every action by name"),
+        ]
+        return [("This screen", screen_bindings), ("Everywhere", everywhere)]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text("hadrosaur-tui: keys", style="bold"), id="help-title")
+            for title, bindings in self.sections():
+                yield Static(key_table(bindings, title))
+            yield Static(
+                Text(
+                    "Mouse: click a row to select it, a column heading to sort, "
+                    "a count on the collections screen to open that list.",
+                    style="dim",
+                )
+            )
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

@@ -1,0 +1,310 @@
+"""ResourcesScreen: the rows of one collection, filters, sort, and the selected resource's tabs."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static
+
+from ..format import STATUS_SYMBOLS, format_count
+from ..model import SORT_KEYS, CollectionModel
+from ..widgets.detail import TABS, DetailData, ResourceDetail
+from ..widgets.resource_table import ResourceTable
+from ..widgets.status_line import StatusLine
+
+__all__ = ("ResourcesScreen",)
+
+#: One key per status filter; "a" shows every status.
+STATUS_KEYS = {
+    "a": None,
+    "d": "completed",
+    "n": "pending",
+    "i": "interrupted",
+    "x": "error",
+    "u": "unavailable",
+}
+
+
+class ResourcesScreen(Screen[None]):
+    """One collection: a virtual table of its resources above the selected one's details."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="resources.back"),
+        Binding("slash", "filter_text", "Filter", key_display="/", id="resources.filter"),
+        Binding("x", "status('error')", "Errors", id="resources.error"),
+        Binding("a", "status('all')", "All statuses", show=False, id="resources.all"),
+        Binding("d", "status('completed')", "Only done", show=False, id="resources.completed"),
+        Binding("n", "status('pending')", "Only running", show=False, id="resources.pending"),
+        Binding(
+            "i", "status('interrupted')", "Only interrupted", show=False, id="resources.interrupted"
+        ),
+        Binding(
+            "u", "status('unavailable')", "Only waiting", show=False, id="resources.unavailable"
+        ),
+        Binding("s", "sort", "Sort by the next column", show=False, id="resources.sort"),
+        Binding("S", "reverse_sort", "Reverse the sort", show=False, id="resources.reverse"),
+        Binding("r", "recompute_one", "Recompute", id="resources.recompute"),
+        Binding("R", "recompute_view", "Retry errors", id="resources.recompute_all"),
+        Binding(
+            "e",
+            "open_in('EDITOR')",
+            "Open log/error/result in $EDITOR",
+            show=False,
+            id="resources.editor",
+        ),
+        Binding(
+            "o",
+            "open_in('PAGER')",
+            "Open log/error/result in $PAGER",
+            show=False,
+            id="resources.pager",
+        ),
+        Binding(
+            "c", "copy_path", "Copy the resource directory path", show=False, id="resources.copy"
+        ),
+        Binding(
+            "f", "follow", "Follow the log on/off (like tail -f)", show=False, id="resources.follow"
+        ),
+        Binding("w", "wrap", "Wrap long log lines on/off", show=False, id="resources.wrap"),
+        Binding("g", "log_edge(False)", "Log: jump to the top", show=False, id="resources.log_top"),
+        Binding(
+            "G",
+            "log_edge(True)",
+            "Log: jump to the end and follow",
+            show=False,
+            id="resources.log_bottom",
+        ),
+        Binding("1", "tab('log')", "Show the Log tab", show=False, id="resources.tab_log"),
+        Binding(
+            "2",
+            "tab('error')",
+            "Show the Error tab (traceback)",
+            show=False,
+            id="resources.tab_error",
+        ),
+        Binding("3", "tab('result')", "Show the Result tab", show=False, id="resources.tab_result"),
+        Binding(
+            "4",
+            "tab('info')",
+            "Show the Info tab (paths, args, times)",
+            show=False,
+            id="resources.tab_info",
+        ),
+    ]
+
+    def __init__(self, model: CollectionModel, base_label: str) -> None:
+        super().__init__()
+        self.model = model
+        self.base_label = base_label
+        self._detail_timer: Timer | None = None
+        self.selected: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="filter-bar")
+        yield ResourceTable(
+            self.model,
+            clock=self.app.clock,  # type: ignore[attr-defined]
+            empty_text="Loading…",
+            id="resource-table",
+        )
+        yield ResourceDetail(clock=self.app.clock, id="detail")  # type: ignore[attr-defined]
+        yield Input(
+            placeholder="filter text, !text to exclude; enter/esc to close", id="filter-input"
+        )
+        yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.title = f"hadrosaur · {self.model.name}"
+        self.sub_title = self.base_label
+        self.query_one("#filter-input", Input).display = False
+        self.table.focus()
+        self.rows_changed()
+
+    @property
+    def table(self) -> ResourceTable:
+        return self.query_one(ResourceTable)
+
+    @property
+    def detail(self) -> ResourceDetail:
+        return self.query_one(ResourceDetail)
+
+    # -- updates from the app ------------------------------------------------------
+
+    def rows_changed(self, touched: set[str] | None = None) -> None:
+        """The model changed: redraw the table, the filter bar, and the details if touched."""
+        if self.model.loaded:
+            self.table.empty_text = self._empty_text()
+        self.table.refresh_rows()
+        self._update_filter_bar()
+        if touched and self.selected in touched:
+            index = self.model.find(self.selected) if self.selected else None
+            if index is not None:
+                self.detail.refresh_status(self.model.row(index).status)
+                self._schedule_detail(self.selected)
+
+    def _empty_text(self) -> str:
+        if self.model.total == 0:
+            return f"No resources in {self.model.name} yet."
+        return "No resources match this filter (a shows all, / changes the text filter)."
+
+    def _update_filter_bar(self) -> None:
+        """Counts per status with their filter keys, the text filter, rows shown, the sort."""
+        model = self.model
+        counts = model.counts()
+        text = Text(" ")
+        for key, status in STATUS_KEYS.items():
+            label = "all" if status is None else STATUS_SYMBOLS[status]
+            n = model.total if status is None else counts[status]
+            active = model.status_filter == status
+            text.append(f"{key}", style="bold underline" if active else "bold")
+            text.append(f" {label} {format_count(n)}", style="reverse" if active else "")
+            text.append("  ")
+        if model.text_filter:
+            text.append("/", style="bold")
+            text.append(f"{model.text_filter}  ", style="italic")
+        text.append(f"{format_count(len(model))} shown", style="dim")
+        arrow = "▼" if model.reverse else "▲"
+        text.append(f" · {model.sort_key} {arrow}", style="dim")
+        if not model.loaded:
+            text.append(" · loading…", style="italic")
+        self.query_one("#filter-bar", Static).update(text)
+
+    # -- selection and details -----------------------------------------------------
+
+    def on_resource_table_highlighted(self, event: ResourceTable.Highlighted) -> None:
+        if event.ident != self.selected:
+            self.selected = event.ident
+            self._schedule_detail(event.ident)
+
+    def _schedule_detail(self, ident: str | None) -> None:
+        # Debounced: scrolling through rows must not read every resource on the way.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(
+            0.08,
+            lambda: self.app.load_detail(self.model.name, ident),  # type: ignore[attr-defined]
+        )
+
+    def show_detail(self, data: DetailData | None) -> None:
+        if data is None or data.ident == self.selected:
+            self.detail.show(data)
+            self.app.watch_resource(data.directory if data else None)  # type: ignore[attr-defined]
+
+    def on_resource_table_header_clicked(self, event: ResourceTable.HeaderClicked) -> None:
+        if event.key == self.model.sort_key:
+            self.model.set_sort(event.key, not self.model.reverse)
+        else:
+            self.model.set_sort(event.key)
+        self.rows_changed()
+
+    # -- actions -------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.query_one("#filter-input", Input).has_focus:
+            self._close_filter()  # esc in the filter box closes it, keeping the filter
+            return
+        self.app.close_collection()  # type: ignore[attr-defined]
+
+    def action_status(self, status: str) -> None:
+        self.model.set_status_filter(None if status == "all" else status)
+        self.rows_changed()
+
+    def action_filter_text(self) -> None:
+        box = self.query_one("#filter-input", Input)
+        box.display = True
+        box.value = self.model.text_filter
+        box.focus()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.model.set_text_filter(event.value)
+        self.rows_changed()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_done(self) -> None:
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        self.query_one("#filter-input", Input).display = False
+        self.table.focus()
+
+    def action_sort(self) -> None:
+        keys = SORT_KEYS
+        following = keys[(keys.index(self.model.sort_key) + 1) % len(keys)]
+        self.model.set_sort(following, self.model.reverse)
+        self.rows_changed()
+
+    def action_reverse_sort(self) -> None:
+        self.model.set_sort(self.model.sort_key, not self.model.reverse)
+        self.rows_changed()
+
+    def action_recompute_one(self) -> None:
+        if self.selected is None:
+            self.notify("No resource selected.", severity="warning")
+            return
+        index = self.model.find(self.selected)
+        if index is not None and self.model.row(index).status == "unavailable":
+            self.notify(
+                f"{self.selected} has never started, so there are no recorded args to "
+                "recompute it with; the pipeline that planned it will compute it.",
+                severity="warning",
+            )
+            return
+        self.app.confirm_recompute(self.model.name, [self.selected])  # type: ignore[attr-defined]
+
+    def action_recompute_view(self) -> None:
+        idents = [
+            row.ident
+            for row in self.model.rows(0, len(self.model))
+            if row.status in ("error", "interrupted")
+        ]
+        if not idents:
+            self.notify("No error or interrupted resources in this view.", severity="warning")
+            return
+        self.app.confirm_recompute(self.model.name, idents)  # type: ignore[attr-defined]
+
+    def _current_file(self) -> tuple[str, str] | None:
+        data = self.detail.data
+        if data is None:
+            return None
+        tab = self.detail.active_tab
+        name = {"log": "run.log", "error": "error.log", "result": "result.json"}.get(tab, "run.log")
+        return str(data.directory / name), tab
+
+    def action_open_in(self, variable: str) -> None:
+        current = self._current_file()
+        if current is None:
+            self.notify("No resource selected.", severity="warning")
+            return
+        self.app.open_external(variable, current[0])  # type: ignore[attr-defined]
+
+    def action_copy_path(self) -> None:
+        data = self.detail.data
+        if data is None:
+            self.notify("No resource selected.", severity="warning")
+            return
+        self.app.copy_to_clipboard(str(data.directory))
+        self.notify(f"Copied {data.directory}", title="Path copied")
+
+    def action_follow(self) -> None:
+        log = self.detail.log_view
+        log.follow = not log.follow
+        self.notify("Following the log" if log.follow else "Stopped following the log")
+
+    def action_wrap(self) -> None:
+        log = self.detail.log_view
+        log.wrap = not log.wrap
+
+    def action_log_edge(self, end: bool) -> None:
+        self.detail.activate("log")
+        self.detail.log_view.jump(end)
+
+    def action_tab(self, tab: str) -> None:
+        if tab in TABS:
+            self.detail.activate(tab)

@@ -1,0 +1,270 @@
+"""LiveSource: the background reader that keeps the UI in step with the base directory.
+
+One thread does every read, so the UI thread never blocks on the disk or on
+another process holding an index. Each *pass* it
+
+1. lists the collections (a new one appears without restart),
+2. refreshes the summary (counts, rate, ETA) of the collections whose
+   ``.updates/`` changed, and of all of them every ``poll_interval``,
+3. for the collection on screen: loads its rows page by page, then reads
+   only the change log after its cursor, so the work is proportional to what
+   changed, not to the collection's size,
+4. re-probes the few pending rows (a dying worker writes nothing, so only a
+   probe notices that it became interrupted).
+
+A pass runs when the watcher reports a change, when the UI asks, or after
+``poll_interval`` seconds (the fallback when file events are unavailable).
+An index held by another process is retried on the next pass, with a busy
+indicator, never an error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual.message import Message
+
+from hadrosaur import Cursor, Entry, HadrosaurError, IndexBusy, Project
+from hadrosaur.view import CollectionView
+
+from .messages import (
+    BaseState,
+    IndexBusyChanged,
+    RowsChanged,
+    RowsLoaded,
+    SourceProblem,
+    SummaryUpdated,
+)
+from .model import RowBlock, RowTuple
+
+__all__ = ("LiveSource", "estimate_rate")
+
+PAGE_SIZE = 50_000
+FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
+_PROBE_INTERVAL = 1.0
+
+
+def _row(entry: Entry) -> RowTuple:
+    return (entry.ident, entry.status, entry.start_time, entry.end_time, entry.reason)
+
+
+def estimate_rate(
+    per_minute: dict[int, int], counts: dict[str, int], now_ms: int
+) -> tuple[float | None, float | None]:
+    """Completions per minute over the recent buckets, and the seconds left at that rate."""
+    remaining = counts["total"] - counts["completed"] - counts["error"]
+    if not per_minute:
+        return None, (0.0 if remaining <= 0 else None)
+    # Buckets are whole minutes: measure from the start of the oldest one, but not
+    # less than a quarter minute, so a run that just began does not look infinitely fast.
+    first = min(per_minute)
+    span = max(0.25, min(10.0, now_ms / 60_000 - first))
+    rate = sum(per_minute.values()) / span
+    if remaining <= 0:
+        return rate, 0.0
+    return rate, (remaining / rate * 60) if rate > 0 else None
+
+
+class LiveSource:
+    """Reads a base directory in a thread and posts messages describing what changed."""
+
+    def __init__(
+        self,
+        base: Path,
+        post: Callable[[Message], object],
+        *,
+        poll_interval: float = 2.0,
+        index_timeout: float = 0.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.base = base
+        self.post = post
+        self.poll_interval = poll_interval
+        self.index_timeout = index_timeout
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._project: Project | None = None
+        self._collections: tuple[str, ...] | None = None
+        self._base_exists: bool | None = None
+        self._dirty: set[str] = set()
+        self._busy: set[str] = set()
+        self._last_full = 0.0
+        self._last_probe = 0.0
+        self._paused = False
+        # The collection on screen and how far it is loaded.
+        self._active: str | None = None
+        self._generation = 0
+        self._loaded_generation = -1
+        self._load_after: str | None = None
+        self._loading = False
+        self._cursor: Cursor | None = None
+        self._probe: list[str] = []
+
+    # -- called from the UI thread -------------------------------------------------
+
+    def wake(self, changed_paths: Iterable[str] = ()) -> None:
+        """Run a pass soon; ``changed_paths`` (from the watcher) say which collections changed."""
+        base = str(self.base)
+        with self._lock:
+            for path in changed_paths:
+                rel = path[len(base) :].lstrip("/") if path.startswith(base) else ""
+                name = rel.split("/", 1)[0]
+                if name:
+                    self._dirty.add(name)
+        self._wake.set()
+
+    def set_active(self, name: str | None) -> int:
+        """Show another collection (or none); returns the generation its rows will carry."""
+        with self._lock:
+            self._active = name
+            self._generation += 1
+            self._cursor = None
+            self._probe = []
+            generation = self._generation
+        self._wake.set()
+        return generation
+
+    def set_probe(self, idents: list[str]) -> None:
+        """The pending rows of the active collection, to re-probe for liveness."""
+        with self._lock:
+            self._probe = list(idents)
+
+    def set_paused(self, paused: bool) -> None:
+        """While paused, nothing is read or posted."""
+        self._paused = paused
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+
+    # -- the thread ------------------------------------------------------------
+
+    def run(self) -> None:
+        """Loop until stopped. Every exception is reported, none ends the loop."""
+        while not self._stopped.is_set():
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+            if self._stopped.is_set():
+                break
+            if self._paused:
+                continue
+            try:
+                self.run_pass()
+            except Exception as exc:  # a monitor must keep running; say what happened
+                self.post(SourceProblem(f"{type(exc).__name__}: {exc}"))
+                self._stopped.wait(self.poll_interval)
+
+    def run_pass(self) -> None:
+        """One read of everything that needs reading (see the module docstring)."""
+        if not self._check_base():
+            return
+        assert self._project is not None and self._collections is not None
+        now = time.monotonic()  # scheduling uses real time; self.clock is for what is shown
+        full = now - self._last_full >= self.poll_interval
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            active = self._active
+        names = [n for n in self._collections if full or n in dirty or n in self._busy]
+        if active in self._collections and active not in names:
+            names.append(active)
+        for name in names:
+            self._read_collection(name, name == active)
+        if full:
+            self._last_full = now
+        if self._loading:
+            self._wake.set()  # keep loading pages without waiting
+
+    def _check_base(self) -> bool:
+        exists = self.base.is_dir()
+        if not exists:
+            if self._base_exists is not False:
+                self._base_exists = False
+                self._project = None
+                self._collections = None
+                self.post(BaseState(False))
+            return False
+        if self._project is None:
+            try:
+                self._project = Project(self.base, create=False, index_timeout=self.index_timeout)
+            except HadrosaurError as exc:
+                self.post(SourceProblem(str(exc)))
+                return False
+        names = tuple(self._project.collections())
+        if names != self._collections or not self._base_exists:
+            new = set(names) - set(self._collections or ())
+            self._collections = names
+            self._base_exists = True
+            with self._lock:
+                self._dirty |= new
+            self.post(BaseState(True, names))
+        return True
+
+    def _read_collection(self, name: str, active: bool) -> None:
+        assert self._project is not None
+        try:
+            with self._project.view(name, timeout=self.index_timeout) as view:
+                if name in self._busy:
+                    self._busy.discard(name)
+                    self.post(IndexBusyChanged(name, False))
+                counts = view.counts()
+                now_ms = int(self.clock() * 1000)
+                rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
+                self.post(SummaryUpdated(name, counts, rate, eta, _is_legacy(self.base / name)))
+                if active:
+                    self._read_rows(name, view)
+        except IndexBusy:
+            if name not in self._busy:
+                self._busy.add(name)
+                self.post(IndexBusyChanged(name, True))
+        except HadrosaurError as exc:
+            self.post(SourceProblem(f"{name}: {exc}"))
+
+    def _read_rows(self, name: str, view: CollectionView) -> None:
+        with self._lock:
+            generation = self._generation
+            probe = self._probe
+        if self._loaded_generation != generation:
+            # A new collection on screen (or a reload): start from the first page.
+            self._loaded_generation = generation
+            self._cursor = view.cursor()
+            rows = view.rows(limit=FIRST_PAGE_SIZE)
+            self._load_after = rows[-1][0] if rows else None
+            self._loading = len(rows) == FIRST_PAGE_SIZE
+            block = RowBlock.from_rows(rows)
+            self.post(RowsLoaded(name, generation, block, True, not self._loading))
+            return
+        if self._loading:
+            rows = view.rows(after=self._load_after, limit=PAGE_SIZE)
+            self._load_after = rows[-1][0] if rows else self._load_after
+            self._loading = len(rows) == PAGE_SIZE
+            block = RowBlock.from_rows(rows)
+            self.post(RowsLoaded(name, generation, block, False, not self._loading))
+        batch = view.changes(self._cursor)
+        if batch.reload:
+            with self._lock:
+                if self._generation == generation:
+                    self._generation += 1
+            self._wake.set()
+            return
+        self._cursor = batch.cursor
+        changes: list[tuple[str, RowTuple | None]] = [
+            (c.ident, None if c.entry is None else _row(c.entry)) for c in batch.changes
+        ]
+        if batch.more:
+            self._wake.set()
+        now = time.monotonic()
+        if probe and now - self._last_probe >= _PROBE_INTERVAL:
+            self._last_probe = now
+            changes.extend((e.ident, _row(e)) for e in view.entries_of(probe))
+        if changes:
+            self.post(RowsChanged(name, generation, changes))
+
+
+def _is_legacy(coll_dir: Path) -> bool:
+    return (coll_dir / ".status").is_dir() and not (coll_dir / ".collection.json").exists()

@@ -1,0 +1,75 @@
+"""DirectoryWatcher: file events from watchfiles, for a small set of directories.
+
+Only the base directory, each collection's ``.updates/`` and the selected
+resource's directory are watched, never recursively: one inotify watch each,
+whatever the number of resources (inotify watches are a limited resource).
+The set changes as collections appear and the selection moves; the watcher
+then restarts on the new set.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import watchfiles
+
+__all__ = ("DirectoryWatcher",)
+
+
+class DirectoryWatcher:
+    """Calls ``on_change(paths)`` from its thread when files change in the watched directories."""
+
+    def __init__(self, on_change: Callable[[set[str]], object], *, debounce_ms: int = 120) -> None:
+        self.on_change = on_change
+        self.debounce_ms = debounce_ms
+        self._paths: tuple[Path, ...] = ()
+        self._lock = threading.Lock()
+        self._restart = threading.Event()
+        self._stopped = threading.Event()
+        #: False once watching failed (e.g. no inotify); the slow poll then does the work.
+        self.working = True
+
+    def set_paths(self, paths: Iterable[Path]) -> None:
+        """Watch exactly these directories (missing ones are skipped until they exist)."""
+        new = tuple(sorted(set(paths)))
+        with self._lock:
+            if new == self._paths:
+                return
+            self._paths = new
+        self._restart.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._restart.set()
+
+    def run(self) -> None:
+        """The thread's loop: watch the current set until it changes or stop() is called."""
+        while not self._stopped.is_set():
+            with self._lock:
+                paths = [p for p in self._paths if p.is_dir()]
+            self._restart.clear()
+            if not paths:
+                self._restart.wait(1.0)
+                continue
+            try:
+                for changes in watchfiles.watch(
+                    *paths,
+                    watch_filter=None,
+                    debounce=self.debounce_ms,
+                    step=30,
+                    stop_event=self._restart,
+                    rust_timeout=1000,
+                    recursive=False,
+                    raise_interrupt=False,
+                    ignore_permission_denied=True,
+                ):
+                    self.on_change({path for _, path in changes})
+            except (OSError, RuntimeError):
+                # A watched directory vanished, or inotify is unavailable/exhausted:
+                # wait a moment and retry; the reader's slow poll covers the gap.
+                self.working = False
+                self._stopped.wait(1.0)
+            else:
+                self.working = True

@@ -1,0 +1,151 @@
+"""ResourceDetail: the tabs that show one resource (Log, Error, Result, Info)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import RenderableType
+from rich.json import JSON
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Static, TabbedContent, TabPane
+
+from ..format import STATUS_SYMBOLS, format_clock, format_duration
+from .log_view import LogView
+
+__all__ = ("DetailData", "ResourceDetail")
+
+TABS = ("log", "error", "result", "info")
+
+
+@dataclass(frozen=True)
+class DetailData:
+    """Everything the tabs show, read by a background worker.
+
+    ``problem`` is set when the resource could not be read (damaged files).
+    """
+
+    collection: str
+    ident: str
+    status: str
+    directory: Path
+    error_text: str = ""
+    result_text: str | None = None
+    meta: dict[str, Any] | None = None
+    problem: str = ""
+
+
+class ResourceDetail(Vertical):
+    """Tabs for the resource under the table's cursor."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.data: DetailData | None = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="detail-tabs", initial="tab-log"):
+            with TabPane("Log", id="tab-log"):
+                yield LogView(id="log-view")
+            with TabPane("Error", id="tab-error"):
+                with VerticalScroll():
+                    yield Static(id="error-text", markup=False)
+            with TabPane("Result", id="tab-result"):
+                with VerticalScroll():
+                    yield Static(id="result-text", markup=False)
+            with TabPane("Info", id="tab-info"):
+                with VerticalScroll():
+                    yield Static(id="info-text", markup=False)
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one(LogView)
+
+    @property
+    def active_tab(self) -> str:
+        """log, error, result or info."""
+        return self.query_one(TabbedContent).active.removeprefix("tab-")
+
+    def activate(self, tab: str) -> None:
+        """Show tab ``tab`` (one of log, error, result, info)."""
+        self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    def show(self, data: DetailData | None) -> None:
+        """Show a resource (None: nothing selected)."""
+        self.data = data
+        error = self.query_one("#error-text", Static)
+        result = self.query_one("#result-text", Static)
+        info = self.query_one("#info-text", Static)
+        if data is None:
+            self.log_view.show(None, "No resource selected.")
+            for widget in (error, result, info):
+                widget.update("No resource selected.")
+            return
+        log_path = data.directory / "run.log"
+        self.log_view.show(log_path, f"{data.ident} has no log (it has not logged anything).")
+        error.update(self._error(data))
+        result.update(self._result(data))
+        info.update(self._info(data))
+
+    def refresh_status(self, status: str) -> None:
+        """The resource changed status: re-render the Info tab's status line."""
+        if self.data is not None and self.data.status != status:
+            self.data = DetailData(**{**self.data.__dict__, "status": status})
+            self.query_one("#info-text", Static).update(self._info(self.data))
+
+    @staticmethod
+    def _error(data: DetailData) -> RenderableType:
+        if data.problem:
+            return Text(f"{data.ident} is damaged: {data.problem}", style="bold")
+        if not data.error_text:
+            return Text(f"No error recorded for {data.ident} (status: {data.status}).")
+        # A Syntax renderable never interprets markup, so a traceback is shown as it is.
+        return Syntax(data.error_text.rstrip("\n"), "pytb", theme="ansi_dark", word_wrap=True)
+
+    @staticmethod
+    def _result(data: DetailData) -> RenderableType:
+        if data.result_text is None:
+            return Text(f"No result: {data.ident} is {data.status}.")
+        try:
+            return JSON(data.result_text)
+        except (ValueError, TypeError):
+            return Text(data.result_text)
+
+    def _info(self, data: DetailData) -> RenderableType:
+        meta = data.meta or {}
+        now_ms = int(self.clock() * 1000)
+        start, end = meta.get("start_time"), meta.get("end_time")
+        duration = end - start if isinstance(start, int) and isinstance(end, int) else None
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        rows: list[tuple[str, str]] = [
+            ("Collection", data.collection),
+            ("Ident", data.ident),
+            ("Status", f"{STATUS_SYMBOLS.get(data.status, '?')} {data.status}"),
+            ("Attempt", str(meta.get("attempt", ""))),
+            ("Started", format_clock(start if isinstance(start, int) else None, now_ms)),
+            ("Ended", format_clock(end if isinstance(end, int) else None, now_ms)),
+            ("Duration", format_duration(duration)),
+            ("PID", str(meta.get("pid", ""))),
+            ("Host", str(meta.get("host", ""))),
+            ("Args", json.dumps(meta.get("args"), sort_keys=True)),
+            ("Directory", str(data.directory)),
+            ("Log", str(data.directory / "run.log")),
+            ("Error", str(data.directory / "error.log")),
+            ("Result", str(data.directory / "result.json")),
+            ("Storage", str(data.directory / "storage")),
+        ]
+        if data.problem:
+            rows.insert(3, ("Problem", data.problem))
+        for key, value in rows:
+            table.add_row(key, Text(value))
+        return table

@@ -1,0 +1,71 @@
+"""Snapshots of what a person sees (pytest-textual-snapshot). Fixed clock, size and data.
+
+Update them after an intended change with ``scripts/test tests/tui --snapshot-update``
+and look at the report before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from .harness import make_app, settle
+
+SIZE = (100, 30)
+
+
+def prepare(*keys: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """Settle, press ``keys`` (settling after each), settle again."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        pilot.app.screen.set_focus(pilot.app.screen.focused)  # no blinking cursor difference
+
+    return run_before
+
+
+def test_collections_view(snap_compare: Any, sample_base: Path) -> None:
+    assert snap_compare(make_app(sample_base), run_before=prepare(), terminal_size=SIZE)
+
+
+def test_filtered_error_list(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter", "x"), terminal_size=SIZE)
+
+
+def test_error_tab(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter", "x", "2"), terminal_size=SIZE)
+
+
+def test_log_tab(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter", "down"), terminal_size=SIZE)
+
+
+def test_help(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter", "question_mark"), terminal_size=(100, 44))
+
+
+def test_empty_base(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("empty").mkdir()
+    assert snap_compare(make_app(Path("empty")), run_before=prepare(), terminal_size=SIZE)
+
+
+def test_missing_base(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert snap_compare(make_app(Path("missing")), run_before=prepare(), terminal_size=SIZE)
+
+
+def test_small_terminal(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter"), terminal_size=(80, 24))

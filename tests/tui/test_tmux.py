@@ -1,0 +1,94 @@
+"""End to end: the real hadrosaur-tui in a real terminal (tmux) while a worker changes the base."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ..helpers import REPO
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from hadrosaur import Project
+proj = Project(sys.argv[1])
+
+@proj.resource("tmuxed")
+def compute(ident, args, ctx):
+    ctx.logger.info("working on %s", ident)
+    if ident == "r07":
+        raise RuntimeError("seven failed")
+    return ident
+
+proj.plan("tmuxed", [f"r{i:02d}" for i in range(12)])
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.05)
+for i in range(12):
+    proj.fetch("tmuxed", f"r{i:02d}")
+"""
+
+
+@pytest.fixture
+def session() -> Iterator[str]:
+    name = f"hadrosaur-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+
+
+def capture(session: str) -> str:
+    done = subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def wait_for_screen(session: str, *needles: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if all(n in screen for n in needles):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"{needles} never appeared; the screen was:\n{screen}")
+
+
+def test_real_app_in_tmux_follows_a_worker(tmp_path: Path, session: str) -> None:
+    base = tmp_path / "base"
+    go = tmp_path / "go"
+    worker = subprocess.Popen([sys.executable, "-c", WORKER, str(base), str(go)])
+    try:
+        command = f"cd {REPO} && {sys.executable} -m hadrosaur_tui {base}; sleep 30"
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
+            check=True,
+        )
+        screen = wait_for_screen(session, "Collection", "tmuxed")
+        assert "12" in screen  # total, all waiting
+        go.touch()
+        screen = wait_for_screen(session, "100%")
+        row = next(line for line in screen.splitlines() if "tmuxed" in line)
+        assert row.split()[1:3] == ["12", "11"], row  # total, done
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        wait_for_screen(session, "r07", "RuntimeError: seven failed")
+        subprocess.run(["tmux", "send-keys", "-t", session, "x"], check=True)
+        screen = wait_for_screen(session, "1 shown")
+        assert "r06" not in screen
+        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        deadline = time.monotonic() + 10
+        while "Collection" in capture(session) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "Collection" not in capture(session), "q must quit the app"
+    finally:
+        worker.kill()
+        worker.wait()
