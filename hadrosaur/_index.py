@@ -11,6 +11,7 @@ Keys (bytes)::
     m/MINUTE               resources completed in that minute (epoch minutes)
     p/IDENT                empty; the ident is planned (a removed one returns to unavailable)
     P/PLAN                 empty; that plan file has been applied
+    Pn                     how many plan files there were when last all were checked
 
 Workers never open the index; they write files and then a marker in
 ``.updates/``. A reader opens the index briefly, drains the markers into it,
@@ -26,9 +27,9 @@ drainer killed half-way leaves claimed markers that the next one applies
 first; applying a record that the index already holds changes nothing, so a
 marker is applied exactly once in effect. Writers write the status before
 the marker, so a marker created after a claim carries a newer status and is
-drained next time. Plans are also compared with the ``P/`` keys at every
-drain, so a plan whose marker was never written (its writer died between the
-two) is applied all the same.
+drained next time. Plans are also compared with the ``P/`` keys whenever the
+number of plan files changes, so a plan whose marker was never written (its
+writer died between the two) is applied all the same.
 
 The index is a cache, and never believed when it looks wrong: anything that
 cannot be decoded is corruption (:class:`IndexCorrupt`), which makes the
@@ -183,7 +184,10 @@ class CollectionIndex:
             self._lock_fd = None
         self.fallback = f"{type(cause).__name__}: {cause}"
         _log.info("cannot use the index %s (%s); reading the directories", self.path, cause)
-        self.rebuild()
+        try:
+            self.rebuild()
+        except OSError as exc:  # not even the directories can be read
+            raise IndexUnavailable(self.path, exc) from exc
 
     def __exit__(
         self,
@@ -247,6 +251,9 @@ class CollectionIndex:
                 delay = min(delay * 2, 0.1)
 
     def _open(self, started: float) -> None:
+        if os.path.lexists(self.coll_dir / _TRASH):
+            # An index deleted by a process killed half-way: finish the job.
+            shutil.rmtree(self.coll_dir / _TRASH, ignore_errors=True)
         try:
             self._db = self._open_db(started)
             healthy = self._db.get(b"v") == SCHEMA_VERSION
@@ -358,11 +365,25 @@ class CollectionIndex:
             applied += self._apply_markers(chunk)
         for chunk in _chunks(self._claim_all(), _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
-        for plan_id in _store.plan_ids(self.coll_dir):
-            if self._db.get(_plan_key(plan_id)) is None:  # its marker never came
-                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
+        self._apply_unmarked_plans()
         self.drained = applied
         return applied
+
+    def _apply_unmarked_plans(self) -> None:
+        """Apply the plans whose marker never came (their writer died between the two).
+
+        Checking every plan at every drain would cost a read per plan per
+        reader; the count of plan files tells when there is anything new.
+        """
+        plan_ids = _store.plan_ids(self.coll_dir)
+        count = str(len(plan_ids)).encode()
+        if self._db.get(b"Pn") == count:
+            return
+        for plan_id in plan_ids:
+            if self._db.get(_plan_key(plan_id)) is None:
+                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
+        with self._db.write_batch(sync=self.durable) as wb:
+            wb.put(b"Pn", count)
 
     def _apply_markers(self, names: list[str]) -> int:
         idents = []
@@ -375,26 +396,29 @@ class CollectionIndex:
                     idents.append(check_ident(name))
                 except InvalidName:
                     pass  # not a marker we wrote; dropping it below is all there is to do
+        busy = self._busy(idents)
         if idents:
             self._apply_resources(idents)
-        self._release_claimed(names)
+        self._release_claimed([name for name in names if name not in busy])
         return len(names)
 
-    def _release_claimed(self, names: list[str]) -> None:
-        """Unlink applied markers: the last step, so a crash before it only repeats work.
+    def _busy(self, idents: Iterable[str]) -> set[str]:
+        """The idents whose compute lock is held now: their markers must be kept.
 
-        The marker of a resource whose compute lock is held is kept, and
-        applied again by every drain until the lock is free: its writer made
-        the marker before its first write and may still write (or die between
-        two writes) without making another, so only a drain that finds the
-        lock free has read its last change. Probing after applying is what
-        makes this safe: a writer that takes the lock later makes a new marker.
+        A writer makes its marker before its first write, holds the lock until
+        after its last, and may die between two writes without making another
+        marker. So a claimed marker may only go if its lock was free *before*
+        the drain read the resource: then every later change belongs to a
+        writer that took the lock afterwards and made a new marker. A kept
+        marker stays in .claimed/ and is applied again by each drain until its
+        lock is found free.
         """
+        return {i for i in idents if lock_held(self.coll_dir / i / _store.LOCK_FILE)}
+
+    def _release_claimed(self, names: list[str]) -> None:
+        """Unlink applied markers: the last step, so a crash before it only repeats work."""
         claimed = self.coll_dir / _store.UPDATES_DIR / _store.CLAIMED_DIR
         for name in names:
-            if not name.startswith(_store.PLAN_MARKER_PREFIX) and _is_ident(name):
-                if lock_held(self.coll_dir / name / _store.LOCK_FILE):
-                    continue
             (claimed / name).unlink(missing_ok=True)
 
     # -- applying changes ----------------------------------------------------
@@ -487,16 +511,19 @@ class CollectionIndex:
         """Recreate the index from a scan of the directories and the recorded plans.
 
         Markers present when the rebuild starts are claimed first and removed
-        at the end (the scan already reflects them); markers created during the
-        scan are drained afterwards as usual.
+        at the end (the scan already reflects them), except those of resources
+        whose lock was held (see _busy); markers created during the scan are
+        drained afterwards as usual.
         """
         claimed_before: list[str] = []
+        busy: set[str] = set()
         if not self.fallback:
             for _ in self._claim_all():
                 pass
             _, claimed = self._marker_dirs()
             with os.scandir(claimed) as entries:
                 claimed_before = [e.name for e in entries if self._is_marker(e)]
+            busy = self._busy(n for n in claimed_before if _is_ident(n))  # before the scan
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
@@ -530,7 +557,7 @@ class CollectionIndex:
         with self._db.write_batch(sync=self.durable) as wb:
             wb.put(b"e", self.epoch.encode())
             wb.put(b"v", SCHEMA_VERSION)
-        self._release_claimed(claimed_before)
+        self._release_claimed([name for name in claimed_before if name not in busy])
         self.rebuilt = True
 
     # -- reading -------------------------------------------------------------

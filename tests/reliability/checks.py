@@ -42,6 +42,7 @@ class Survey:
 
 
 def _locked(path: Path) -> bool:
+    # The same probe as hadrosaur._locks.is_locked, written again on purpose (see above).
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -124,6 +125,8 @@ def library_agrees(proj: Project, found: Survey) -> list[str]:
     rebuilt = proj.reindex(COLLECTION)[COLLECTION]
     if rebuilt != counts:
         problems.append(f"drained counts {counts} != rebuilt counts {rebuilt}")
+    if (proj.base / COLLECTION / ".index.deleting").exists():
+        problems.append("a half-deleted index was left behind")
     for ident, state in found.states.items():
         status = proj.status(COLLECTION, ident)
         if status != ("unavailable" if state == "none" else state):

@@ -16,6 +16,13 @@ from typing import Any
 import pytest
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis settings are fixed when the test modules are imported; they
+    # read the switch from the environment, set here before that happens.
+    if config.getoption("--long", default=False):
+        os.environ["HADROSAUR_LONG"] = "1"
+
+
 @pytest.fixture
 def long_run(request: pytest.FixtureRequest) -> bool:
     """True for the long versions of the suites (``pytest --long``)."""

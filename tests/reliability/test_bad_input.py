@@ -39,13 +39,6 @@ def _settings(long_examples: int, short_examples: int) -> settings:
     )
 
 
-@pytest.fixture(autouse=True)
-def _long_examples(long_run: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    # hypothesis settings are fixed at import; --long reaches them through the environment.
-    if long_run:
-        monkeypatch.setenv("HADROSAUR_LONG", "1")
-
-
 @contextmanager
 def fresh_base() -> Iterator[Path]:
     """A base directory per example (hypothesis examples cannot use tmp_path)."""
@@ -205,6 +198,19 @@ HOSTILE = [
     math.nan,
     -math.inf,
 ]
+
+
+def hostile_examples(argument: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Make hypothesis try every HOSTILE value for ``argument``, whatever it generates."""
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        for value in HOSTILE:
+            test = example(**{argument: value})(test)
+        return test
+
+    return decorate
+
+
 hostile_values = st.recursive(
     st.none()
     | st.floats()  # NaN and infinities included
@@ -219,17 +225,7 @@ hostile_values = st.recursive(
 
 @_settings(600, 80)
 @given(args=st.one_of(json_values, hostile_values))
-@example(args=HOSTILE[0])
-@example(args=HOSTILE[1])
-@example(args=HOSTILE[2])
-@example(args=HOSTILE[3])
-@example(args=HOSTILE[4])
-@example(args=HOSTILE[5])
-@example(args=HOSTILE[6])
-@example(args=HOSTILE[7])
-@example(args=HOSTILE[8])
-@example(args=HOSTILE[9])
-@example(args=HOSTILE[10])
+@hostile_examples("args")
 def test_any_args_are_saved_or_refused(args: Any) -> None:
     with fresh_base() as base:
         proj = Project(base)
@@ -247,17 +243,7 @@ def test_any_args_are_saved_or_refused(args: Any) -> None:
 
 @_settings(600, 40)
 @given(result=st.one_of(json_values, hostile_values))
-@example(result=HOSTILE[0])
-@example(result=HOSTILE[1])
-@example(result=HOSTILE[2])
-@example(result=HOSTILE[3])
-@example(result=HOSTILE[4])
-@example(result=HOSTILE[5])
-@example(result=HOSTILE[6])
-@example(result=HOSTILE[7])
-@example(result=HOSTILE[8])
-@example(result=HOSTILE[9])
-@example(result=HOSTILE[10])
+@hostile_examples("result")
 def test_any_result_is_completed_or_recorded_as_an_error(result: Any) -> None:
     with fresh_base() as base:
         proj = Project(base)

@@ -30,7 +30,8 @@ from ..helpers import REPO
 from .checks import Child, finish, survey
 from .workload import COLLECTION, define
 
-N_OK, N_FAILING = 3000, 60
+#: Idents per second of load: enough that the workers never run out of work.
+OK_PER_SECOND, N_FAILING = 400, 60
 WORKERS = 3
 
 
@@ -146,7 +147,7 @@ def test_workers_readers_cli_and_reindex_together(
     logs = tmp_path / "logs"
     logs.mkdir()
     proj = define(base)  # the default index_timeout: contention must never reach it
-    names = {"n": N_OK, "failing": N_FAILING, "duration": duration}
+    names = {"n": int(OK_PER_SECOND * duration), "failing": N_FAILING, "duration": duration}
     worker_options = {"recompute": 0.0, "sleep": 0.001, "refail": False}
     children = [
         Child(
