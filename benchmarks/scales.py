@@ -1,0 +1,100 @@
+"""How much each scale measures: smoke (seconds, for CI), small (minutes), large (the full run)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ("SCALES", "Scale")
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The sizes and repetitions of one benchmark run.
+
+    Attributes:
+        fetch_sizes_memory: resources per fetch run on the memory filesystem.
+        fetch_sizes_disk: the same on the disk (the disk is slow: fewer).
+        rounds: rounds of the fetch and index comparisons (system order rotates).
+        flat_pair: (small N, large N) whose per-resource costs must be within 1.2x.
+        compare_n: the N of the floor and 0.4.1 comparisons (and of disk usage).
+        legacy: run hadrosaur 0.4.1 (needs pip and an index to install it).
+        index_sizes_memory / index_sizes_disk: generated base sizes for stats,
+            fetch_by_status and rebuild.
+        index_errors: resources in error in each generated base (fixed, so that
+            fetch_by_status(error) returns as many at every size).
+        read_repeats: stats / fetch_by_status calls per round.
+        tui_rows: resources in the TUI's collection; tui_changes: status changes timed.
+        concurrency_n: resources fetched by the two workers together.
+        fetch_many_n: resources of benchmarks.fetch_many (0: skip it).
+    """
+
+    name: str
+    fetch_sizes_memory: tuple[int, ...]
+    fetch_sizes_disk: tuple[int, ...]
+    rounds: int
+    flat_pair: tuple[int, int]
+    compare_n: int
+    legacy: bool
+    index_sizes_memory: tuple[int, ...]
+    index_sizes_disk: tuple[int, ...]
+    index_errors: int
+    read_repeats: int
+    tui_rows: int
+    tui_changes: int
+    concurrency_n: int
+    fetch_many_n: int
+
+
+SCALES = {
+    "smoke": Scale(
+        name="smoke",
+        fetch_sizes_memory=(20, 100),
+        fetch_sizes_disk=(20,),
+        rounds=1,
+        flat_pair=(20, 100),
+        compare_n=100,
+        legacy=False,
+        index_sizes_memory=(300,),
+        index_sizes_disk=(),
+        index_errors=30,
+        read_repeats=3,
+        tui_rows=300,
+        tui_changes=3,
+        concurrency_n=40,
+        fetch_many_n=0,
+    ),
+    "small": Scale(
+        name="small",
+        fetch_sizes_memory=(1_000, 10_000),
+        fetch_sizes_disk=(1_000,),
+        rounds=2,
+        flat_pair=(1_000, 10_000),
+        compare_n=10_000,
+        legacy=True,
+        index_sizes_memory=(10_000, 100_000),
+        index_sizes_disk=(),
+        index_errors=1_000,
+        read_repeats=10,
+        tui_rows=100_000,
+        tui_changes=100,
+        concurrency_n=2_000,
+        fetch_many_n=2_000,
+    ),
+    "large": Scale(
+        name="large",
+        fetch_sizes_memory=(1_000, 10_000, 100_000),
+        fetch_sizes_disk=(1_000, 10_000),
+        rounds=3,
+        flat_pair=(1_000, 100_000),
+        compare_n=10_000,
+        legacy=True,
+        index_sizes_memory=(10_000, 100_000),
+        index_sizes_disk=(100_000, 1_000_000),
+        index_errors=1_000,
+        read_repeats=20,
+        tui_rows=1_000_000,
+        tui_changes=100,
+        concurrency_n=6_000,
+        fetch_many_n=5_000,
+    ),
+}

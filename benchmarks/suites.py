@@ -1,0 +1,152 @@
+"""The suites of ``python -m benchmarks``: each runs its measurements and returns table rows.
+
+A suite stores its raw results under ``run.results[NAME]`` (they go to the
+JSON as they are) and returns the rows of the table it contributes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .concurrency import concurrency_rows, run_concurrency
+from .fetch_overhead import fetch_rows, run_fetch_overhead, summarize
+from .figures import Row
+from .generate import COLLECTION, generate_base
+from .index_reads import index_rows, run_index_reads
+from .machine import Where
+from .scales import Scale
+from .tui_scale import run_tui, tui_rows
+
+__all__ = ("SUITES", "Run")
+
+
+def log(text: str) -> None:
+    print(text, flush=True)
+
+
+@dataclass
+class Run:
+    """What the suites share: the scale, where to measure, 0.4.1's python, the results."""
+
+    scale: Scale
+    places: list[Where]
+    legacy: Path | None
+    selected: list[str]
+    results: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def fetch_suite(run: Run) -> list[Row]:
+    fetch = run_fetch_overhead(run.scale, run.places, run.legacy, log)
+    fetch["summary"] = summarize(fetch)
+    run.results["fetch"] = fetch
+    return fetch_rows(fetch, run.scale, run.places)
+
+
+def _tui_place(run: Run) -> Where:
+    """The TUI runs on the memory place if it has a base of tui_rows, else on the disk."""
+    for where in run.places:
+        scale = run.scale
+        sizes = scale.index_sizes_memory if where.label == "memory" else scale.index_sizes_disk
+        if scale.tui_rows in sizes:
+            return where
+    return run.places[0]
+
+
+def _tui_on(run: Run, where: Where, base: Path) -> None:
+    start = time.perf_counter()
+    log(f"  TUI on {run.scale.tui_rows:,} resources ({where.label}) ...")
+    result = run_tui(base, COLLECTION, run.scale.tui_changes)
+    run.results["tui"] = {"where": where.label, **result}
+    run.seconds["tui"] = time.perf_counter() - start
+
+
+def reads_suite(run: Run) -> list[Row]:
+    """stats, fetch_by_status and rebuild; the TUI is measured on the largest base meanwhile."""
+    tui_where = _tui_place(run)
+
+    def after_size(where: Where, n: int, base: Path) -> None:
+        if "tui" in run.selected and where == tui_where and n == run.scale.tui_rows:
+            _tui_on(run, where, base)
+
+    reads = run_index_reads(run.scale, run.places, run.legacy, after_size, log)
+    run.results["reads"] = reads
+    return index_rows(reads)
+
+
+def tui_suite(run: Run) -> list[Row]:
+    """The TUI's rows; it generates a base of its own when the reads suite did not run it."""
+    if "tui" not in run.results:
+        where = _tui_place(run)
+        work = Path(tempfile.mkdtemp(prefix="bench-tui-", dir=where.root))
+        try:
+            generate_base(work, run.scale.tui_rows, run.scale.index_errors)
+            _tui_on(run, where, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    result = run.results["tui"]
+    return tui_rows(result, result["where"])
+
+
+def concurrency_suite(run: Run) -> list[Row]:
+    rows = []
+    run.results["concurrency"] = {}
+    for where in run.places:
+        work = Path(tempfile.mkdtemp(prefix="bench-conc-", dir=where.root))
+        try:
+            result = run_concurrency(work, run.scale.concurrency_n)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        run.results["concurrency"][where.label] = result
+        log(
+            f"  {where.label}: alone {result['alone']['resources_per_s']:,.0f}/s, with readers "
+            f"{result['with_readers']['resources_per_s']:,.0f}/s, "
+            f"lock errors {result['with_readers']['lock_errors']}"
+        )
+        rows += concurrency_rows(result, where.label)
+    return rows
+
+
+def fetch_many_suite(run: Run) -> list[Row]:
+    """benchmarks/fetch_many.py (another engineer's), once per place."""
+    from .fetch_many import measure
+
+    n = run.scale.fetch_many_n
+    if not n:
+        return []
+    rows = []
+    run.results["fetch_many"] = {}
+    for where in run.places:
+        result = measure(where.root, n, 1)
+        run.results["fetch_many"][where.label] = result
+        log(
+            f"  {where.label}: loop {result['loop_per_resource_us']:.0f} µs/resource, "
+            f"fetch_many {result['fetch_many_per_resource_us']:.0f} µs/resource"
+        )
+        rows.append(
+            Row(
+                f"fetch_many ({os.cpu_count()} processes) vs a loop of fetch, N={n:,}, "
+                f"{where.label}",
+                f"{result['fetch_many_per_resource_us']:,.0f} µs",
+                f"{result['loop_per_resource_us']:,.0f} µs",
+                result["fetch_many_s"] / result["loop_fetch_s"],
+            )
+        )
+    return rows
+
+
+#: In the order they run; the reads suite runs before the TUI's, which reuses its base.
+SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
+    "fetch": ("fetch overhead per resource", fetch_suite),
+    "reads": ("stats, fetch_by_status, rebuild (the TUI on the largest base)", reads_suite),
+    "tui": ("the TUI at scale", tui_suite),
+    "concurrency": ("2 workers while the TUI and a stats loop read", concurrency_suite),
+    "fetch_many": ("fetch_many vs a loop of fetch (benchmarks/fetch_many.py)", fetch_many_suite),
+}

@@ -1,0 +1,78 @@
+"""A seconds-long run of ``python -m benchmarks --scale smoke``, so that the benchmark does not rot.
+
+Benchmarks are not tests: nothing here looks at a time. It checks that every
+suite runs end to end on tiny sizes, inside ``tmp_path``, and writes a
+well-formed results file and plot. hadrosaur 0.4.1 is not installed here (it
+needs the network); the smoke scale skips it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = {"fetch", "reads", "tui", "concurrency"}
+
+
+def test_smoke_run_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--scale",
+            "smoke",
+            "--memory",
+            str(tmp_path / "memory"),
+            "--disk",
+            str(tmp_path / "disk"),
+            "--out-dir",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads((out / "smoke.json").read_text())
+    assert report["scale"] == "smoke"
+    assert set(report["suites"]) == SUITES
+    assert report["machine"]["cores"] >= 1
+    assert set(report["machine"]["filesystems"]) == {"memory", "disk"}
+
+    runs = report["suites"]["fetch"]["runs"]
+    assert {r["system"] for r in runs} == {"hadrosaur", "floor"}
+    assert all(r["done"] == r["n"] and r["seconds"] > 0 for r in runs)
+    assert any("usage" in r and r["usage"]["inodes"] > r["n"] for r in runs)
+
+    reads = report["suites"]["reads"]["runs"]
+    assert reads and all(r["counts"]["error"] == r["by_status_error_k"] for r in reads)
+
+    tui = report["suites"]["tui"]
+    assert tui["rows"] == 300 and tui["error_rows"] == 30
+    assert len(tui["latency_s"]) == 3
+
+    for place in ("memory", "disk"):
+        busy = report["suites"]["concurrency"][place]["with_readers"]
+        assert busy["done"] == 40 and busy["lock_errors"] == 0, busy
+        assert busy["tui_completed_shown"] == 40
+
+    table = report["table"]
+    assert {"metric", "ours", "reference", "ratio", "target", "passed"} <= set(table[0])
+    assert any(row["metric"].startswith("TUI") for row in table)
+    assert "metric" in done.stdout and "this project" in done.stdout
+    plot = out / "smoke-per-resource.png"
+    if importlib.util.find_spec("matplotlib") is not None:  # the "bench" extra
+        assert plot.read_bytes().startswith(b"\x89PNG")
+    else:
+        assert not plot.exists() and "no plot" in done.stdout
+    # Nothing is left behind in the places measured on.
+    assert not any((tmp_path / "memory").iterdir())
+    assert not any((tmp_path / "disk").iterdir())
