@@ -72,27 +72,78 @@ def lock_held(path: Path) -> bool:
         return True
 
 
+#: How long a process waits for a lock before it asks newcomers to step back.
+PATIENCE = 0.05
+
+
 def try_lock_exclusive(path: Path, timeout: float) -> int | None:
     """Take an exclusive flock on ``path``, retrying with backoff for up to ``timeout`` s.
 
     Returns the open descriptor (close it to release), or None on timeout.
     Polls with LOCK_NB rather than blocking so that the wait is bounded and
     the caller can report how long it waited.
+
+    Polling alone is unfair: a process that releases the lock and asks again
+    at once (a reader in a loop) nearly always wins against one asleep
+    between two polls, which can then wait for ever. So a process that has
+    waited ``PATIENCE`` announces it by holding a *shared* flock on
+    ``PATH.wait``; newcomers that see it held step back until the waiters
+    are served. Waiting processes compete only among themselves.
     """
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    deadline = time.monotonic() + timeout
+    waiting = f"{os.fspath(path)}.wait"
+    started = time.monotonic()
+    deadline = started + timeout
     delay = 0.001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+    announced: int | None = None
+    patient = False  # waited PATIENCE already: compete whoever else waits
+    try:
+        while True:
+            if patient or not _others_waiting(waiting):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except OSError as exc:
+                    if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                        os.close(fd)
+                        raise
+            now = time.monotonic()
+            if now >= deadline:
                 os.close(fd)
-                raise
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            os.close(fd)
-            return None
-        time.sleep(min(delay, remaining))
-        delay = min(delay * 2, 0.05)
+                return None
+            if not patient and now - started >= PATIENCE:
+                patient = True
+                announced = _announce(waiting)
+            time.sleep(min(delay, deadline - now))
+            # Newcomers wait for the patient, so these must not leave the lock idle long.
+            delay = min(delay * 2, 0.005 if patient else 0.05)
+    finally:
+        if announced is not None:
+            os.close(announced)
+
+
+def _announce(waiting: str) -> int | None:
+    """Hold a shared flock on ``waiting`` (None if the file cannot be created: read-only)."""
+    try:
+        wait_fd = os.open(waiting, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return None
+    # Blocking, but only ever for an instant: exclusive holders are probes (below).
+    fcntl.flock(wait_fd, fcntl.LOCK_SH)
+    return wait_fd
+
+
+def _others_waiting(waiting: str) -> bool:
+    """True when some process announced that it has been waiting (see try_lock_exclusive)."""
+    try:
+        wait_fd = os.open(waiting, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False  # never created (or unreadable): nobody can have announced
+    try:
+        # An exclusive probe fails while any waiter holds its shared lock.
+        fcntl.flock(wait_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(wait_fd)
+    return False

@@ -188,18 +188,21 @@ class Role:
         self.ops = 0
         self.errors: list[str] = []
         self.done_counts: list[int] = []
+        self.slowest = 0.0
 
     def step(self) -> None:
         raise NotImplementedError
 
     def run(self, deadline: float | None) -> None:
         while deadline is None or time.monotonic() < deadline:
+            began = time.monotonic()
             try:
                 self.step()
             except Exception:
                 self.errors.append(traceback.format_exc())
                 if deadline is None:
                     raise  # a killed-child run: fail loudly, the driver reads stderr
+            self.slowest = max(self.slowest, time.monotonic() - began)
             self.ops += 1
 
 
@@ -350,7 +353,12 @@ def main(argv: list[str]) -> int:
     role.run(None if duration is None else time.monotonic() + duration)
     print(
         json.dumps(
-            {"ops": role.ops, "errors": role.errors, "done_counts": role.done_counts},
+            {
+                "ops": role.ops,
+                "errors": role.errors,
+                "done_counts": role.done_counts,
+                "slowest": round(role.slowest, 3),
+            },
         ),
         flush=True,
     )
