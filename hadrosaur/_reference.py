@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -77,7 +78,7 @@ def read_collection_file(coll_dir: Path) -> dict[str, Any]:
     """The collection's .collection.json ({} when missing or unreadable)."""
     try:
         data = json.loads((coll_dir / _store.COLLECTION_FILE).read_bytes())
-    except (FileNotFoundError, ValueError):
+    except (OSError, ValueError, RecursionError):  # missing, a directory, garbage, too deep
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -98,6 +99,7 @@ def write_collection_file(
         "created": old.get("created", _store.now_ms()),
         "updated": _store.now_ms(),
     }
-    _store.atomic_write(
-        coll_dir / _store.COLLECTION_FILE, json.dumps(data, indent=2).encode(), durable
-    )
+    path = coll_dir / _store.COLLECTION_FILE
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)  # damage: a file cannot replace a directory, and nothing in it is ours
+    _store.atomic_write(path, json.dumps(data, indent=2).encode(), durable)

@@ -441,3 +441,20 @@ def test_garbage_in_the_marker_directory_is_ignored(tmp_path: Path) -> None:
     # The garbled plan still names one valid ident, "ok".
     assert {k: v for k, v in counts.items() if k != "total"} == {**TRUTH, "unavailable": 12}
     assert proj.check("c") == []
+
+
+@pytest.mark.parametrize("damage", [b"[" * 100_000, b"\xff garbage", b"[1, 2]", "dir"])
+def test_a_damaged_collection_file_does_not_stop_defining_the_collection(
+    tmp_path: Path, damage: bytes | str
+) -> None:
+    coll_file = tmp_path / "base" / "c" / ".collection.json"
+    coll_file.parent.mkdir(parents=True)
+    if damage == "dir":
+        coll_file.mkdir()
+    else:
+        assert isinstance(damage, bytes)
+        coll_file.write_bytes(damage)
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(healthy)
+    assert proj.fetch("c", "x").status == "completed"
+    assert json.loads(coll_file.read_bytes())["name"] == "c"
