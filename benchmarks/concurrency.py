@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .figures import Row
-from .legacy import CHILDREN
+from .subprocesses import CHILDREN, run_module
 
 __all__ = ("concurrency_rows", "leave_app", "run_concurrency")
 
@@ -168,16 +168,7 @@ def measure(root: Path, n: int) -> dict[str, Any]:
 
 def run_concurrency(root: Path, n: int) -> dict[str, Any]:
     """Run :func:`measure` in a child process (the TUI runs in it); return its JSON."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.concurrency", str(root), str(n)],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the concurrency benchmark failed:\n{done.stderr[-4000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return run_module("benchmarks.concurrency", root, n)
 
 
 def concurrency_rows(result: dict[str, Any], where: str) -> list[Row]:

@@ -13,7 +13,6 @@ of the three systems, and every ratio is taken within one round.
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from collections import defaultdict
@@ -21,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from .figures import Row, median_ratio, spread
-from .legacy import run_child
+from .generate import remove_tree
 from .machine import Where
 from .scales import Scale
+from .subprocesses import run_child
 from .usage import disk_usage
 
 __all__ = ("FLOOR", "HADROSAUR", "LEGACY", "SYSTEMS", "fetch_rows", "run_fetch_overhead")
@@ -47,7 +47,7 @@ def _run(
         if usage and out.get("done") == n:
             out["usage"] = disk_usage(work)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work)
     out["per_resource_us"] = out["seconds"] / max(1, out["done"]) * 1e6
     if "cached_seconds" in out:
         out["cached_us"] = out["cached_seconds"] / out["cached_n"] * 1e6

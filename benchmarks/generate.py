@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,13 @@ import plyvel
 
 from hadrosaur import Context, Project, _store
 
-__all__ = ("COLLECTION", "generate_base", "generate_legacy_index", "is_error")
+__all__ = (
+    "COLLECTION",
+    "generate_base",
+    "generate_legacy_index",
+    "is_error",
+    "remove_tree",
+)
 
 COLLECTION = "generated"
 _CHUNK = 5_000
@@ -111,3 +118,48 @@ def generate_legacy_index(coll_dir: Path, n: int, errors: int) -> dict[str, Any]
     finally:
         db.close()
     return {"seconds": time.perf_counter() - started}
+
+
+def _remove_entries(paths: list[str]) -> int:
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=True)
+    return len(paths)
+
+
+def remove_tree(root: Path, workers: int = 4) -> None:
+    """Delete ``root`` like ``shutil.rmtree``, the big directories by several processes.
+
+    Deleting a million resource directories from a disk is bound by the
+    latency of each metadata update, not by bandwidth: four processes
+    deleting at once take about half the time of one (measured here).
+    """
+    if not root.exists():
+        return
+    big = _big_dirs(root, depth=3)
+    with ProcessPoolExecutor(workers) as pool:
+        for directory in big:
+            with os.scandir(directory) as entries:
+                names = [e.path for e in entries]
+            chunks = [names[i :: workers * 8] for i in range(workers * 8)]
+            sum(pool.map(_remove_entries, chunks))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _big_dirs(root: Path, depth: int) -> list[Path]:
+    """Directories with many entries within ``depth`` levels, without listing them whole."""
+    big: list[Path] = []
+    level = [root]
+    for _ in range(depth):
+        below: list[Path] = []
+        for directory in level:
+            with os.scandir(directory) as entries:
+                subdirs = [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+            for sub in subdirs:
+                (big if _has_many_entries(sub) else below).append(sub)
+        level = below
+    return big
+
+
+def _has_many_entries(directory: Path, many: int = 2_000) -> bool:
+    with os.scandir(directory) as entries:
+        return sum(1 for _ in zip(range(many), entries, strict=False)) >= many

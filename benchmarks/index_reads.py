@@ -20,13 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hadrosaur import Project
+from hadrosaur import Project, _store
 
 from .figures import Row, median_ratio, spread
-from .generate import COLLECTION, generate_base, generate_legacy_index
-from .legacy import run_child
+from .generate import COLLECTION, generate_base, generate_legacy_index, remove_tree
 from .machine import Where
 from .scales import Scale
+from .subprocesses import run_child
 
 __all__ = ("index_rows", "run_index_reads")
 
@@ -40,27 +40,29 @@ def _timed(call: Callable[[], Any], repeats: int) -> tuple[list[float], Any]:
     return out, value
 
 
-def _ours(base: Path, n: int, repeats: int) -> dict[str, Any]:
+def _ours(base: Path, n: int, repeats: int, rebuild: bool) -> dict[str, Any]:
     proj = Project(base, create=False)
-    start = time.perf_counter()
-    counts = proj.reindex(COLLECTION)[COLLECTION]
-    rebuild_s = time.perf_counter() - start
-    assert counts["total"] == n, counts
-    first_s, _ = _timed(lambda: proj.stats(COLLECTION), 1)
+    out: dict[str, Any] = {"system": "hadrosaur"}
+    if rebuild:
+        start = time.perf_counter()
+        counts = proj.reindex(COLLECTION)[COLLECTION]
+        out["rebuild_s"] = time.perf_counter() - start
+        assert counts["total"] == n, counts
+    first_s, first = _timed(lambda: proj.stats(COLLECTION), 1)
+    assert first["counts"]["total"] == n, first
     stats_s, _ = _timed(lambda: proj.stats(COLLECTION), repeats)
     error_s, errors = _timed(lambda: proj.fetch_by_status(COLLECTION, "error"), repeats)
     completed_s, completed = _timed(lambda: proj.fetch_by_status(COLLECTION, "completed"), 1)
-    return {
-        "system": "hadrosaur",
-        "rebuild_s": rebuild_s,
-        "first_read_s": first_s[0],
-        "stats_s": stats_s,
-        "counts": counts,
-        "by_status_error_s": error_s,
-        "by_status_error_k": len(errors),
-        "by_status_completed_s": completed_s,
-        "by_status_completed_k": len(completed),
-    }
+    out.update(
+        first_read_s=first_s[0],
+        stats_s=stats_s,
+        counts=first["counts"],
+        by_status_error_s=error_s,
+        by_status_error_k=len(errors),
+        by_status_completed_s=completed_s,
+        by_status_completed_k=len(completed),
+    )
+    return out
 
 
 def run_index_reads(
@@ -70,9 +72,15 @@ def run_index_reads(
     after_size: Callable[[Where, int, Path], None] | None = None,
     log: Any = print,
 ) -> dict[str, Any]:
-    """Generate each base, run the rounds, call ``after_size`` (the TUI uses the base), clean up."""
+    """Generate each base, run the rounds, call ``after_size`` (the TUI uses the base), clean up.
+
+    A base in ``scale.index_copy_to_memory`` that is too large for the memory
+    filesystem's inodes is generated on the disk, and its index (all that
+    stats and fetch_by_status read) is then copied to memory and read there too.
+    """
     runs: list[dict[str, Any]] = []
     bases: list[dict[str, Any]] = []
+    memory = next((w for w in places if w.label == "memory"), None)
     for where in places:
         sizes = scale.index_sizes_memory if where.label == "memory" else scale.index_sizes_disk
         for n in sizes:
@@ -88,44 +96,72 @@ def run_index_reads(
                         work / "legacy" / COLLECTION, n, scale.index_errors
                     )
                 bases.append({"where": where.label, "n": n, **gen})
-                _rounds(scale, where, n, work, legacy, runs, log)
+                _rounds(scale, where.label, n, work, legacy, runs, log)
                 if after_size is not None:
                     after_size(where, n, work / "base")
+                if memory is not None and where != memory and n in scale.index_copy_to_memory:
+                    _copied_rounds(scale, memory, n, work, legacy, runs, log)
             finally:
                 start = time.perf_counter()
-                shutil.rmtree(work, ignore_errors=True)
+                remove_tree(work)
                 log(f"  removed it in {time.perf_counter() - start:.1f} s")
     return {"runs": runs, "generated": bases, "errors_per_base": scale.index_errors}
 
 
-def _rounds(
+def _copied_rounds(
     scale: Scale,
-    where: Where,
+    memory: Where,
     n: int,
     work: Path,
     legacy: Path | None,
     runs: list[dict[str, Any]],
     log: Any,
 ) -> None:
+    """The same reads on memory, from a copy of the index the disk base's rebuild made."""
+    copy = Path(tempfile.mkdtemp(prefix="bench-index-copy-", dir=memory.root))
+    try:
+        source, target = work / "base" / COLLECTION, copy / "base" / COLLECTION
+        (target / _store.UPDATES_DIR).mkdir(parents=True)
+        shutil.copy2(source / _store.COLLECTION_FILE, target / _store.COLLECTION_FILE)
+        shutil.copytree(source / _store.INDEX_DIR, target / _store.INDEX_DIR)
+        if legacy is not None:
+            generate_legacy_index(copy / "legacy" / COLLECTION, n, scale.index_errors)
+        log(f"  copied the index of {n:,} resources to memory (no resource directories there)")
+        _rounds(scale, memory.label, n, copy, legacy, runs, log, index_only=True)
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _rounds(
+    scale: Scale,
+    where: str,
+    n: int,
+    work: Path,
+    legacy: Path | None,
+    runs: list[dict[str, Any]],
+    log: Any,
+    index_only: bool = False,
+) -> None:
     systems = ["hadrosaur", "hadrosaur 0.4.1"] if legacy is not None else ["hadrosaur"]
     for rnd in range(scale.rounds):
         for system in systems if rnd % 2 == 0 else systems[::-1]:
             if system == "hadrosaur":
-                out = _ours(work / "base", n, scale.read_repeats)
+                # A rebuild of a million on a disk takes minutes: only in the first round.
+                rebuild = not index_only and (rnd == 0 or n <= scale.rebuild_each_round_max)
+                out = _ours(work / "base", n, scale.read_repeats, rebuild)
             else:
                 assert legacy is not None
                 repeats = max(2, min(scale.read_repeats, 2_000_000 // n))
                 out = run_child(legacy, "legacy_reads.py", work / "legacy", COLLECTION, repeats)
-            out.update(round=rnd, where=where.label, n=n, system=system)
+            out.update(round=rnd, where=where, n=n, system=system, index_only=index_only)
             runs.append(out)
-            rebuild = (
+            rate = (
                 f", rebuild {n / out['rebuild_s']:,.0f} resources/s" if "rebuild_s" in out else ""
             )
             log(
-                f"  reads round {rnd + 1}/{scale.rounds} {where.label:6} N={n:<9,} {system:16} "
+                f"  reads round {rnd + 1}/{scale.rounds} {where:6} N={n:<9,} {system:16} "
                 f"stats {spread(out['stats_s']).median * 1e3:8.2f} ms, "
-                f"by_status(error) {spread(out['by_status_error_s']).median * 1e3:8.2f} ms"
-                + rebuild
+                f"by_status(error) {spread(out['by_status_error_s']).median * 1e3:8.2f} ms" + rate
             )
 
 
@@ -137,11 +173,12 @@ def index_rows(result: dict[str, Any]) -> list[Row]:
     """Rows: stats and fetch_by_status vs 0.4.1 per size, k-proportionality, rebuild rate."""
     runs = result["runs"]
     rows: list[Row] = []
-    keys = sorted({(r["where"], r["n"]) for r in runs}, key=lambda k: (k[0], k[1]))
+    keys = sorted({(r["where"], r["n"]) for r in runs}, key=lambda k: (k[0] != "memory", k[1]))
     for where, n in keys:
         here = [r for r in runs if r["where"] == where and r["n"] == n]
         ours = {r["round"]: r for r in here if r["system"] == "hadrosaur"}
         theirs = {r["round"]: r for r in here if r["system"] != "hadrosaur"}
+        place = f"{where} (index copied)" if any(r.get("index_only") for r in here) else where
         for key, label in (("stats_s", "stats"), ("by_status_error_s", "fetch_by_status(error)")):
             mine = [_median_ms(r, key) for r in ours.values()]
             ref = [_median_ms(r, key) for r in theirs.values()]
@@ -155,7 +192,7 @@ def index_rows(result: dict[str, Any]) -> list[Row]:
             suffix = f" (k={k:,})" if key != "stats_s" else ""
             rows.append(
                 Row(
-                    f"{label}, N={n:,}{suffix}, {where}: vs 0.4.1",
+                    f"{label}, N={n:,}{suffix}, {place}: vs 0.4.1",
                     f"{spread(mine).median:,.2f} ms",
                     f"{spread(ref).median:,.2f} ms" if ref else "—",
                     median_ratio(pairs) if pairs else None,
@@ -167,7 +204,9 @@ def index_rows(result: dict[str, Any]) -> list[Row]:
                     },
                 )
             )
-        rates = [n / r["rebuild_s"] for r in ours.values()]
+        rates = [n / r["rebuild_s"] for r in ours.values() if "rebuild_s" in r]
+        if not rates:
+            continue
         rows.append(
             Row(
                 f"index rebuild from the directories, N={n:,}, {where} (resources/s)",
@@ -175,7 +214,7 @@ def index_rows(result: dict[str, Any]) -> list[Row]:
                 detail={
                     "rate": spread(rates).as_dict(),
                     "first_read_after_rebuild_ms": spread(
-                        [r["first_read_s"] * 1e3 for r in ours.values()]
+                        [r["first_read_s"] * 1e3 for r in ours.values() if "rebuild_s" in r]
                     ).as_dict(),
                 },
             )

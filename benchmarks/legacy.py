@@ -2,24 +2,21 @@
 
 0.4.1 and this project are both the ``hadrosaur`` package, so they cannot
 share an interpreter: 0.4.1 runs in a child process of its own venv's python
-(the scripts in ``benchmarks/children/``), which times itself and prints
-JSON. The venv is made once, in the temporary directory, and reused by later
-runs while it still imports 0.4.1.
+(the scripts in ``benchmarks/children/``, see subprocesses.py), which times
+itself and prints JSON. The venv is made once, in the temporary directory,
+and reused by later runs while it still imports 0.4.1.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-__all__ = ("CHILDREN", "LEGACY_VERSION", "LegacySetupFailed", "legacy_python", "run_child")
+__all__ = ("LEGACY_VERSION", "LegacySetupFailed", "legacy_python")
 
 LEGACY_VERSION = "0.4.1"
-CHILDREN = Path(__file__).resolve().parent / "children"
 _CHECK = (
     "import importlib.metadata as m, plyvel, hadrosaur; "
     f"assert m.version('hadrosaur') == {LEGACY_VERSION!r}"
@@ -59,24 +56,3 @@ def legacy_python(venv: Path | None = None) -> Path:
                 "\nrun the benchmark with --no-legacy to skip hadrosaur 0.4.1"
             )
     return python
-
-
-def run_child(python: Path | str, script: str, *args: object) -> dict[str, Any]:
-    """Run ``children/SCRIPT`` with ``python`` and return the JSON object it prints last.
-
-    The child runs from the temporary directory, so that the project's own
-    ``hadrosaur`` (in the working tree) can never shadow 0.4.1's.
-    """
-    done = subprocess.run(
-        [str(python), str(CHILDREN / script), *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=tempfile.gettempdir(),
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"{script} {' '.join(map(str, args))} failed ({done.returncode}):\n"
-            f"{done.stdout[-2000:]}{done.stderr[-4000:]}"
-        )
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

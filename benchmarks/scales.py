@@ -20,6 +20,10 @@ class Scale:
         legacy: run hadrosaur 0.4.1 (needs pip and an index to install it).
         index_sizes_memory / index_sizes_disk: generated base sizes for stats,
             fetch_by_status and rebuild.
+        index_copy_to_memory: disk bases whose index is also copied to memory and
+            read there (a million resources exceed a tmpfs's inodes).
+        rebuild_each_round_max: bases larger than this are rebuilt in the first
+            round only (a million on a disk takes minutes).
         index_errors: resources in error in each generated base (fixed, so that
             fetch_by_status(error) returns as many at every size).
         read_repeats: stats / fetch_by_status calls per round.
@@ -37,6 +41,8 @@ class Scale:
     legacy: bool
     index_sizes_memory: tuple[int, ...]
     index_sizes_disk: tuple[int, ...]
+    index_copy_to_memory: tuple[int, ...]
+    rebuild_each_round_max: int
     index_errors: int
     read_repeats: int
     tui_rows: int
@@ -56,6 +62,8 @@ SCALES = {
         legacy=False,
         index_sizes_memory=(300,),
         index_sizes_disk=(),
+        index_copy_to_memory=(),
+        rebuild_each_round_max=10**9,
         index_errors=30,
         read_repeats=3,
         tui_rows=300,
@@ -72,7 +80,9 @@ SCALES = {
         compare_n=10_000,
         legacy=True,
         index_sizes_memory=(10_000, 100_000),
-        index_sizes_disk=(),
+        index_sizes_disk=(10_000,),
+        index_copy_to_memory=(),
+        rebuild_each_round_max=10**9,
         index_errors=1_000,
         read_repeats=10,
         tui_rows=100_000,
@@ -89,7 +99,9 @@ SCALES = {
         compare_n=10_000,
         legacy=True,
         index_sizes_memory=(10_000, 100_000),
-        index_sizes_disk=(100_000, 1_000_000),
+        index_sizes_disk=(1_000_000,),
+        index_copy_to_memory=(1_000_000,),
+        rebuild_each_round_max=100_000,
         index_errors=1_000,
         read_repeats=20,
         tui_rows=1_000_000,

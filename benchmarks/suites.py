@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hadrosaur import Project
+
 from .concurrency import concurrency_rows, run_concurrency
 from .fetch_overhead import fetch_rows, run_fetch_overhead, summarize
 from .figures import Row
-from .generate import COLLECTION, generate_base
+from .generate import COLLECTION, generate_base, remove_tree
 from .index_reads import index_rows, run_index_reads
 from .machine import Where
 from .scales import Scale
@@ -88,9 +90,10 @@ def tui_suite(run: Run) -> list[Row]:
         work = Path(tempfile.mkdtemp(prefix="bench-tui-", dir=where.root))
         try:
             generate_base(work, run.scale.tui_rows, run.scale.index_errors)
+            Project(work, create=False).reindex(COLLECTION)  # "after the index exists"
             _tui_on(run, where, work)
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            remove_tree(work)
     result = run.results["tui"]
     return tui_rows(result, result["where"])
 

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,7 @@ from typing import Any
 
 from .concurrency import leave_app
 from .figures import Row, percentile, spread
+from .subprocesses import run_module
 
 __all__ = ("run_tui", "tui_rows")
 
@@ -142,16 +142,7 @@ async def _latencies(coll_dir: Path, model: Any, changes: int, rng: random.Rando
 
 def run_tui(base: Path, coll: str, changes: int) -> dict[str, Any]:
     """Run :func:`measure` in a child process; return its JSON."""
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.tui_scale", str(base), coll, "--changes", str(changes)],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the TUI benchmark failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return run_module("benchmarks.tui_scale", base, coll, "--changes", changes)
 
 
 def tui_rows(result: dict[str, Any], where: str) -> list[Row]:
