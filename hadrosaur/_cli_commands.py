@@ -23,7 +23,7 @@ from .entries import Entry
 from .errors import HadrosaurError, UnknownResource
 from .follow import LogFollower
 from .project import Project
-from .resource import ERROR, PENDING, UNAVAILABLE, Resource
+from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
 from .runner import recompute
 
 __all__ = (
@@ -137,13 +137,15 @@ def _reason(proj: Project, collection: str, ident: str) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     proj = _project(args)
     _require_resource(proj, args.collection, args.ident)
-    res = proj.load(args.collection, args.ident)
+    res = proj.load(args.collection, args.ident, strict=False)
     reason = _reason(proj, res.collection, res.ident) if res.status == ERROR else ""
+    reason = reason or res.problem
     info: dict[str, Any] = {
         "collection": res.collection,
         "ident": res.ident,
         "status": res.status,
         "reason": reason,
+        "problem": res.problem,
         "start_time": res.start_time,
         "end_time": res.end_time,
         "duration_ms": res.duration_ms,
@@ -166,7 +168,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"  duration  {_duration(res, now)}",
         f"  attempt   {res.attempt}   pid {res.pid or '-'}   host {res.host or '-'}",
         f"  args      {json.dumps(res.args, ensure_ascii=False)}",
-        "  result    " + json.dumps(res.result, indent=2, ensure_ascii=False).replace("\n", "\n  "),
+        "  result    "
+        + (
+            f"DAMAGED: {res.problem}"
+            if res.problem and res.status == COMPLETED
+            else json.dumps(res.result, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+        ),
         "  paths",
     ]
     for name, path in res.paths.items():

@@ -45,12 +45,17 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def load_resource(coll_dir: _store.StrPath, collection: str, ident: str) -> Resource:
+def load_resource(
+    coll_dir: _store.StrPath, collection: str, ident: str, strict: bool = True
+) -> Resource:
     """Read a resource as it is on disk, without computing anything.
+
+    A damaged status file reads as an error whose ``problem`` says so.
 
     Raises:
         DamagedResource: the status says completed but result.json is missing,
-            unreadable or not valid JSON.
+            unreadable or not valid JSON (with ``strict=False``: returned with
+            ``result`` None and ``problem`` set instead).
     """
     res_dir = os.path.join(coll_dir, ident)
     damage: DamagedResource | None = None
@@ -65,10 +70,11 @@ def load_resource(coll_dir: _store.StrPath, collection: str, ident: str) -> Reso
         elif word in (COMPLETED, PENDING, ERROR):
             status = current_status(Path(res_dir), word)
         else:
-            status = ERROR  # a damaged status file; read_record gives the reason
+            status = ERROR  # a damaged status file
         meta = _store.read_meta(res_dir)
         if status != COMPLETED:
-            return _resource(collection, ident, res_dir, status, None, meta)
+            problem = "" if word in (None, COMPLETED, PENDING, ERROR) else _damaged_status(word)
+            return _resource(collection, ident, res_dir, status, None, meta, problem)
         try:
             result = _read_result(Path(res_dir, _store.RESULT_FILE))
         except DamagedResource as exc:
@@ -76,11 +82,23 @@ def load_resource(coll_dir: _store.StrPath, collection: str, ident: str) -> Reso
             continue
         return _resource(collection, ident, res_dir, status, result, meta)
     assert damage is not None
-    raise damage
+    if strict:
+        raise damage
+    return _resource(collection, ident, res_dir, COMPLETED, None, meta, damage.problem)
+
+
+def _damaged_status(word: str) -> str:
+    return f"damaged status file: {word[:40]!r}"
 
 
 def _resource(
-    collection: str, ident: str, res_dir: str, status: str, result: Any, meta: dict[str, Any]
+    collection: str,
+    ident: str,
+    res_dir: str,
+    status: str,
+    result: Any,
+    meta: dict[str, Any],
+    problem: str = "",
 ) -> Resource:
     start = _int_or_none(meta.get("start_time"))
     attempt = _int_or_none(meta.get("attempt"))
@@ -97,6 +115,7 @@ def _resource(
         attempt=attempt if attempt is not None else (1 if start is not None else 0),
         pid=_int_or_none(meta.get("pid")),
         host=host if isinstance(host, str) else None,
+        problem=problem,
     )
 
 

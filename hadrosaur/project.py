@@ -231,14 +231,18 @@ class Project:
 
     # -- reading one resource (straight from its directory) --------------------
 
-    def load(self, collection: str, ident: str) -> Resource:
+    def load(self, collection: str, ident: str, strict: bool = True) -> Resource:
         """A resource as it is on disk, without computing it (status unavailable if never run).
 
+        ``Resource.problem`` describes damage (e.g. a garbled status file).
+
         Raises:
-            DamagedResource: completed, but its result.json is unreadable.
+            DamagedResource: completed, but its result.json is unreadable;
+                with ``strict=False`` the Resource is returned instead, with
+                ``result`` None and ``problem`` saying what is wrong.
         """
         coll_dir = self._coll_dir(collection)
-        return load_resource(coll_dir, collection, check_ident(ident))
+        return load_resource(coll_dir, collection, check_ident(ident), strict)
 
     def status(self, collection: str, ident: str) -> str:
         """completed, pending, interrupted, error or unavailable."""

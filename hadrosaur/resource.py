@@ -55,6 +55,7 @@ class Resource:
         attempt: how many times the resource has been started.
         pid: the process id of the last attempt.
         host: the host name of the last attempt.
+        problem: what is damaged, when a file of the resource cannot be read back.
     """
 
     collection: str
@@ -68,6 +69,8 @@ class Resource:
     attempt: int = 0
     pid: int | None = None
     host: str | None = None
+    #: Why the files cannot be trusted (a garbled status or result.json); "" normally.
+    problem: str = ""
 
     @cached_property
     def paths(self) -> dict[str, Path]:

@@ -23,7 +23,7 @@ from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from hadrosaur import DamagedResource, HadrosaurError, Project
+from hadrosaur import HadrosaurError, Project
 
 from .messages import (
     BaseState,
@@ -154,8 +154,13 @@ class HadrosaurApp(App[int]):
 
     def on_summary_updated(self, message: SummaryUpdated) -> None:
         self.collections_screen.update_summary(message)
+        fallbacks = sorted(
+            name for name, summary in self.collections_screen.summaries.items() if summary.fallback
+        )
+        note = f"read-only, scanned: {', '.join(fallbacks)}" if fallbacks else ""
         for line in self._status_lines():
             line.touch()
+            line.note = note
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:
         model = self.model
@@ -235,17 +240,17 @@ class HadrosaurApp(App[int]):
 
     # -- details --------------------------------------------------------------------------
 
-    def load_detail(self, collection: str, ident: str | None) -> None:
+    def load_detail(self, collection: str, ident: str | None, reason: str = "") -> None:
         """Read one resource in a thread, then show it (the newest request wins)."""
         self.run_worker(
-            partial(self._read_detail, collection, ident),
+            partial(self._read_detail, collection, ident, reason),
             thread=True,
             exclusive=True,
             group="detail",
         )
 
-    def _read_detail(self, collection: str, ident: str | None) -> None:
-        data = None if ident is None else read_detail(self.base, collection, ident)
+    def _read_detail(self, collection: str, ident: str | None, reason: str) -> None:
+        data = None if ident is None else read_detail(self.base, collection, ident, reason)
         self.call_from_thread(self._show_detail, data)
 
     def _show_detail(self, data: DetailData | None) -> None:
@@ -350,16 +355,18 @@ def recompute_command(base: Path, collection: str, idents: Iterable[str]) -> lis
     ]
 
 
-def read_detail(base: Path, collection: str, ident: str) -> DetailData:
-    """Everything the detail tabs show, through hadrosaur's public read API."""
+def read_detail(base: Path, collection: str, ident: str, reason: str = "") -> DetailData:
+    """Everything the detail tabs show, through hadrosaur's public read API.
+
+    ``reason`` is what the index says of an error (shown when there is no
+    traceback, e.g. for a damaged status file).
+    """
     directory = base / collection / ident
     try:
         proj = Project(base, create=False)
-        resource = proj.load(collection, ident)
+        resource = proj.load(collection, ident, strict=False)
         error_text = proj.fetch_error(collection, ident)
-    except DamagedResource as exc:
-        return DetailData(collection, ident, "error", directory, problem=exc.problem)
-    except HadrosaurError as exc:
+    except (HadrosaurError, OSError) as exc:
         return DetailData(collection, ident, "unavailable", directory, problem=str(exc))
     result_text = None
     if resource.status == "completed":
@@ -372,7 +379,17 @@ def read_detail(base: Path, collection: str, ident: str) -> DetailData:
         "host": resource.host,
         "args": resource.args,
     }
-    return DetailData(collection, ident, resource.status, directory, error_text, result_text, meta)
+    return DetailData(
+        collection,
+        ident,
+        resource.status,
+        directory,
+        error_text,
+        result_text if not resource.problem else None,
+        meta,
+        problem=resource.problem,
+        reason=reason,
+    )
 
 
 def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:

@@ -45,6 +45,8 @@ class SummaryUpdated(Message):
     rate_per_minute: float | None = None
     eta_seconds: float | None = None
     legacy: bool = False
+    #: Why the index could not be used (read from a scan instead), or "".
+    fallback: str = ""
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, SummaryUpdated) and message.name == self.name

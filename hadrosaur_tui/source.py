@@ -215,7 +215,8 @@ class LiveSource:
                 counts = view.counts()
                 now_ms = int(self.clock() * 1000)
                 rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
-                self.post(SummaryUpdated(name, counts, rate, eta, _is_legacy(self.base / name)))
+                legacy = _is_legacy(self.base / name)
+                self.post(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
                 if active:
                     self._read_rows(name, view)
         except IndexBusy:

@@ -122,6 +122,20 @@ def test_show_text_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) ->
     )
 
 
+def test_show_marks_damage_instead_of_failing(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (filled / "items" / "a" / "result.json").write_text("{trunc")
+    (filled / "items" / "b" / "status").write_text("gar\x00bage")
+    code, out, _ = run(capsys, "show", filled, "items", "a")
+    assert code == 0
+    assert "result    DAMAGED: result.json is not valid JSON" in out
+    code, out, _ = run(capsys, "show", filled, "items", "b", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["status"] == "error"
+    assert info["reason"].startswith("damaged status file: 'gar")
+
+
 def test_log_and_error(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "log", filled, "items", "a")
     assert code == 0 and "INFO     computing a" in out

@@ -253,6 +253,9 @@ def test_damaged_result_is_reported_and_recomputed(proj: Project) -> None:
     res.paths["result"].write_text("{truncated")
     with pytest.raises(DamagedResource, match="not valid JSON"):
         proj.load("items", "a")
+    lenient = proj.load("items", "a", strict=False)
+    assert lenient.status == "completed" and lenient.result is None
+    assert "not valid JSON" in lenient.problem
     assert proj.fetch("items", "a").result == {"ident": "a", "args": {}}
     assert calls == ["a", "a"]
 

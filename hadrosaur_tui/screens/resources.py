@@ -186,9 +186,11 @@ class ResourcesScreen(Screen[None]):
         # Debounced: scrolling through rows must not read every resource on the way.
         if self._detail_timer is not None:
             self._detail_timer.stop()
+        index = self.model.find(ident) if ident is not None else None
+        reason = self.model.row(index).reason if index is not None else ""
         self._detail_timer = self.set_timer(
             0.08,
-            lambda: self.app.load_detail(self.model.name, ident),  # type: ignore[attr-defined]
+            lambda: self.app.load_detail(self.model.name, ident, reason),  # type: ignore[attr-defined]
         )
 
     def show_detail(self, data: DetailData | None) -> None:

@@ -41,6 +41,7 @@ class DetailData:
     result_text: str | None = None
     meta: dict[str, Any] | None = None
     problem: str = ""
+    reason: str = ""
 
 
 class ResourceDetail(Vertical):
@@ -106,12 +107,16 @@ class ResourceDetail(Vertical):
         if data.problem:
             return Text(f"{data.ident} is damaged: {data.problem}", style="bold")
         if not data.error_text:
+            if data.reason:
+                return Text(f"{data.ident} has no traceback; the index says: {data.reason}")
             return Text(f"No error recorded for {data.ident} (status: {data.status}).")
         # A Syntax renderable never interprets markup, so a traceback is shown as it is.
         return Syntax(data.error_text.rstrip("\n"), "pytb", theme="ansi_dark", word_wrap=True)
 
     @staticmethod
     def _result(data: DetailData) -> RenderableType:
+        if data.problem:
+            return Text(f"The result of {data.ident} cannot be read: {data.problem}")
         if data.result_text is None:
             return Text(f"No result: {data.ident} is {data.status}.")
         try:

@@ -453,3 +453,38 @@ async def test_a_click_on_a_count_opens_that_status(sample_base: Path) -> None:
         await settle(pilot)
         screen = resources_screen(app)
         assert screen.model.status_filter == "error"
+
+
+async def test_a_damaged_resource_is_shown_as_such(sample_base: Path) -> None:
+    (sample_base / "genomes" / "GCF_0001" / "status").write_text("gar\x00bage")
+    (sample_base / "genomes" / "GCF_0002" / "result.json").write_text("{truncated")
+    (sample_base / "genomes" / ".updates" / "GCF_0001").touch()
+    app = make_app(sample_base)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = resources_screen(app)
+        row = screen.model.row(screen.model.find("GCF_0001") or 0)
+        assert row.status == "error" and "damaged status file" in row.reason
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.detail.data is not None and screen.detail.data.ident == "GCF_0001"
+        assert "damaged status file" in screen.detail.data.reason
+        await pilot.press("down")
+        await settle(pilot)
+        assert screen.detail.data.ident == "GCF_0002"
+        assert "not valid JSON" in screen.detail.data.problem
+
+
+async def test_a_collection_read_from_a_scan_is_noted(sample_base: Path) -> None:
+    from hadrosaur_tui.messages import SummaryUpdated
+
+    app = make_app(sample_base, poll_interval=600)  # no pass may overwrite the message
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        counts = app.collections_screen.summaries["imports"].counts
+        app.post_message(SummaryUpdated("imports", counts, fallback="PermissionError: read-only"))
+        await pilot.pause()
+        line = str(app.collections_screen.query_one("#status-line").render())
+        assert "read-only, scanned: imports" in line
