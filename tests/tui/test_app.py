@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from hadrosaur_tui.app import HadrosaurApp
@@ -23,6 +24,15 @@ from .harness import make_app, settle, wait_until
 from .sample import NOW_MS, define_collection, write_resource
 
 pytestmark = pytest.mark.asyncio
+
+
+async def open_first_collection(pilot: Pilot[object]) -> ResourcesScreen:
+    """From the collections screen: settle, enter the first collection, settle."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app, HadrosaurApp)
+    return resources_screen(pilot.app)
 
 
 def resources_screen(app: HadrosaurApp) -> ResourcesScreen:
@@ -50,10 +60,7 @@ async def test_collections_screen_shows_counts(sample_base: Path) -> None:
 async def test_enter_opens_a_collection_and_status_keys_filter(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         assert screen.model.name == "genomes" and len(screen.model) == 12
         for key, expected in [("x", 2), ("i", 1), ("u", 2), ("d", 7), ("n", 0), ("a", 12)]:
             await pilot.press(key)
@@ -79,10 +86,7 @@ async def test_enter_on_a_count_opens_that_status(sample_base: Path) -> None:
 async def test_text_filter_as_you_type_and_inverted(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         await pilot.press("slash", "0", "0", "0")
         assert {r.ident for r in screen.model.rows(0, 20)} == {f"GCF_000{i}" for i in range(10)}
         await pilot.press("7")
@@ -99,10 +103,7 @@ async def test_text_filter_as_you_type_and_inverted(sample_base: Path) -> None:
 async def test_sort_keys_and_header_click(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         await pilot.press("s")  # status
         statuses = [r.status for r in screen.model.rows(0, 12)]
         assert statuses == sorted(
@@ -122,10 +123,7 @@ async def test_sort_keys_and_header_click(sample_base: Path) -> None:
 async def test_cursor_stays_on_its_resource_while_rows_change(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         await pilot.press("down", "down", "down", "down", "down")
         assert screen.table.cursor_ident == "GCF_0005"
         # Another writer adds resources that sort before it and changes its neighbours.
@@ -273,10 +271,7 @@ async def test_legacy_collection_is_labelled(tmp_path: Path) -> None:
 async def test_detail_tabs_show_log_error_result_info(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         await pilot.press("x")
         await settle(pilot)
         assert screen.detail.data is not None and screen.detail.data.ident == "GCF_0003"
@@ -298,9 +293,7 @@ async def test_detail_tabs_show_log_error_result_info(sample_base: Path) -> None
 async def test_log_follow_wrap_and_jumps(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first_collection(pilot)
         log = resources_screen(app).detail.log_view
         assert log.follow
         await pilot.press("g")
@@ -318,9 +311,7 @@ async def test_log_follow_wrap_and_jumps(sample_base: Path) -> None:
 async def test_help_lists_every_key_and_closes(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first_collection(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         help_screen = app.screen
@@ -334,9 +325,7 @@ async def test_help_lists_every_key_and_closes(sample_base: Path) -> None:
 async def test_command_palette_offers_the_screen_actions(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first_collection(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Recompute" in titles and "Errors" in titles and "Filter" in titles
 
@@ -344,10 +333,7 @@ async def test_command_palette_offers_the_screen_actions(sample_base: Path) -> N
 async def test_pause_stops_updates_until_resumed(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         await pilot.press("p")
         assert app.paused
         coll = sample_base / "genomes"
@@ -368,9 +354,7 @@ async def test_copy_path_and_open_in_editor(
     monkeypatch.setenv("EDITOR", str(editor))
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_first_collection(pilot)
         await pilot.press("c")
         assert app.clipboard.endswith("genomes/GCF_0000")
         # The headless test driver cannot suspend; the terminal hand-over is Textual's job.
@@ -424,10 +408,7 @@ async def test_recompute_asks_then_runs_in_the_background(
     monkeypatch.setenv("TUI_TEST_BASE", str(base))
     app = make_app(base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         assert screen.model.counts()["error"] == 3
         await pilot.press("r")
         assert isinstance(app.screen, ConfirmScreen)
@@ -461,10 +442,7 @@ async def test_a_damaged_resource_is_shown_as_such(sample_base: Path) -> None:
     (sample_base / "genomes" / ".updates" / "GCF_0001").touch()
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = resources_screen(app)
+        screen = await open_first_collection(pilot)
         row = screen.model.row(screen.model.find("GCF_0001") or 0)
         assert row.status == "error" and "damaged status file" in row.reason
         await pilot.press("down")
