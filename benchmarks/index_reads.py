@@ -97,10 +97,10 @@ def run_index_reads(
                     )
                 bases.append({"where": where.label, "n": n, **gen})
                 _rounds(scale, where.label, n, work, legacy, runs, log)
-                if after_size is not None:
-                    after_size(where, n, work / "base")
                 if memory is not None and where != memory and n in scale.index_copy_to_memory:
                     _copied_rounds(scale, memory, n, work, legacy, runs, log)
+                if after_size is not None:  # last: the TUI's latency test changes statuses
+                    after_size(where, n, work / "base")
             finally:
                 start = time.perf_counter()
                 remove_tree(work)
