@@ -63,6 +63,23 @@ def wait_for_screen(session: str, *needles: str, timeout: float = 30) -> str:
     raise AssertionError(f"{needles} never appeared; the screen was:\n{screen}")
 
 
+def wait_for_row(session: str, name: str, *fields: str, timeout: float = 30) -> str:
+    """Wait until the row of collection `name` shows `fields` right after its name.
+
+    The collection's name appears before its counts are read (the cells show "…"),
+    so waiting for the name alone would race the reader on a loaded machine.
+    """
+    deadline = time.monotonic() + timeout
+    row = ""
+    while time.monotonic() < deadline:
+        rows = [line for line in capture(session).splitlines() if name in line]
+        row = rows[0] if rows else ""
+        if row.split()[1 : 1 + len(fields)] == list(fields):
+            return row
+        time.sleep(0.1)
+    raise AssertionError(f"row {name} never showed {fields}; it was: {row!r}")
+
+
 def test_real_app_in_tmux_follows_a_worker(tmp_path: Path, session: str) -> None:
     base = tmp_path / "base"
     go = tmp_path / "go"
@@ -73,12 +90,11 @@ def test_real_app_in_tmux_follows_a_worker(tmp_path: Path, session: str) -> None
             ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command],
             check=True,
         )
-        screen = wait_for_screen(session, "Collection", "tmuxed")
-        assert "12" in screen  # total, all waiting
+        wait_for_screen(session, "Collection", "tmuxed")
+        wait_for_row(session, "tmuxed", "12", "0")  # total, none done: all waiting
         go.touch()
-        screen = wait_for_screen(session, "100%")
-        row = next(line for line in screen.splitlines() if "tmuxed" in line)
-        assert row.split()[1:3] == ["12", "11"], row  # total, done
+        wait_for_screen(session, "100%")
+        wait_for_row(session, "tmuxed", "12", "11")  # total, done
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         wait_for_screen(session, "r07", "RuntimeError: seven failed")
         subprocess.run(["tmux", "send-keys", "-t", session, "x"], check=True)
