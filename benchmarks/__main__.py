@@ -24,7 +24,7 @@ from typing import Any
 from .figures import Row
 from .legacy import LEGACY_VERSION, legacy_python
 from .machine import Where, describe_machine
-from .report import format_table, plot_per_resource, write_json
+from .report import format_table, write_json, write_plot
 from .scales import SCALES, Scale
 from .suites import SUITES, Run, log
 
@@ -121,20 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     out = opts.out_dir / f"{scale.name}.json"
     write_json(out, payload)
     print(f"\nwritten {out}")
-    fetch = payload["suites"].get("fetch")
-    if fetch and importlib.util.find_spec("matplotlib") is None:
+    if importlib.util.find_spec("matplotlib") is None:
         print("no plot: matplotlib is not installed (pip install '.[bench]')")
-    elif fetch:
-        plot = opts.out_dir / f"{scale.name}-per-resource.png"
-        machine = payload["machine"]
-        title = (
-            f"µs per new resource, trivial function ({machine['cores']} cores "
-            f"{machine['cpu']}, Python {machine['python']}, scale {scale.name})"
-        )
-        plot_per_resource(
-            fetch["summary"]["per_resource_us"], fetch["summary"]["failures"], title, plot
-        )
-        print(f"written {plot}")
+    else:
+        plot = write_plot(payload, opts.out_dir)
+        if plot is not None:
+            print(f"written {plot}")
     print(f"total {payload['run_seconds']['total'] / 60:.1f} min")
     for name in payload["failed_suites"]:
         print(f"suite {name} FAILED (its traceback is in the JSON, under failed_suites)")

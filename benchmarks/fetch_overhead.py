@@ -116,7 +116,8 @@ def summarize(result: dict[str, Any]) -> dict[str, Any]:
             per[where][system][n] = spread(values).as_dict()
     for r in result["runs"]:
         if r.get("error"):
-            failures.append({k: r[k] for k in ("where", "n", "system", "done", "error")})
+            keys = ("where", "n", "system", "done", "error", "per_resource_us")
+            failures.append({k: r[k] for k in keys})
     return {"per_resource_us": per, "failures": failures}
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .figures import Row
 
-__all__ = ("format_table", "markdown_table", "plot_per_resource", "write_json")
+__all__ = ("format_table", "markdown_table", "plot_per_resource", "write_json", "write_plot")
 
 _HEADINGS = ("metric", "this project", "reference", "ratio", "target", "pass")
 
@@ -56,14 +58,15 @@ _STYLE = {
 
 
 def plot_per_resource(
-    per_resource: dict[str, dict[str, dict[int, dict[str, float]]]],
+    per_resource: dict[str, dict[str, dict[Any, dict[str, float]]]],
     failures: list[dict[str, Any]],
     title: str,
     path: Path,
 ) -> None:
     """Plot µs per new resource against N: one panel per filesystem, one line per system.
 
-    Points are medians over rounds, bars span min to max.
+    Points are medians over rounds, bars span min to max. A run that failed
+    part-way (0.4.1 out of file descriptors) is a cross at the N it reached.
     """
     import matplotlib
 
@@ -74,32 +77,87 @@ def plot_per_resource(
     fig, axes = plt.subplots(1, len(places), figsize=(6 * len(places), 4.5), squeeze=False)
     for ax, place in zip(axes[0], places, strict=True):
         for system, by_n in sorted(per_resource[place].items()):
-            ns = sorted(int(n) for n in by_n)
-            med = [by_n[n]["median"] for n in ns]
-            low = [by_n[n]["median"] - by_n[n]["min"] for n in ns]
-            high = [by_n[n]["max"] - by_n[n]["median"] for n in ns]
+            figures = sorted((int(n), v) for n, v in by_n.items())  # JSON keys are strings
+            ns = [n for n, _ in figures]
+            med = [v["median"] for _, v in figures]
+            low = [v["median"] - v["min"] for _, v in figures]
+            high = [v["max"] - v["median"] for _, v in figures]
             color, marker = _STYLE.get(system, ("tab:blue", "x"))
             ax.errorbar(ns, med, yerr=[low, high], color=color, marker=marker, capsize=3)
             ax.plot([], [], color=color, marker=marker, label=system)
         for f in failures:
-            if f["where"] == place:
+            if f["where"] != place:
+                continue
+            color = _STYLE.get(f["system"], ("tab:red", ""))[0]
+            label = f"{f['system']}: failed after {f['done']:,} of {f['n']:,}\n({f['error']})"
+            if "per_resource_us" in f:
+                ax.plot([f["done"]], [f["per_resource_us"]], "x", color=color, markersize=9)
                 ax.annotate(
-                    f"{f['system']}: failed at N={f['n']:,}\n{f['error']}",
-                    xy=(0.02, 0.97),
-                    xycoords="axes fraction",
-                    va="top",
-                    fontsize=8,
-                    color=_STYLE.get(f["system"], ("tab:red", ""))[0],
+                    label,
+                    (f["done"], f["per_resource_us"]),
+                    textcoords="offset points",
+                    xytext=(8, -3),
+                    fontsize=7,
+                    color=color,
                 )
+            else:
+                ax.annotate(label, (0.02, 0.97), xycoords="axes fraction", va="top", fontsize=7)
         ax.set_xscale("log")
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
         ax.set_xlabel("resources fetched in one process (N)")
         ax.set_ylabel("µs per new resource (median, min-max)")
         ax.set_title(f"{place}")
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="upper left", fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def write_plot(payload: dict[str, Any], out_dir: Path) -> Path | None:
+    """Draw the per-resource plot of a results payload; None when it has no fetch suite."""
+    fetch = payload["suites"].get("fetch")
+    if not fetch:
+        return None
+    summary = fetch["summary"]
+    failures = [
+        {**f, **_failed_cost(fetch["runs"], f)} for f in summary["failures"]
+    ]  # older results files lack the cost of the failed run
+    machine = payload["machine"]
+    title = (
+        f"µs per new resource, trivial function ({machine['cores']} cores {machine['cpu']}, "
+        f"Python {machine['python']}, scale {payload['scale']}, {payload['date'][:10]})"
+    )
+    path = out_dir / f"{payload['scale']}-per-resource.png"
+    plot_per_resource(summary["per_resource_us"], failures, title, path)
+    return path
+
+
+def _failed_cost(runs: list[dict[str, Any]], failure: dict[str, Any]) -> dict[str, float]:
+    for r in runs:
+        if all(r.get(k) == failure[k] for k in ("where", "n", "system")) and r.get("error"):
+            return {"per_resource_us": r["per_resource_us"]}
+    return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """python -m benchmarks.report RESULTS.json: the table again (--markdown) and the plot."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("results", type=Path)
+    parser.add_argument("--markdown", action="store_true", help="the table in Markdown")
+    parser.add_argument("--no-plot", action="store_true")
+    opts = parser.parse_args(argv)
+    payload = json.loads(opts.results.read_text())
+    rows = [Row(**r) for r in payload["table"]]
+    print(markdown_table(rows) if opts.markdown else format_table(rows))
+    if not opts.no_plot:
+        path = write_plot(payload, opts.results.parent)
+        if path is not None:
+            print(f"written {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
