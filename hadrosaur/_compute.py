@@ -136,6 +136,27 @@ def _read_result(path: Path) -> Any:
         raise DamagedResource(path.parent, f"result.json is not valid JSON ({exc})") from None
 
 
+def _completed_fast(res_dir: str, collection: str, ident: str) -> Resource | None:
+    """A resource whose status was just read as completed, from its result and meta.json.
+
+    The common case of a cached fetch, in two reads. Returns None whenever
+    anything is unusual (result missing or not JSON, meta.json without an
+    end time because a recompute has begun since the status was read): the
+    caller then takes the careful path of :func:`load_resource`.
+    """
+    try:
+        raw = _store.read_file(f"{res_dir}/{_store.RESULT_FILE}")
+        if raw is None:
+            return None
+        result = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return None
+    meta = _store.read_meta(res_dir)
+    if _int_or_none(meta.get("end_time")) is None:
+        return None
+    return _resource(collection, ident, res_dir, COMPLETED, result, meta)
+
+
 def _cached(coll_dir: str, collection: str, ident: str) -> Resource | None:
     """The completed resource if its files are sound, else None (compute it)."""
     try:
@@ -188,25 +209,28 @@ class _Attempt:
         self.coll_dir = coll_dir
         self.collection = collection
         self.ident = ident
-        self.res_dir = os.path.join(coll_dir, ident)
+        self.res_dir = res_dir = f"{coll_dir}/{ident}"
+        # Joined once: a fetch writes these paths several times each.
+        self.status_path = f"{res_dir}/{_store.STATUS_FILE}"
+        self.meta_path = f"{res_dir}/{_store.META_FILE}"
         self.durable = durable
         self.meta: dict[str, Any] = {
             "start_time": _store.now_ms(),
             "end_time": None,
             "args": args,
-            "pid": os.getpid(),
+            "pid": _store.process_id(),
             "host": local_host(),
             "attempt": previous_attempt + 1,
         }
 
     def _write(self, name: str, data: bytes) -> None:
-        _store.atomic_write(os.path.join(self.res_dir, name), data, self.durable)
+        _store.atomic_write(f"{self.res_dir}/{name}", data, self.durable)
 
     def _write_meta(self) -> None:
-        self._write(_store.META_FILE, json.dumps(self.meta).encode())
+        _store.atomic_write(self.meta_path, json.dumps(self.meta).encode(), self.durable)
 
     def _set_status(self, status: str) -> None:
-        self._write(_store.STATUS_FILE, status.encode())
+        _store.atomic_write(self.status_path, status.encode(), self.durable)
         try:
             # Tells watchers and readers promptly. Not needed for correctness:
             # the marker written in start() stays until a drain sees the lock free.
@@ -298,17 +322,19 @@ def compute_resource(
     it as interrupted) and propagate.
     """
     coll_dir = os.fspath(coll_dir)
-    res_dir = os.path.join(coll_dir, ident)
+    res_dir = f"{coll_dir}/{ident}"
     if not recompute:
         # Fast path without the lock: completed is only ever written after the
         # result, so a completed status means the result is there to read.
         if _store.read_status(res_dir) == COMPLETED:
-            cached = _cached(coll_dir, collection, ident)
+            cached = _completed_fast(res_dir, collection, ident)
+            if cached is None:
+                cached = _cached(coll_dir, collection, ident)
             if cached is not None:
                 return cached
     try:
         existed = _make_resource_dir(res_dir)
-        with compute_lock(os.path.join(res_dir, _store.LOCK_FILE)):
+        with compute_lock(f"{res_dir}/{_store.LOCK_FILE}") as lock_is_new:
             return _compute_locked(
                 coll_dir,
                 collection,
@@ -316,6 +342,9 @@ def compute_resource(
                 func,
                 args,
                 existed,
+                # A lock file this process created was never held by another:
+                # nobody can have computed the resource since the status was read.
+                fresh=lock_is_new and not existed,
                 recompute=recompute,
                 durable=durable,
                 log_max_bytes=log_max_bytes,
@@ -347,15 +376,20 @@ def _compute_locked(
     args: Any,
     existed: bool,
     *,
+    fresh: bool,
     recompute: bool,
     durable: bool,
     log_max_bytes: int,
     log_backups: int,
 ) -> Resource:
-    """The lifecycle under the compute lock: pending, run, then completed or error."""
-    res_dir = os.path.join(coll_dir, ident)
+    """The lifecycle under the compute lock: pending, run, then completed or error.
+
+    ``fresh``: this process created both the directory and its lock, so the
+    directory holds nothing yet and the status need not be read again.
+    """
+    res_dir = f"{coll_dir}/{ident}"
     # Re-read under the lock: another process may have just computed it.
-    status = _store.read_status(res_dir)
+    status = None if fresh else _store.read_status(res_dir)
     if not recompute and status == COMPLETED:
         cached = _cached(coll_dir, collection, ident)
         if cached is not None:

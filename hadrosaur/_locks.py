@@ -22,16 +22,24 @@ __all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
 
 
 @contextmanager
-def compute_lock(path: str | Path) -> Iterator[None]:
+def compute_lock(path: str | Path) -> Iterator[bool]:
     """Hold an exclusive flock on ``path`` (created if needed), waiting as long as it takes.
 
     A second process fetching the same resource blocks here until the first
-    one has finished, then re-reads the status and finds the result.
+    one has finished, then re-reads the status and finds the result. Yields
+    True when this call created the lock file: then no process ever held
+    this lock before, so nothing can have been computed under it (the
+    caller may skip re-reading the status).
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        created = True
+    except FileExistsError:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        created = False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        yield created
     finally:
         # Closing the descriptor releases the flock; no separate LOCK_UN needed.
         os.close(fd)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import os
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
 from . import _store
+from ._log_file import ResourceLogHandler
 
 __all__ = ("LOG_BACKUPS", "LOG_FORMAT", "LOG_MAX_BYTES", "Context")
 
@@ -25,6 +25,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)-8s %(message)s (%(filename)s:%(lineno)d)"
 LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 LOG_MAX_BYTES = 10 * 1024 * 1024
 LOG_BACKUPS = 3
+_FORMATTER = logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT)
 
 
 class Context:
@@ -59,18 +60,31 @@ class Context:
         self.collection = collection
         self.ident = ident
         self.args = args
-        self._storage = os.path.join(res_dir, _store.STORAGE_DIR)
-        self._handler = RotatingFileHandler(
-            os.path.join(res_dir, _store.LOG_FILE),
-            maxBytes=log_max_bytes,
-            backupCount=log_backups,
-            encoding="utf-8",
-            delay=True,  # no empty run.log for functions that never log
-        )
-        self._handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_DATE_FORMAT))
-        self.logger = logging.Logger(f"hadrosaur.collection.{collection}.{ident}", logging.DEBUG)
-        self.logger.parent = logging.getLogger(f"hadrosaur.collection.{collection}")
-        self.logger.addHandler(self._handler)
+        self._res_dir = res_dir
+        self._storage = f"{res_dir}/{_store.STORAGE_DIR}"
+        self._log_max_bytes = log_max_bytes
+        self._log_backups = log_backups
+        self._logger: logging.Logger | None = None
+        self._handler: ResourceLogHandler | None = None
+        self._closed = False
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The resource's logger, made on first use: most functions of a long run never log."""
+        if self._logger is None:
+            # Not logging.getLogger: its registry would keep every resource's logger.
+            logger = logging.Logger(
+                f"hadrosaur.collection.{self.collection}.{self.ident}", logging.DEBUG
+            )
+            logger.parent = logging.getLogger(f"hadrosaur.collection.{self.collection}")
+            if not self._closed:  # after the compute, records only propagate
+                self._handler = ResourceLogHandler(
+                    f"{self._res_dir}/{_store.LOG_FILE}", self._log_max_bytes, self._log_backups
+                )
+                self._handler.setFormatter(_FORMATTER)
+                logger.addHandler(self._handler)
+            self._logger = logger
+        return self._logger
 
     @property
     def subdir(self) -> Path:
@@ -80,5 +94,7 @@ class Context:
 
     def close(self) -> None:
         """Close the log file; the logger writes nowhere afterwards."""
-        self.logger.removeHandler(self._handler)
-        self._handler.close()
+        self._closed = True
+        if self._logger is not None and self._handler is not None:
+            self._logger.removeHandler(self._handler)
+            self._handler.close()

@@ -71,3 +71,19 @@ def test_context_exposes_ident_args_and_collection(proj: Project) -> None:
         return [ctx.collection, ctx.ident, ctx.args]
 
     assert proj.fetch("echo", "i", {"k": 1}).result == ["echo", "i", {"k": 1}]
+
+
+def test_a_function_that_never_logs_leaves_no_log_file(proj: Project) -> None:
+    contexts: list[Context] = []
+
+    @proj.resource("quiet")
+    def f(ident: str, args: Any, ctx: Context) -> int:
+        contexts.append(ctx)
+        return 1
+
+    res = proj.fetch("quiet", "q")
+    assert not (Path(res.directory) / "run.log").exists()
+    # First use of the logger after the compute: it must not open a file now.
+    contexts[0].logger.warning("too late")
+    assert contexts[0].logger.handlers == []
+    assert not (Path(res.directory) / "run.log").exists()
