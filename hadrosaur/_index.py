@@ -2,8 +2,9 @@
 
 Keys (bytes)::
 
-    v                      schema version; anything else means "rebuild"
-    e                      epoch: a random id, new at every rebuild
+    a/v                    schema version; anything else means "rebuild"
+    a/e                    epoch: a random id, new at every rebuild
+    a/l                    "FIRST NEXT": the bounds of the change log below
     r/IDENT                the resource's Record (status, start, end, reason)
     s/STATUS/IDENT         empty; lists a status in O(k)
     c/STATUS               count of r/ entries with that status; stats in O(1)
@@ -12,6 +13,10 @@ Keys (bytes)::
     p/IDENT                empty; the ident is planned (a removed one returns to unavailable)
     P/PLAN                 empty; that plan file has been applied
     Pn                     how many plan files there were when last all were checked
+
+The small keys every reader needs (a/, c/) sort together, so at a million
+resources opening the index and reading the counts touches one table file,
+not one at each end of the key space.
 
 Workers never open the index; they write files and then a marker in
 ``.updates/``. A reader opens the index briefly, drains the markers into it,
@@ -82,7 +87,10 @@ from .resource import COMPLETED, UNAVAILABLE
 
 __all__ = ("DEFAULT_LOG_LIMIT", "SCHEMA_VERSION", "CollectionIndex", "IndexCorrupt")
 
-SCHEMA_VERSION = b"1"
+SCHEMA_VERSION = b"2"
+_VERSION_KEY = b"a/v"
+_EPOCH_KEY = b"a/e"
+_LOG_BOUNDS_KEY = b"a/l"
 _DRAIN_CHUNK = 2000
 _WRITE_CHUNK = 20000
 _MINUTES_KEPT = 24 * 60
@@ -256,9 +264,9 @@ class CollectionIndex:
             shutil.rmtree(self.coll_dir / _TRASH, ignore_errors=True)
         try:
             self._db = self._open_db(started)
-            healthy = self._db.get(b"v") == SCHEMA_VERSION
+            healthy = self._db.get(_VERSION_KEY) == SCHEMA_VERSION
             if healthy:
-                self.epoch = _text(self._db.get(b"e", b""))
+                self.epoch = _text(self._db.get(_EPOCH_KEY, b""))
                 self._load_log_bounds()
                 healthy = not self._lost_writes()
         except IndexBusy:
@@ -302,6 +310,13 @@ class CollectionIndex:
         self._recorded = position
 
     def _load_log_bounds(self) -> None:
+        bounds = self._db.get(_LOG_BOUNDS_KEY)
+        if bounds is not None:
+            first, _, following = bounds.partition(b" ")
+            if first.isdigit() and following.isdigit():
+                self._first_seq, self._next_seq = int(first), int(following)
+                return
+            raise IndexCorrupt(f"undecodable change log bounds {bounds[:60]!r}")
         last = next(self._db.iterator(prefix=b"l/", reverse=True, include_value=False), None)
         first = next(self._db.iterator(prefix=b"l/", include_value=False), None)
         self._next_seq = _num(last[2:], 16) + 1 if last else 1
@@ -433,6 +448,10 @@ class CollectionIndex:
         while self._first_seq < floor:
             wb.delete(_l(self._first_seq))
             self._first_seq += 1
+        self._put_log_bounds(wb)
+
+    def _put_log_bounds(self, wb: Any) -> None:
+        wb.put(_LOG_BOUNDS_KEY, b"%d %d" % (self._first_seq, self._next_seq))
 
     def _apply_resources(self, idents: list[str]) -> None:
         counts = self._counts()
@@ -555,8 +574,9 @@ class CollectionIndex:
         self.epoch = secrets.token_hex(8)
         # The version goes in last: a rebuild killed half-way is redone next time.
         with self._db.write_batch(sync=self.durable) as wb:
-            wb.put(b"e", self.epoch.encode())
-            wb.put(b"v", SCHEMA_VERSION)
+            wb.put(_EPOCH_KEY, self.epoch.encode())
+            self._put_log_bounds(wb)
+            wb.put(_VERSION_KEY, SCHEMA_VERSION)
         self._release_claimed([name for name in claimed_before if name not in busy])
         self.rebuilt = True
 
