@@ -5,6 +5,8 @@ dict as result) in one process, in a fresh base, timed inside the child
 process (children/fetch_*.py) so that start-up and imports do not count. At
 the comparison size each also fetches all of them again (cached: the result
 is read back), and the base is measured for bytes and inodes per resource.
+This project also times the same function logging one line there, because
+the floor appends one and a function that never logs opens no log file.
 
 The floor (children/fetch_floor.py) does only the unavoidable file work of
 one resource; 0.4.1 runs in its own venv (legacy.py). Rounds rotate the order
@@ -38,7 +40,8 @@ def _run(
     work = Path(tempfile.mkdtemp(prefix="bench-fetch-", dir=where.root))
     try:
         if system == HADROSAUR:
-            out = run_child(sys.executable, "fetch_hadrosaur.py", work, n, n if cached else 0)
+            count = n if cached else 0
+            out = run_child(sys.executable, "fetch_hadrosaur.py", work, n, count, count)
         elif system == FLOOR:
             out = run_child(sys.executable, "fetch_floor.py", work, n)
         else:
@@ -51,6 +54,8 @@ def _run(
     out["per_resource_us"] = out["seconds"] / max(1, out["done"]) * 1e6
     if "cached_seconds" in out:
         out["cached_us"] = out["cached_seconds"] / out["cached_n"] * 1e6
+    if "logged_seconds" in out:
+        out["logged_us"] = out["logged_seconds"] / out["logged_n"] * 1e6
     return out
 
 
@@ -146,6 +151,18 @@ def fetch_rows(result: dict[str, Any], scale: Scale, places: list[Where]) -> lis
                 _ratio_row(
                     f"fetch, new resource, N={n:,}, {where.label}: vs floor",
                     new,
+                    FLOOR,
+                    "≤ 1.5",
+                    1.5,
+                )
+            )
+        logged = _by_round(runs, where.label, n, "logged_us").get(HADROSAUR)
+        if logged and new.get(FLOOR):
+            rows.append(
+                _ratio_row(
+                    f"fetch, new resource logging one line (as the floor does), N={n:,}, "
+                    f"{where.label}: vs floor",
+                    {HADROSAUR: logged, FLOOR: new[FLOOR]},
                     FLOOR,
                     "≤ 1.5",
                     1.5,

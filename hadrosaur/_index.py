@@ -578,6 +578,9 @@ class CollectionIndex:
             self._put_log_bounds(wb)
             wb.put(_VERSION_KEY, SCHEMA_VERSION)
         self._release_claimed([name for name in claimed_before if name not in busy])
+        # Written in batches, the keys lie in overlapping level-0 tables that every
+        # later reader would open; one sorted run makes a lookup open one table.
+        self._db.compact()
         self.rebuilt = True
 
     # -- reading -------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -10,10 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import plyvel
 import pytest
 
 from hadrosaur import IndexBusy, Project
 from hadrosaur._index import CollectionIndex
+from hadrosaur._kv import CheckedLevelDB, open_leveldb
 
 from .helpers import scan_counts
 
@@ -127,6 +130,57 @@ def test_change_log_is_bounded_and_old_cursors_reload(base: Path) -> None:
     assert not fresh.reload and fresh.changes == ()
     with CollectionIndex(base / "c") as index:
         assert index._next_seq - index._first_seq == 3
+        bounds = (index._first_seq, index._next_seq)
+    # The bounds kept under a/l agree with the l/ keys themselves.
+    db = plyvel.DB(str(base / "c" / ".index"))
+    try:
+        seqs = [int(k[2:], 16) for k in db.iterator(prefix=b"l/", include_value=False)]
+    finally:
+        db.close()
+    assert bounds == (min(seqs), max(seqs) + 1)
+
+
+def test_an_index_of_another_schema_version_is_rebuilt(items: Project, base: Path) -> None:
+    items.fetch("items", "a")
+    items.fetch("items", "fail-1")
+    cursor = items.changes("items").cursor
+    db = plyvel.DB(str(base / "items" / ".index"))
+    try:
+        db.put(b"a/v", b"1")  # as an older hadrosaur would have left it
+        db.put(b"c/completed", b"99")
+    finally:
+        db.close()
+    assert items.changes("items", cursor).reload, "a rebuild starts a new epoch"
+    assert items.stats("items")["counts"]["completed"] == 1
+
+
+def test_compact_leaves_one_sorted_run(tmp_path: Path) -> None:
+    """After a rebuild (which compacts), a lookup opens one table, not every level-0 one."""
+    path = str(tmp_path / "db")
+    for batch in range(3):  # each reopening turns the last session's log into a table
+        db = open_leveldb(path, create_if_missing=True)
+        with db.write_batch() as wb:
+            for i in range(100):
+                wb.put(b"r/%04d" % (i * 3 + batch), b"x")
+            wb.put(b"a/v", b"%d" % batch)
+        db.close()
+    db = open_leveldb(path, create_if_missing=False)
+    try:
+        assert len(_tables_holding(db, b"r/0150")) > 1  # the case compact() is for
+        db.compact()
+        for key in (b"a/v", b"r/0000", b"r/0150", b"r/0299"):
+            assert len(_tables_holding(db, key)) == 1, key
+        assert db.get(b"a/v") == b"2"
+    finally:
+        db.close()
+
+
+def _tables_holding(db: CheckedLevelDB, key: bytes) -> list[str]:
+    """The tables whose key range includes ``key`` (from leveldb.sstables)."""
+    listing = db._db.get_property(b"leveldb.sstables").decode()
+    # Lines like " 11:2128797['a/e' @ 5 : 1 .. 's/error/r0099' @ 186 : 1]".
+    ranges = re.findall(r"(\d+):\d+\['(.*?)' @ .*? \.\. '(.*?)' @", listing)
+    return [n for n, low, high in ranges if low.encode() <= key <= high.encode()]
 
 
 def test_rebuild_invalidates_cursors(items: Project, base: Path) -> None:
@@ -152,6 +206,7 @@ HOLD_INDEX = """
 import sys, time
 from pathlib import Path
 from hadrosaur._index import CollectionIndex
+from hadrosaur._kv import CheckedLevelDB, open_leveldb
 with CollectionIndex(Path(sys.argv[1])):
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
