@@ -51,14 +51,14 @@ import secrets
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import plyvel
 
-from . import _store
+from . import _markers, _store
 from ._index_keys import (
     RELOAD_MARK,
     REMOVED_MARK,
@@ -68,7 +68,6 @@ from ._index_keys import (
     encode_record,
 )
 from ._index_keys import SEP as _SEP
-from ._index_keys import STORED_SET as _STORED_SET
 from ._index_keys import c_key as _c
 from ._index_keys import l_key as _l
 from ._index_keys import m_key as _m
@@ -78,10 +77,10 @@ from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
 from ._index_keys import text as _text
+from ._index_reads import IndexReads
 from ._kv import MemoryDB, open_leveldb
-from ._locks import lock_held, try_lock_exclusive
+from ._locks import try_lock_exclusive
 from ._names import check_ident
-from .entries import Change, Cursor, Entry
 from .errors import IndexBusy, IndexUnavailable, InvalidName
 from .resource import COMPLETED, UNAVAILABLE
 
@@ -105,7 +104,7 @@ def _is_lock_contention(exc: BaseException) -> bool:
     return "lock" in text and ("temporarily unavailable" in text or "already held" in text)
 
 
-class CollectionIndex:
+class CollectionIndex(IndexReads):
     """The open index of one collection; use it as a context manager.
 
     Entering takes the index lock, opens (or rebuilds) the LevelDB, and drains
@@ -335,50 +334,16 @@ class CollectionIndex:
         except plyvel.Error as exc:
             raise IndexUnavailable(self.path, exc) from exc
 
-    # -- markers -------------------------------------------------------------
-
-    def _marker_dirs(self) -> tuple[Path, Path]:
-        updates = self.coll_dir / _store.UPDATES_DIR
-        claimed = updates / _store.CLAIMED_DIR
-        claimed.mkdir(parents=True, exist_ok=True)
-        return updates, claimed
-
-    @staticmethod
-    def _is_marker(entry: os.DirEntry[str]) -> bool:
-        # Markers are empty files; anything else found here is not ours to apply.
-        name = entry.name
-        if name.startswith(".") and not name.startswith(_store.PLAN_MARKER_PREFIX):
-            return False
-        return not entry.is_dir(follow_symlinks=False)
-
-    def _claim_all(self) -> Iterator[str]:
-        """Rename every marker into .claimed/, yielding names as they are claimed.
-
-        A generator, so that drain() applies chunk by chunk and a drainer
-        killed early leaves few claimed markers behind.
-        """
-        updates, claimed = self._marker_dirs()
-        with os.scandir(updates) as entries:
-            names = [e.name for e in entries if self._is_marker(e)]
-        for name in names:
-            try:
-                os.rename(updates / name, claimed / name)
-            except FileNotFoundError:
-                continue  # taken by a drainer that ignores .index.lock (0.4.1)
-            yield name
-
     def drain(self) -> int:
         """Apply every pending marker to the index; return how many were applied."""
         if self.fallback:
             return 0  # built from a scan just now, and nothing here may be written
-        _, claimed = self._marker_dirs()
         # Leftovers of a drainer that died between claim and unlink come first.
-        with os.scandir(claimed) as entries:
-            leftovers = [e.name for e in entries if self._is_marker(e)]
+        leftovers = _markers.claimed_names(self.coll_dir)
         applied = 0
-        for chunk in _chunks(leftovers, _DRAIN_CHUNK):
+        for chunk in _markers.chunks(leftovers, _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
-        for chunk in _chunks(self._claim_all(), _DRAIN_CHUNK):
+        for chunk in _markers.chunks(_markers.claim_all(self.coll_dir), _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
         self._apply_unmarked_plans()
         self.drained = applied
@@ -411,35 +376,13 @@ class CollectionIndex:
                     idents.append(check_ident(name))
                 except InvalidName:
                     pass  # not a marker we wrote; dropping it below is all there is to do
-        busy = self._busy(idents)
+        busy = _markers.busy(self.coll_dir, idents)
         if idents:
             self._apply_resources(idents)
-        self._release_claimed([name for name in names if name not in busy])
+        _markers.release_claimed(self.coll_dir, [name for name in names if name not in busy])
         return len(names)
 
-    def _busy(self, idents: Iterable[str]) -> set[str]:
-        """The idents whose compute lock is held now: their markers must be kept.
-
-        A writer makes its marker before its first write, holds the lock until
-        after its last, and may die between two writes without making another
-        marker. So a claimed marker may only go if its lock was free *before*
-        the drain read the resource: then every later change belongs to a
-        writer that took the lock afterwards and made a new marker. A kept
-        marker stays in .claimed/ and is applied again by each drain until its
-        lock is found free.
-        """
-        return {i for i in idents if lock_held(self.coll_dir / i / _store.LOCK_FILE)}
-
-    def _release_claimed(self, names: list[str]) -> None:
-        """Unlink applied markers: the last step, so a crash before it only repeats work."""
-        claimed = self.coll_dir / _store.UPDATES_DIR / _store.CLAIMED_DIR
-        for name in names:
-            (claimed / name).unlink(missing_ok=True)
-
     # -- applying changes ----------------------------------------------------
-
-    def _counts(self) -> dict[str, int]:
-        return {s: _num(self._db.get(_c(s), b"0")) for s in STORED_STATUSES}
 
     def _log(self, wb: Any, value: str) -> None:
         wb.put(_l(self._next_seq), value.encode())
@@ -504,7 +447,7 @@ class CollectionIndex:
     def _apply_plan(self, idents: Iterable[str], plan_id: str, log: bool = True) -> None:
         """Add planned idents that have no entry yet as unavailable; note the plan applied."""
         added = 0
-        for chunk in _chunks(iter(idents), _WRITE_CHUNK):
+        for chunk in _markers.chunks(iter(idents), _WRITE_CHUNK):
             counts = self._counts()
             with self._db.write_batch(transaction=True, sync=self.durable) as wb:
                 for ident in chunk:
@@ -531,22 +474,21 @@ class CollectionIndex:
 
         Markers present when the rebuild starts are claimed first and removed
         at the end (the scan already reflects them), except those of resources
-        whose lock was held (see _busy); markers created during the scan are
+        whose lock was held (see _markers.busy); markers created during the scan are
         drained afterwards as usual.
         """
         claimed_before: list[str] = []
         busy: set[str] = set()
         if not self.fallback:
-            for _ in self._claim_all():
+            for _ in _markers.claim_all(self.coll_dir):
                 pass
-            _, claimed = self._marker_dirs()
-            with os.scandir(claimed) as entries:
-                claimed_before = [e.name for e in entries if self._is_marker(e)]
-            busy = self._busy(n for n in claimed_before if _is_ident(n))  # before the scan
+            claimed_before = _markers.claimed_names(self.coll_dir)
+            # Probed before the scan, for the reason given in _markers.busy.
+            busy = _markers.busy(self.coll_dir, (n for n in claimed_before if _is_ident(n)))
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
-        for chunk in _chunks(_store.scan_idents(self.coll_dir), _WRITE_CHUNK):
+        for chunk in _markers.chunks(_store.scan_idents(self.coll_dir), _WRITE_CHUNK):
             with self._db.write_batch() as wb:
                 for ident in chunk:
                     try:
@@ -577,110 +519,13 @@ class CollectionIndex:
             wb.put(_EPOCH_KEY, self.epoch.encode())
             self._put_log_bounds(wb)
             wb.put(_VERSION_KEY, SCHEMA_VERSION)
-        self._release_claimed([name for name in claimed_before if name not in busy])
+        _markers.release_claimed(
+            self.coll_dir, [name for name in claimed_before if name not in busy]
+        )
         # Written in batches, the keys lie in overlapping level-0 tables that every
         # later reader would open; one sorted run makes a lookup open one table.
         self._db.compact()
         self.rebuilt = True
-
-    # -- reading -------------------------------------------------------------
-
-    def counts(self) -> dict[str, int]:
-        """Stored counts per status (pending still includes the interrupted ones)."""
-        return self._counts()
-
-    def idents(self, status: str) -> list[str]:
-        """The idents stored with ``status``, in ident order."""
-        prefix = b"s/" + status.encode() + b"/"
-        return [
-            _text(k[len(prefix) :]) for k in self._db.iterator(prefix=prefix, include_value=False)
-        ]
-
-    def get(self, ident: str) -> _store.Record | None:
-        """The stored record of one resource, or None."""
-        raw = self._db.get(_r(ident))
-        return decode_record(raw) if raw is not None else None
-
-    def records(
-        self, after: str | None = None, limit: int | None = None
-    ) -> list[tuple[str, _store.Record]]:
-        """Records in ident order, starting after ``after``, at most ``limit`` of them."""
-        if after is None:
-            it = self._db.iterator(prefix=b"r/")
-        else:
-            it = self._db.iterator(start=_r(after), stop=b"r0", include_start=False)
-        out = []
-        for key, raw in it:
-            out.append((_text(key[2:]), decode_record(raw)))
-            if limit is not None and len(out) >= limit:
-                break
-        return out
-
-    def row_tuples(
-        self, after: str | None, limit: int
-    ) -> list[tuple[str, str, int | None, int | None, str]]:
-        """Like :meth:`records`, as plain (ident, status, start, end, reason) tuples.
-
-        About five times faster than building Records, for readers that load
-        a million rows (the TUI).
-        """
-        if after is None:
-            it = self._db.iterator(prefix=b"r/")
-        else:
-            it = self._db.iterator(start=_r(after), stop=b"r0", include_start=False)
-        out: list[tuple[str, str, int | None, int | None, str]] = []
-        append = out.append
-        stored = _STORED_SET
-        try:
-            for key, raw in it:
-                status, start, end, reason = raw.decode().split(_SEP, 3)
-                if status not in stored:
-                    raise ValueError(status)
-                append(
-                    (
-                        key[2:].decode(),
-                        status,
-                        int(start) if start else None,
-                        int(end) if end else None,
-                        reason,
-                    )
-                )
-                if len(out) >= limit:
-                    break
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise IndexCorrupt(f"undecodable record after {len(out)} rows: {exc}") from exc
-        return out
-
-    def cursor(self) -> Cursor:
-        """The position just after the newest change."""
-        return Cursor(self.epoch, self._next_seq - 1)
-
-    def changes_after(self, seq: int, limit: int) -> tuple[list[Change], bool, bool] | None:
-        """Changes with a sequence number above ``seq``.
-
-        Returns (changes, reload, more), or None when the log no longer reaches
-        back to ``seq`` (it was trimmed) and the caller must reload.
-        """
-        if seq + 1 < self._first_seq:
-            return None
-        out: list[Change] = []
-        for key, raw in self._db.iterator(start=_l(seq + 1), stop=b"l0"):
-            if len(out) >= limit:
-                return out, False, True
-            ident, sep, value = _text(raw).partition(_SEP)
-            if not sep:
-                raise IndexCorrupt(f"undecodable change {raw[:60]!r}")
-            if value == RELOAD_MARK:
-                return [], True, False
-            entry = None if value == REMOVED_MARK else decode_record(value.encode())
-            out.append(Change(_num(key[2:], 16), ident, _entry(ident, entry)))
-        return out, False, False
-
-    def completions_per_minute(self, since_minute: int) -> dict[int, int]:
-        """Completions per epoch minute, from ``since_minute`` on."""
-        return {
-            _num(k[2:]): _num(v) for k, v in self._db.iterator(start=_m(since_minute), stop=b"m0")
-        }
 
     def scan_mismatches(self) -> list[tuple[str, _store.Record | None, _store.Record | None]]:
         """Compare the index with a fresh scan of the directories.
@@ -738,20 +583,3 @@ def _is_ident(name: str) -> bool:
     except InvalidName:
         return False
     return True
-
-
-def _entry(ident: str, rec: _store.Record | None) -> Entry | None:
-    if rec is None:
-        return None
-    return Entry(ident, rec.status, rec.start, rec.end, rec.reason)
-
-
-def _chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
