@@ -10,11 +10,15 @@ the floor appends one and a function that never logs opens no log file.
 
 The floor (children/fetch_floor.py) does only the unavoidable file work of
 one resource; 0.4.1 runs in its own venv (legacy.py). Rounds rotate the order
-of the three systems, and every ratio is taken within one round.
+of the three systems, and every ratio is taken within one round. Before each
+run the kernel writes back what earlier runs left dirty (``os.sync``): on the
+disk, that writeback otherwise lands on whichever system runs next (a floor
+of 491 µs/resource measured 6,234 µs in the next round without it).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections import defaultdict
@@ -38,6 +42,7 @@ def _run(
     system: str, where: Where, n: int, cached: bool, usage: bool, legacy: Path | None
 ) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="bench-fetch-", dir=where.root))
+    os.sync()  # start clean: see the module docstring
     try:
         if system == HADROSAUR:
             count = n if cached else 0
