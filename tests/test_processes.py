@@ -116,6 +116,7 @@ def test_a_waiting_fetch_blocks_on_a_live_pending_resource(pipeline: Path, base:
 STALLING_DRAINER = """
 import sys, time
 from pathlib import Path
+from hadrosaur import _markers
 from hadrosaur._index import CollectionIndex
 
 def stall(*args, **kwargs):
@@ -125,10 +126,7 @@ def stall(*args, **kwargs):
 if sys.argv[2] == "before-apply":
     CollectionIndex._apply_resources = stall
 else:
-    original = CollectionIndex._release_claimed
-    def release_then_stall(self, names):
-        stall()
-    CollectionIndex._release_claimed = release_then_stall
+    _markers.release_claimed = stall
 with CollectionIndex(Path(sys.argv[1])):
     pass
 """

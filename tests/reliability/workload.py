@@ -41,7 +41,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from hadrosaur import STATUSES, Context, DamagedResource, Project, _compute, _store
+from hadrosaur import STATUSES, Context, DamagedResource, Project, _compute, _markers, _store
 from hadrosaur._index import CollectionIndex
 
 COLLECTION = "items"
@@ -155,7 +155,7 @@ WINDOWS: dict[str, Callable[[], None]] = {
     "meta": lambda: _patch_replace(_store.META_FILE),
     "clear": lambda: _patch_before(_compute, "_clear_previous_attempt"),
     "apply": lambda: _patch_before(CollectionIndex, "_apply_resources"),
-    "release": lambda: _patch_before(CollectionIndex, "_release_claimed"),
+    "release": lambda: _patch_before(_markers, "release_claimed"),
     "rebuild": _patch_scan,
     "rmtree": _patch_rmtree,
     "plan": _patch_plan_marker,
