@@ -34,7 +34,9 @@ NOTES = [
     "Times are measured inside child processes (start-up and imports excluded): "
     "this project and the floor with this interpreter, hadrosaur 0.4.1 with the python "
     "of its own venv (pip install hadrosaur==0.4.1).",
-    "The benchmarked function does no work and returns a small dict; it does not log.",
+    "The benchmarked function does no work and returns a small dict; it does not log. "
+    "The rows 'logging one line' time the same function with one ctx.logger.info call, "
+    "as the floor appends one line (a function that never logs opens no log file).",
     "The floor does only the unavoidable file work of one resource: mkdir, atomic writes "
     "(temporary file + os.replace) of meta.json, status twice and result.json, one appended "
     "log line, and two change markers (an O_CREAT open of .updates/IDENT).",
