@@ -51,7 +51,6 @@ import secrets
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -59,25 +58,19 @@ from typing import Any
 import plyvel
 
 from . import _markers, _store
+from ._index_apply import LOG_BOUNDS_KEY, MINUTES_KEPT, WRITE_CHUNK, IndexWrites
 from ._index_keys import (
-    RELOAD_MARK,
-    REMOVED_MARK,
     STORED_STATUSES,
     IndexCorrupt,
-    decode_record,
     encode_record,
 )
-from ._index_keys import SEP as _SEP
 from ._index_keys import c_key as _c
-from ._index_keys import l_key as _l
 from ._index_keys import m_key as _m
 from ._index_keys import number as _num
-from ._index_keys import p_key as _p
 from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
 from ._index_keys import text as _text
-from ._index_reads import IndexReads
 from ._kv import MemoryDB, open_leveldb
 from ._locks import try_lock_exclusive
 from ._names import check_ident
@@ -89,10 +82,7 @@ __all__ = ("DEFAULT_LOG_LIMIT", "SCHEMA_VERSION", "CollectionIndex", "IndexCorru
 SCHEMA_VERSION = b"2"
 _VERSION_KEY = b"a/v"
 _EPOCH_KEY = b"a/e"
-_LOG_BOUNDS_KEY = b"a/l"
 _DRAIN_CHUNK = 2000
-_WRITE_CHUNK = 20000
-_MINUTES_KEPT = 24 * 60
 DEFAULT_LOG_LIMIT = 100_000
 #: Where an index being deleted is moved first (one at a time: the index lock is held).
 _TRASH = _store.INDEX_DIR + ".deleting"
@@ -104,7 +94,7 @@ def _is_lock_contention(exc: BaseException) -> bool:
     return "lock" in text and ("temporarily unavailable" in text or "already held" in text)
 
 
-class CollectionIndex(IndexReads):
+class CollectionIndex(IndexWrites):
     """The open index of one collection; use it as a context manager.
 
     Entering takes the index lock, opens (or rebuilds) the LevelDB, and drains
@@ -309,7 +299,7 @@ class CollectionIndex(IndexReads):
         self._recorded = position
 
     def _load_log_bounds(self) -> None:
-        bounds = self._db.get(_LOG_BOUNDS_KEY)
+        bounds = self._db.get(LOG_BOUNDS_KEY)
         if bounds is not None:
             first, _, following = bounds.partition(b" ")
             if first.isdigit() and following.isdigit():
@@ -382,91 +372,6 @@ class CollectionIndex(IndexReads):
         _markers.release_claimed(self.coll_dir, [name for name in names if name not in busy])
         return len(names)
 
-    # -- applying changes ----------------------------------------------------
-
-    def _log(self, wb: Any, value: str) -> None:
-        wb.put(_l(self._next_seq), value.encode())
-        self._next_seq += 1
-        floor = self._next_seq - self.log_limit
-        while self._first_seq < floor:
-            wb.delete(_l(self._first_seq))
-            self._first_seq += 1
-        self._put_log_bounds(wb)
-
-    def _put_log_bounds(self, wb: Any) -> None:
-        wb.put(_LOG_BOUNDS_KEY, b"%d %d" % (self._first_seq, self._next_seq))
-
-    def _apply_resources(self, idents: list[str]) -> None:
-        counts = self._counts()
-        before = dict(counts)
-        minutes: Counter[int] = Counter()
-        with self._db.write_batch(transaction=True, sync=self.durable) as wb:
-            for ident in idents:
-                old_raw = self._db.get(_r(ident))
-                old = decode_record(old_raw) if old_raw is not None else None
-                new = _store.read_record(self.coll_dir / ident)
-                if new is None:
-                    if old is None or old.status == UNAVAILABLE:
-                        continue
-                    if self._db.get(_p(ident)) is not None:
-                        new = _store.Record(UNAVAILABLE)  # planned: back to not started
-                    else:
-                        wb.delete(_r(ident))
-                        wb.delete(_s(old.status, ident))
-                        counts[old.status] -= 1
-                        self._log(wb, f"{ident}{_SEP}{REMOVED_MARK}")
-                        continue
-                encoded = encode_record(new)
-                if encoded == old_raw:
-                    continue  # already applied (e.g. a claimed leftover): apply once
-                wb.put(_r(ident), encoded)
-                if old is None or old.status != new.status:
-                    if old is not None:
-                        wb.delete(_s(old.status, ident))
-                        counts[old.status] -= 1
-                    wb.put(_s(new.status, ident), b"")
-                    counts[new.status] += 1
-                if new.status == COMPLETED and new.end is not None:
-                    if old is None or old.status != COMPLETED or old.end != new.end:
-                        minutes[new.end // 60_000] += 1
-                self._log(wb, f"{ident}{_SEP}{encoded.decode()}")
-            for status, n in counts.items():
-                if n != before[status]:
-                    wb.put(_c(status), str(n).encode())
-            for minute, n in minutes.items():
-                wb.put(_m(minute), str(_num(self._db.get(_m(minute), b"0")) + n).encode())
-            self._trim_minutes(wb)
-
-    def _trim_minutes(self, wb: Any) -> None:
-        cutoff = _m(_store.now_ms() // 60_000 - _MINUTES_KEPT)
-        for key in self._db.iterator(prefix=b"m/", include_value=False):
-            if key >= cutoff:
-                break
-            wb.delete(key)
-
-    def _apply_plan(self, idents: Iterable[str], plan_id: str, log: bool = True) -> None:
-        """Add planned idents that have no entry yet as unavailable; note the plan applied."""
-        added = 0
-        for chunk in _markers.chunks(iter(idents), _WRITE_CHUNK):
-            counts = self._counts()
-            with self._db.write_batch(transaction=True, sync=self.durable) as wb:
-                for ident in chunk:
-                    try:
-                        check_ident(ident)
-                    except InvalidName:
-                        continue
-                    wb.put(_p(ident), b"")
-                    if self._db.get(_r(ident)) is None:
-                        wb.put(_r(ident), encode_record(_store.Record(UNAVAILABLE)))
-                        wb.put(_s(UNAVAILABLE, ident), b"")
-                        counts[UNAVAILABLE] += 1
-                        added += 1
-                wb.put(_c(UNAVAILABLE), str(counts[UNAVAILABLE]).encode())
-        with self._db.write_batch(sync=self.durable) as wb:
-            if added and log:
-                self._log(wb, f"{_SEP}{RELOAD_MARK}")
-            wb.put(_plan_key(plan_id), b"")
-
     # -- rebuilding ----------------------------------------------------------
 
     def rebuild(self) -> None:
@@ -488,7 +393,7 @@ class CollectionIndex(IndexReads):
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
-        for chunk in _markers.chunks(_store.scan_idents(self.coll_dir), _WRITE_CHUNK):
+        for chunk in _markers.chunks(_store.scan_idents(self.coll_dir), WRITE_CHUNK):
             with self._db.write_batch() as wb:
                 for ident in chunk:
                     try:
@@ -503,7 +408,7 @@ class CollectionIndex(IndexReads):
                     counts[rec.status] += 1
                     if rec.status == COMPLETED and rec.end is not None:
                         minutes[rec.end // 60_000] += 1
-        oldest = _store.now_ms() // 60_000 - _MINUTES_KEPT
+        oldest = _store.now_ms() // 60_000 - MINUTES_KEPT
         with self._db.write_batch() as wb:
             for status in STORED_STATUSES:
                 wb.put(_c(status), str(counts[status]).encode())
