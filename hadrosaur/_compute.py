@@ -65,18 +65,19 @@ def load_resource(
     # another look (three looks in a row: a recompute cycle takes far longer).
     for _ in range(3):
         word = _store.read_status(res_dir)
+        problem = ""
         if word is None:
             status = UNAVAILABLE
         elif word in (COMPLETED, PENDING, ERROR):
             status = current_status(Path(res_dir), word)
         else:
-            status = ERROR  # a damaged status file
+            status = ERROR
+            problem = _store.damaged_status_reason(word)
         meta = _store.read_meta(res_dir)
         if status != COMPLETED:
-            problem = "" if word in (None, COMPLETED, PENDING, ERROR) else _damaged_status(word)
             return _resource(collection, ident, res_dir, status, None, meta, problem)
         try:
-            result = _read_result(Path(res_dir, _store.RESULT_FILE))
+            result = _read_result(res_dir)
         except DamagedResource as exc:
             damage = exc
             continue
@@ -85,10 +86,6 @@ def load_resource(
     if strict:
         raise damage
     return _resource(collection, ident, res_dir, COMPLETED, None, meta, damage.problem)
-
-
-def _damaged_status(word: str) -> str:
-    return f"damaged status file: {word[:40]!r}"
 
 
 def _resource(
@@ -119,21 +116,20 @@ def _resource(
     )
 
 
-def _read_result(path: Path) -> Any:
+def _read_result(res_dir: str) -> Any:
+    """The parsed result.json of a resource; DamagedResource when it cannot be."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DamagedResource(
-            path.parent, "status is completed but result.json is missing"
-        ) from None
+        raw = _store.read_file(f"{res_dir}/{_store.RESULT_FILE}")
     except OSError as exc:  # a directory, an I/O error
         raise DamagedResource(
-            path.parent, f"result.json cannot be read ({exc.strerror or exc})"
+            Path(res_dir), f"result.json cannot be read ({exc.strerror or exc})"
         ) from None
+    if raw is None:
+        raise DamagedResource(Path(res_dir), "status is completed but result.json is missing")
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise DamagedResource(path.parent, f"result.json is not valid JSON ({exc})") from None
+        raise DamagedResource(Path(res_dir), f"result.json is not valid JSON ({exc})") from None
 
 
 def _completed_fast(res_dir: str, collection: str, ident: str) -> Resource | None:
@@ -145,11 +141,8 @@ def _completed_fast(res_dir: str, collection: str, ident: str) -> Resource | Non
     caller then takes the careful path of :func:`load_resource`.
     """
     try:
-        raw = _store.read_file(f"{res_dir}/{_store.RESULT_FILE}")
-        if raw is None:
-            return None
-        result = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
+        result = _read_result(res_dir)
+    except DamagedResource:
         return None
     meta = _store.read_meta(res_dir)
     if _int_or_none(meta.get("end_time")) is None:

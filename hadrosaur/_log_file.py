@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 
+from . import _store
+
 __all__ = ("ResourceLogHandler",)
 
 
@@ -43,9 +45,7 @@ class ResourceLogHandler(logging.Handler):
             if self._should_rotate(len(data)):
                 self._rotate()
             assert self._fd is not None
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            _store.write_all(self._fd, data)
             self._size += len(data)
         except Exception:
             self.handleError(record)

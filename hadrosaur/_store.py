@@ -75,6 +75,7 @@ __all__ = (
     "UPDATES_DIR",
     "Record",
     "atomic_write",
+    "damaged_status_reason",
     "is_collection_dir",
     "list_collections",
     "now_ms",
@@ -85,6 +86,7 @@ __all__ = (
     "read_status",
     "scan_idents",
     "touch_marker",
+    "write_all",
     "write_plan",
 )
 
@@ -144,6 +146,13 @@ def _open_temporary(parent: str, name: str) -> tuple[str, int]:
             continue
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (os.write may write only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def atomic_write(path: StrPath, data: bytes, durable: bool = False) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never a mix.
 
@@ -154,9 +163,7 @@ def atomic_write(path: StrPath, data: bytes, durable: bool = False) -> None:
     tmp, fd = _open_temporary(parent or ".", name)
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
             if durable:
                 os.fsync(fd)
         finally:
@@ -294,6 +301,11 @@ def _last_line(path: StrPath) -> str:
     return ""
 
 
+def damaged_status_reason(word: str) -> str:
+    """How a status word that is not a status is described (index reason, Resource.problem)."""
+    return f"damaged status file: {word[:40]!r}"
+
+
 def _as_ms(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -321,7 +333,7 @@ def read_record(res_dir: StrPath) -> Record | None:
     meta = read_meta(res_dir)
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
     if word not in _KNOWN_STATUS_WORDS:
-        return Record(ERROR, start, end, f"damaged status file: {word[:40]!r}")
+        return Record(ERROR, start, end, damaged_status_reason(word))
     reason = _last_line(os.path.join(res_dir, ERROR_FILE)) if word == ERROR else ""
     return Record(word, start, end, reason)
 
