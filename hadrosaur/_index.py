@@ -66,7 +66,6 @@ from ._index_keys import (
 )
 from ._index_keys import c_key as _c
 from ._index_keys import m_key as _m
-from ._index_keys import number as _num
 from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
@@ -299,17 +298,12 @@ class CollectionIndex(IndexWrites):
         self._recorded = position
 
     def _load_log_bounds(self) -> None:
-        bounds = self._db.get(LOG_BOUNDS_KEY)
-        if bounds is not None:
-            first, _, following = bounds.partition(b" ")
-            if first.isdigit() and following.isdigit():
-                self._first_seq, self._next_seq = int(first), int(following)
-                return
+        # Every batch that logs, and every rebuild, writes them: missing means damage.
+        bounds = self._db.get(LOG_BOUNDS_KEY) or b""
+        first, _, following = bounds.partition(b" ")
+        if not (first.isdigit() and following.isdigit()):
             raise IndexCorrupt(f"undecodable change log bounds {bounds[:60]!r}")
-        last = next(self._db.iterator(prefix=b"l/", reverse=True, include_value=False), None)
-        first = next(self._db.iterator(prefix=b"l/", include_value=False), None)
-        self._next_seq = _num(last[2:], 16) + 1 if last else 1
-        self._first_seq = _num(first[2:], 16) if first else self._next_seq
+        self._first_seq, self._next_seq = int(first), int(following)
 
     def _fresh_db(self) -> None:
         if self._db is not None:

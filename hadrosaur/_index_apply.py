@@ -48,21 +48,23 @@ class IndexWrites(IndexReads):
     log_limit: int
 
     def _log(self, wb: Any, value: str) -> None:
+        """Append a change to the log (trimming it); the batch must end with _put_log_bounds."""
         wb.put(_l(self._next_seq), value.encode())
         self._next_seq += 1
         floor = self._next_seq - self.log_limit
         while self._first_seq < floor:
             wb.delete(_l(self._first_seq))
             self._first_seq += 1
-        self._put_log_bounds(wb)
 
     def _put_log_bounds(self, wb: Any) -> None:
+        """Record the log's bounds, once per batch that logged (not once per change)."""
         wb.put(LOG_BOUNDS_KEY, b"%d %d" % (self._first_seq, self._next_seq))
 
     def _apply_resources(self, idents: list[str]) -> None:
         counts = self._counts()
         before = dict(counts)
         minutes: Counter[int] = Counter()
+        logged_from = self._next_seq
         with self._db.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
                 old_raw = self._db.get(_r(ident))
@@ -99,6 +101,8 @@ class IndexWrites(IndexReads):
             for minute, n in minutes.items():
                 wb.put(_m(minute), str(_num(self._db.get(_m(minute), b"0")) + n).encode())
             self._trim_minutes(wb)
+            if self._next_seq != logged_from:
+                self._put_log_bounds(wb)
 
     def _trim_minutes(self, wb: Any) -> None:
         cutoff = _m(_store.now_ms() // 60_000 - MINUTES_KEPT)
@@ -128,4 +132,5 @@ class IndexWrites(IndexReads):
         with self._db.write_batch(sync=self.durable) as wb:
             if added and log:
                 self._log(wb, f"{_SEP}{RELOAD_MARK}")
+                self._put_log_bounds(wb)
             wb.put(_plan_key(plan_id), b"")

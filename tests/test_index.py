@@ -154,6 +154,18 @@ def test_an_index_of_another_schema_version_is_rebuilt(items: Project, base: Pat
     assert items.stats("items")["counts"]["completed"] == 1
 
 
+def test_an_index_without_its_change_log_bounds_is_rebuilt(items: Project, base: Path) -> None:
+    items.fetch("items", "a")
+    cursor = items.changes("items").cursor
+    db = plyvel.DB(str(base / "items" / ".index"))
+    try:
+        db.delete(b"a/l")
+    finally:
+        db.close()
+    assert items.changes("items", cursor).reload, "damage means a rebuild, a new epoch"
+    assert items.stats("items")["counts"]["completed"] == 1
+
+
 def test_compact_leaves_one_sorted_run(tmp_path: Path) -> None:
     """After a rebuild (which compacts), a lookup opens one table, not every level-0 one."""
     path = str(tmp_path / "db")
