@@ -327,7 +327,7 @@ def compute_resource(
                 return cached
     try:
         existed = _make_resource_dir(res_dir)
-        with compute_lock(f"{res_dir}/{_store.LOCK_FILE}") as lock_is_new:
+        with compute_lock(f"{res_dir}/{_store.LOCK_FILE}"):
             return _compute_locked(
                 coll_dir,
                 collection,
@@ -335,9 +335,6 @@ def compute_resource(
                 func,
                 args,
                 existed,
-                # A lock file this process created was never held by another:
-                # nobody can have computed the resource since the status was read.
-                fresh=lock_is_new and not existed,
                 recompute=recompute,
                 durable=durable,
                 log_max_bytes=log_max_bytes,
@@ -369,26 +366,26 @@ def _compute_locked(
     args: Any,
     existed: bool,
     *,
-    fresh: bool,
     recompute: bool,
     durable: bool,
     log_max_bytes: int,
     log_backups: int,
 ) -> Resource:
-    """The lifecycle under the compute lock: pending, run, then completed or error.
-
-    ``fresh``: this process created both the directory and its lock, so the
-    directory holds nothing yet and the status need not be read again.
-    """
+    """The lifecycle under the compute lock: pending, run, then completed or error."""
     res_dir = f"{coll_dir}/{ident}"
-    # Re-read under the lock: another process may have just computed it.
-    status = None if fresh else _store.read_status(res_dir)
+    # Always re-read under the lock, whoever made the directory or the lock
+    # file: another process may have opened the lock after this one, locked
+    # it first and completed the resource (test_computed_once_when_overtaken).
+    status = _store.read_status(res_dir)
     if not recompute and status == COMPLETED:
         cached = _cached(coll_dir, collection, ident)
         if cached is not None:
             return cached
+    # A directory this process made holds nothing to clear or count, unless
+    # another process overtook it (above) and left an attempt there.
+    existed = existed or status is not None
     previous_attempt = 0
-    if existed:  # a brand-new directory has nothing to clear or count
+    if existed:
         previous = _int_or_none(_store.read_meta(res_dir).get("attempt"))
         previous_attempt = previous if previous is not None else (0 if status is None else 1)
     attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)

@@ -14,32 +14,34 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
 
+#: Called (with the lock's path) after the lock file is opened and before it is
+#: locked. Only tests set it, to stop a process in exactly that gap: whoever
+#: creates the lock file is not the first to hold it, so nothing may be
+#: concluded from having created it (see _compute.compute_resource).
+before_flock: Callable[[str], None] | None = None
+
 
 @contextmanager
-def compute_lock(path: str | Path) -> Iterator[bool]:
+def compute_lock(path: str | Path) -> Iterator[None]:
     """Hold an exclusive flock on ``path`` (created if needed), waiting as long as it takes.
 
     A second process fetching the same resource blocks here until the first
-    one has finished, then re-reads the status and finds the result. Yields
-    True when this call created the lock file: then no process ever held
-    this lock before, so nothing can have been computed under it (the
-    caller may skip re-reading the status).
+    one has finished, then re-reads the status and finds the result. The
+    caller must always re-read the status once this yields: another process
+    may have opened the same file after this one and locked it first.
     """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
-        created = True
-    except FileExistsError:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        created = False
-    try:
+        if before_flock is not None:
+            before_flock(os.fspath(path))
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield created
+        yield
     finally:
         # Closing the descriptor releases the flock; no separate LOCK_UN needed.
         os.close(fd)
