@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from ._store import SkippedDirectory
 from .context import Context
 from .entries import Change, ChangeBatch, Cursor, Entry
 from .errors import (
@@ -72,6 +73,7 @@ __all__ = (
     "NotPicklable",
     "Project",
     "Resource",
+    "SkippedDirectory",
     "StorageError",
     "UnknownCollection",
     "__version__",

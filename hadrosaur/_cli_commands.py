@@ -59,8 +59,20 @@ def _require_resource(proj: Project, collection: str, ident: str) -> str:
     return status
 
 
+def _warn_skipped(proj: Project) -> None:
+    """One line on stderr per directory of the base that cannot be a collection."""
+    for skipped in proj.skipped_directories():
+        print(
+            f"hadrosaur: warning: skipped {skipped.name!r} in {proj.base}: "
+            f"not a valid collection name ({skipped.reason})",
+            file=sys.stderr,
+        )
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     proj = _project(args)
+    if not args.collection:
+        _warn_skipped(proj)
     names = [args.collection] if args.collection else proj.collections()
     _print_counts(args, proj, {name: proj.stats(name)["counts"] for name in names})
     return 0
@@ -262,6 +274,8 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 def cmd_reindex(args: argparse.Namespace) -> int:
     proj = _project(args)
+    if not args.collection:
+        _warn_skipped(proj)
     counts = proj.reindex(args.collection)
     _print_counts(args, proj, dict(counts))
     if counts and not args.json:

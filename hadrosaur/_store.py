@@ -56,6 +56,8 @@ from ._layout import (
     STORAGE_DIR,
     UPDATES_DIR,
 )
+from ._names import check_collection
+from .errors import InvalidName
 from .resource import COMPLETED, ERROR, PENDING
 
 __all__ = (
@@ -74,6 +76,7 @@ __all__ = (
     "STORAGE_DIR",
     "UPDATES_DIR",
     "Record",
+    "SkippedDirectory",
     "atomic_write",
     "damaged_status_reason",
     "is_collection_dir",
@@ -84,6 +87,7 @@ __all__ = (
     "read_plan",
     "read_record",
     "read_status",
+    "scan_collections",
     "scan_idents",
     "touch_marker",
     "write_all",
@@ -356,18 +360,46 @@ def is_collection_dir(path: Path) -> bool:
     )
 
 
-def list_collections(base: Path) -> list[str]:
-    """The collections found in a base directory, sorted by name."""
+@dataclass(frozen=True)
+class SkippedDirectory:
+    """A directory of the base that looks like a collection but cannot be one.
+
+    ``name`` is as found on disk (undecodable bytes as lone surrogates: show
+    it with ``repr``); ``reason`` says why it was skipped.
+    """
+
+    name: str
+    reason: str
+
+
+def scan_collections(base: Path) -> tuple[list[str], list[SkippedDirectory]]:
+    """The collections of a base directory, and the directories skipped, both sorted.
+
+    A directory whose name is not a valid collection name (undecodable bytes,
+    a control character...) cannot be named in any call, so it is skipped
+    with its reason instead of stopping every overview of the base.
+    """
+    names: list[str] = []
+    skipped: list[SkippedDirectory] = []
     try:
         with os.scandir(base) as entries:
-            names = [
-                e.name
-                for e in entries
-                if not e.name.startswith(".") and e.is_dir() and is_collection_dir(Path(e.path))
-            ]
+            for e in entries:
+                if e.name.startswith(".") or not e.is_dir():
+                    continue
+                if not is_collection_dir(Path(e.path)):
+                    continue
+                try:
+                    names.append(check_collection(e.name))
+                except InvalidName as exc:
+                    skipped.append(SkippedDirectory(e.name, exc.reason))
     except FileNotFoundError:
-        return []
-    return sorted(names)
+        return [], []
+    return sorted(names), sorted(skipped, key=lambda s: s.name)
+
+
+def list_collections(base: Path) -> list[str]:
+    """The collections found in a base directory, sorted by name (see scan_collections)."""
+    return scan_collections(base)[0]
 
 
 def write_plan(coll_dir: Path, idents: Iterable[str], durable: bool = False) -> str:

@@ -24,6 +24,7 @@ from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._liveness import current_status
 from ._names import check_collection, check_ident
 from ._reference import write_collection_file
+from ._store import SkippedDirectory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
@@ -137,8 +138,20 @@ class Project:
             raise CollectionNotDefined(name) from None
 
     def collections(self) -> list[str]:
-        """Every collection in the base directory or defined here, sorted."""
+        """Every collection in the base directory or defined here, sorted.
+
+        Directories that cannot be collections are left out: see
+        :meth:`skipped_directories`.
+        """
         return sorted(set(_store.list_collections(self.base)) | set(self._functions))
+
+    def skipped_directories(self) -> list[SkippedDirectory]:
+        """Directories of the base that look like collections but have invalid names.
+
+        Overviews (``hadrosaur stats``, the TUI) name them in a warning
+        rather than fail: such a directory was not made by this library.
+        """
+        return _store.scan_collections(self.base)[1]
 
     def _coll_dir(self, name: str) -> Path:
         """The directory of an existing collection (validated)."""

@@ -90,6 +90,8 @@ class HadrosaurApp(App[int]):
         self.busy: set[str] = set()
         self.watched_resource: Path | None = None
         self._last_problem: tuple[str, float] = ("", 0.0)
+        self._fallback_note = ""  # collections read from a scan (read-only base)
+        self._skipped_note = ""  # directories of the base with invalid names
         self.collections_screen = CollectionsScreen(self.base_label)
 
     # -- life cycle ------------------------------------------------------------------
@@ -147,6 +149,14 @@ class HadrosaurApp(App[int]):
 
     def on_base_state(self, message: BaseState) -> None:
         self.collections = message.collections
+        skipped = message.skipped
+        self._skipped_note = (
+            f"skipped {len(skipped)} director{'y' if len(skipped) == 1 else 'ies'} "
+            f"with invalid names: {', '.join(skipped)}"
+            if skipped
+            else ""
+        )
+        self._show_notes()
         self.collections_screen.set_base_state(message.exists, message.collections)
         self._update_watch_paths()
         if self.model is not None and self.model.name not in message.collections:
@@ -157,9 +167,14 @@ class HadrosaurApp(App[int]):
         fallbacks = sorted(
             name for name, summary in self.collections_screen.summaries.items() if summary.fallback
         )
-        note = f"read-only, scanned: {', '.join(fallbacks)}" if fallbacks else ""
+        self._fallback_note = f"read-only, scanned: {', '.join(fallbacks)}" if fallbacks else ""
         for line in self._status_lines():
             line.touch()
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        note = " · ".join(n for n in (self._fallback_note, self._skipped_note) if n)
+        for line in self._status_lines():
             line.note = note
 
     def on_rows_loaded(self, message: RowsLoaded) -> None:

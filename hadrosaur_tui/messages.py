@@ -27,10 +27,15 @@ __all__ = (
 
 @dataclass
 class BaseState(Message):
-    """Whether the base directory exists, and the collections in it."""
+    """Whether the base directory exists, the collections in it, and what was skipped.
+
+    ``skipped`` holds one line per directory that cannot be a collection
+    (its name, quoted with repr so no control character reaches the screen).
+    """
 
     exists: bool
     collections: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, BaseState)

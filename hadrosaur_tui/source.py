@@ -90,6 +90,7 @@ class LiveSource:
         self._stopped = threading.Event()
         self._project: Project | None = None
         self._collections: tuple[str, ...] | None = None
+        self._skipped: tuple[str, ...] = ()
         self._base_exists: bool | None = None
         self._dirty: set[str] = set()
         self._busy: set[str] = set()
@@ -196,13 +197,15 @@ class LiveSource:
                 self.post(SourceProblem(str(exc)))
                 return False
         names = tuple(self._project.collections())
-        if names != self._collections or not self._base_exists:
+        skipped = tuple(repr(s.name) for s in self._project.skipped_directories())
+        if names != self._collections or skipped != self._skipped or not self._base_exists:
             new = set(names) - set(self._collections or ())
             self._collections = names
+            self._skipped = skipped
             self._base_exists = True
             with self._lock:
                 self._dirty |= new
-            self.post(BaseState(True, names))
+            self.post(BaseState(True, names, skipped))
         return True
 
     def _read_collection(self, name: str, active: bool) -> None:
