@@ -48,7 +48,10 @@ def _print_json(value: Any) -> None:
 
 
 def _project(args: argparse.Namespace) -> Project:
-    return Project(args.base, create=False)
+    timeout = getattr(args, "index_timeout", None)
+    if timeout is None:
+        return Project(args.base, create=False)
+    return Project(args.base, create=False, index_timeout=timeout)
 
 
 def _require_resource(proj: Project, collection: str, ident: str) -> str:
@@ -224,7 +227,7 @@ def _follow(res_dir: Path) -> int:
                 sys.stdout.flush()
             time.sleep(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
-        return 0
+        return 130  # as tail -f: interrupted by Ctrl-C (128 + SIGINT)
 
 
 def cmd_error(args: argparse.Namespace) -> int:
@@ -273,14 +276,31 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild each index; exit 1 when one could not be written (the counts come from a scan)."""
     proj = _project(args)
     if not args.collection:
         _warn_skipped(proj)
-    counts = proj.reindex(args.collection)
-    _print_counts(args, proj, dict(counts))
-    if counts and not args.json:
-        print(f"rebuilt the index of {len(counts)} collection(s) from their directories")
-    return 0
+    names = [args.collection] if args.collection else proj.collections()
+    counts: dict[str, dict[str, int]] = {}
+    unwritable = 0
+    for name in names:
+        with proj.view(name) as view:
+            if view.fallback:
+                unwritable += 1
+                print(
+                    f"hadrosaur: error: cannot write the index of {name!r} ({view.fallback}); "
+                    "the counts shown are from a scan of its directories. Make "
+                    f"{proj.base / name} writable and run reindex again",
+                    file=sys.stderr,
+                )
+            elif not view.rebuilt:
+                view.rebuild()
+            counts[name] = view.counts()
+    _print_counts(args, proj, counts)
+    rebuilt = len(counts) - unwritable
+    if rebuilt and not args.json:
+        print(f"rebuilt the index of {rebuilt} collection(s) from their directories")
+    return 1 if unwritable else 0
 
 
 def cmd_tui(args: argparse.Namespace) -> int:

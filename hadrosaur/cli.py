@@ -7,7 +7,8 @@ would, from any process, while workers write. Bad input (a missing base, an
 unknown collection or ident, an invalid name) prints one line on stderr and
 exits with 2, never a traceback; ``--json`` prints what ``json.loads`` reads.
 
-Exit codes: 0 success, 1 a recomputed resource ended in error, 2 bad input
+Exit codes: 0 success, 1 a recomputed resource ended in error or an index
+could not be rebuilt (read-only), 2 bad input
 or a function that cannot be loaded, 130 interrupted by Ctrl-C.
 """
 
@@ -31,7 +32,8 @@ from ._cli_commands import (
     cmd_stats,
     cmd_tui,
 )
-from .errors import HadrosaurError
+from .errors import HadrosaurError, IndexBusy
+from .project import DEFAULT_INDEX_TIMEOUT
 from .resource import ERROR, INTERRUPTED, STATUSES
 
 __all__ = ("build_parser", "main")
@@ -61,7 +63,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
 def _fail(exc: BaseException) -> int:
+    if isinstance(exc, IndexBusy):
+        # The library's advice names Project(index_timeout=...); here it is an option.
+        print(
+            f"hadrosaur: error: the index {exc.path} stayed busy for {exc.waited:.1f} s "
+            "(another process holds it); try again, or wait longer with --index-timeout SECONDS",
+            file=sys.stderr,
+        )
+        return 2
     message = " ".join(str(exc).split("\n"))
     print(f"hadrosaur: error: {message}", file=sys.stderr)
     return 2
@@ -107,6 +127,15 @@ def _add(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("base", type=Path, metavar="BASE", help="the base directory")
+    if name != "tui":
+        parser.add_argument(
+            "--index-timeout",
+            type=_seconds,
+            default=None,
+            metavar="SECONDS",
+            help="how long to wait for an index another process holds "
+            f"(default {DEFAULT_INDEX_TIMEOUT:g})",
+        )
     for positional in positionals.split():
         parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
     if json:
@@ -120,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hadrosaur",
         description="Inspect and recompute the resources of a hadrosaur base directory.",
-        epilog="exit codes: 0 ok, 1 a recomputed resource ended in error, 2 bad input or a "
+        epilog="exit codes: 0 ok, 1 a recomputed resource ended in error or an index could "
+        "not be rebuilt, 2 bad input or a "
         "function that cannot be loaded, 130 interrupted.\n"
         "example:\n  hadrosaur stats ./base_directory",
         formatter_class=argparse.RawDescriptionHelpFormatter,

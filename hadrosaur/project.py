@@ -44,6 +44,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 
+#: How long a reader waits, by default, for another process to release an index.
+DEFAULT_INDEX_TIMEOUT = 30.0
+
+
 class Project:
     """A base directory of collections.
 
@@ -73,7 +77,7 @@ class Project:
         base: str | os.PathLike[str],
         *,
         durable: bool = False,
-        index_timeout: float = 30.0,
+        index_timeout: float = DEFAULT_INDEX_TIMEOUT,
         create: bool = True,
         log_max_bytes: int = LOG_MAX_BYTES,
         log_backups: int = LOG_BACKUPS,

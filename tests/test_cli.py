@@ -7,6 +7,7 @@ never prints a traceback.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -246,4 +247,26 @@ def test_end_to_end_as_a_module(filled: Path, tmp_path: Path) -> None:
     )
     done = _cli("ls", filled, "items", "--status", "bogus", cwd=tmp_path)
     assert done.returncode == 2 and "invalid choice: 'bogus'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_busy_index_names_the_option_that_waits_longer(filled: Path, tmp_path: Path) -> None:
+    lock = filled / "items" / ".index.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as another reader holding the index
+        done = _cli("stats", filled, "items", "--index-timeout", "0.2", cwd=tmp_path)
+    finally:
+        os.close(fd)
+    assert done.returncode == 2, done
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "stayed busy for 0.2 s" in done.stderr
+    assert "--index-timeout SECONDS" in done.stderr and "Project(" not in done.stderr
+    assert _cli("stats", filled, "items", "--index-timeout", "0.2", cwd=tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf"])
+def test_index_timeout_must_be_positive_seconds(filled: Path, tmp_path: Path, value: str) -> None:
+    done = _cli("stats", filled, "--index-timeout", value, cwd=tmp_path)
+    assert done.returncode == 2 and "--index-timeout" in done.stderr
     assert "Traceback" not in done.stderr

@@ -54,8 +54,10 @@ def mounted(path: Path, *args: str) -> Iterator[Path]:
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs or a read-only bind mount needs root")
     path.mkdir(parents=True, exist_ok=True)
-    _mount(*args, str(path))
     try:
+        # Inside the try: a bind mount made read-only in two steps stays
+        # mounted when the second step fails, and _mount then skips the test.
+        _mount(*args, str(path))
         yield path
     finally:
         _umount(path)
@@ -220,3 +222,24 @@ def test_stats_reads_a_read_only_collection_without_an_index(tmp_path: Path) -> 
     wait_for(lambda: not os.path.ismount(base))
     assert reader.stats("c")["counts"]["completed"] == 2
     assert (base / "c" / ".index").is_dir()
+
+
+def test_cli_reindex_of_a_read_only_base_says_it_could_not(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    proj = Project(base)
+    proj.resource("c")(big_result)
+    proj.fetch("c", "ok-1")
+    assert not (base / "c" / ".index").exists()  # workers never make one; readers do
+    with mounted(base, "-o", "bind,ro", str(base)):
+        done = subprocess.run(
+            [sys.executable, "-m", "hadrosaur", "reindex", str(base)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 1, done
+    assert "rebuilt" not in done.stdout
+    assert "cannot write the index of 'c'" in done.stderr
+    assert "Read-only file system" in done.stderr
+    assert "c " in done.stdout  # the counts, from a scan
