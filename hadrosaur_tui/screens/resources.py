@@ -138,6 +138,10 @@ class ResourcesScreen(Screen[None]):
 
     def rows_changed(self, touched: set[str] | None = None) -> None:
         """The model changed: redraw the table, the filter bar, and the details if touched."""
+        if not self.is_mounted or not self.query(ResourceTable):
+            # Rows can arrive between push_screen and the mount (or while the
+            # screen is being removed); on_mount draws from the model anyway.
+            return
         if self.model.loaded:
             self.table.empty_text = self._empty_text()
         self.table.refresh_rows()

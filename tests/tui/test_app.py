@@ -466,3 +466,19 @@ async def test_a_collection_read_from_a_scan_is_noted(sample_base: Path) -> None
         await pilot.pause()
         line = str(app.collections_screen.query_one("#status-line").render())
         assert "read-only, scanned: imports" in line
+
+
+async def test_rows_arriving_before_the_resources_screen_is_mounted(tmp_path: Path) -> None:
+    """Rows may reach the app between push_screen and the screen's mount (seen under load)."""
+    coll = define_collection(tmp_path, "c")
+    write_resource(coll, "a", "completed", start_ms=NOW_MS - 2000, end_ms=NOW_MS, result=1)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        app.open_collection("c")
+        app._rows_changed(None)  # in the same tick: the screen is stacked, not yet composed
+        screen = resources_screen(app)
+        await settle(pilot)
+        assert screen.model.total == 1
+        assert screen.selected == "a"  # the table drew the row and selected it
+        assert app.is_running
