@@ -19,30 +19,9 @@ from hadrosaur_tui.screens.confirm import ConfirmScreen
 from hadrosaur_tui.screens.resources import ResourcesScreen
 
 from .harness import make_app, settle, wait_until
-from .sample import NOW_MS, define_collection, write_resource
+from .sample import CLICK, HOSTILE, HOSTILE_SHOWN, build_hostile_base
 
 pytestmark = pytest.mark.asyncio
-
-#: Retitle the pane, clear the screen, write the clipboard, a C1 CSI, a
-#: right-to-left override, and markup that must stay text.
-HOSTILE = "\x1b]0;pwned\x07 \x1b[2J \x1b]52;c;aGk=\x07 \x9b31m \u202eevil [b]not bold[/b]"
-HOSTILE_SHOWN = "^[]0;pwned^G ^[[2J ^[]52;c;aGk=^G <U+009B>31m <U+202E>evil [b]not bold[/b]"
-CLICK = "ok-[@click=app.quit]clickme"
-#: A directory a person (not hadrosaur, which refuses the name) made in the base.
-BAD_COLLECTION = "bad\x1b]0;pwned\x07coll"
-
-
-def build_hostile_base(base: Path) -> Path:
-    coll = define_collection(base, "c[")
-    traceback = f"Traceback (most recent call last):\nValueError: {HOSTILE}\n"
-    log = f"{HOSTILE}\nprogress 10%\rprogress 20%\nwindows line\r\n"
-    write_resource(coll, "x]", "error", start_ms=NOW_MS, end_ms=NOW_MS, error=traceback, log=log)
-    write_resource(
-        coll, CLICK, "completed", start_ms=NOW_MS - 1, end_ms=NOW_MS, result={"text": HOSTILE}
-    )
-    (coll / CLICK / "run.log").write_text(log)
-    define_collection(base, BAD_COLLECTION)
-    return base
 
 
 def raw_controls(text: str) -> list[str]:
@@ -83,8 +62,8 @@ async def open_hostile_collection(pilot: Pilot[object]) -> ResourcesScreen:
     app = pilot.app
     assert isinstance(app, HadrosaurApp)
     await wait_until(pilot, lambda: "c[" in app.collections_screen.summaries)
-    assert app.collections.index("c[") == 1
-    await pilot.press("down", "enter")
+    assert app.collections.index("c[") == 0
+    await pilot.press("enter")
     await settle(pilot)
     screen = app.screen
     assert isinstance(screen, ResourcesScreen) and screen.model.name == "c["
@@ -102,7 +81,7 @@ async def test_names_in_the_tables_and_titles_are_shown_visibly(tmp_path: Path) 
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await wait_until(pilot, lambda: "c[" in app.collections_screen.summaries)
         # A directory hadrosaur itself would refuse to create, listed visibly.
-        await assert_drawn(pilot, "bad^[]0;pwned^Gcoll", "c[")
+        await assert_drawn(pilot, "dir^[]0;pwned^Gcoll", "c[")
         await open_hostile_collection(pilot)
         await assert_drawn(pilot, "hadrosaur · c[", "x]", CLICK, "<U+202E>evil")
 
