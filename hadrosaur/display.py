@@ -50,12 +50,22 @@ def _form(code: int) -> str:
 
 _CONTROLS = [c for c in range(0x20) if c not in (0x09, 0x0A)] + [0x7F, *range(0x80, 0xA0)]
 _FORMS: dict[int, str] = {code: _form(code) for code in [*_CONTROLS, *sorted(BIDI_CONTROLS)]}
-# str.translate with a precomputed table: one pass in C over the whole text.
 _TABLE = dict(_FORMS)
 _LINE_TABLE = {**_FORMS, 0x09: "^I", 0x0A: "^J"}
 _DIM_TABLE = {code: DIM[0] + form + DIM[1] for code, form in _FORMS.items()}
 _UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FORMS) + "]")
 _UNSAFE_IN_LINE = re.compile("[\t\n" + _UNSAFE.pattern[1:])
+# Runs of controls, each translated with the precomputed table: the regex
+# skips clean text in C, and str.translate over the whole text would look up
+# every character in the table (4 times slower on a log with colour codes).
+_RUNS = re.compile(_UNSAFE.pattern + "+")
+_RUNS_IN_LINE = re.compile(_UNSAFE_IN_LINE.pattern + "+")
+
+
+def _translate_runs(runs: re.Pattern[str], text: str, table: dict[int, str]) -> str:
+    return runs.sub(lambda run: run.group().translate(table), text)
+
+
 # What JSON may hold unescaped but a terminal must not get (json.dumps
 # already writes C0 controls as \\u escapes).
 _JSON_TABLE = {code: f"\\u{code:04x}" for code in _FORMS if code >= 0x7F}
@@ -93,14 +103,14 @@ def visible(text: str, *, line: bool = False, dim: bool = False) -> str:
     if line:
         if _UNSAFE_IN_LINE.search(text) is None:
             return text
-        return text.translate(_LINE_TABLE)
+        return _translate_runs(_RUNS_IN_LINE, text, _LINE_TABLE)
     if _UNSAFE.search(text) is None:
         return text
     if "\r\n" in text:
         # The CR of a CRLF line ending moves the cursor to a line that is about
         # to end anyway: dropping it shows exactly what a terminal would.
         text = text.replace("\r\n", "\n")
-    return text.translate(_DIM_TABLE if dim else _TABLE)
+    return _translate_runs(_RUNS, text, _DIM_TABLE if dim else _TABLE)
 
 
 def json_safe(text: str) -> str:
@@ -117,4 +127,4 @@ def json_safe(text: str) -> str:
     """
     if _UNSAFE.search(text) is None:
         return text
-    return text.translate(_JSON_TABLE)
+    return _translate_runs(_RUNS, text, _JSON_TABLE)
