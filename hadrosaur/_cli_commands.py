@@ -3,7 +3,9 @@
 Each ``cmd_*`` takes the parsed arguments and returns an exit code. They read
 only through :class:`~hadrosaur.Project`'s public API, and raise
 :class:`~hadrosaur.HadrosaurError` for bad input, which cli.main turns into one
-line on stderr and exit code 2.
+line on stderr and exit code 2. Everything read from the base directory is
+printed through an :class:`~hadrosaur._cli_format.Output`, so that a terminal
+never receives its control characters raw.
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from . import _layout
-from ._cli_format import counts_table, format_duration, format_time, table
+from ._cli_format import (
+    Output,
+    counts_table,
+    format_duration,
+    format_json,
+    format_time,
+    table,
+)
 from .entries import Entry
 from .errors import HadrosaurError, UnknownResource
 from .follow import LogFollower
@@ -44,7 +53,12 @@ FOLLOW_INTERVAL = 0.2
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False))
+    print(format_json(value))
+
+
+def _stdout(args: argparse.Namespace) -> Output:
+    """Standard output as the command line's --raw / --visible flags want it."""
+    return Output(sys.stdout, getattr(args, "display", "auto"))
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -87,7 +101,8 @@ def _print_counts(args: argparse.Namespace, proj: Project, counts: dict[str, Any
     elif not counts:
         print(f"no collections in {proj.base}")
     else:
-        print(counts_table(counts))
+        out = _stdout(args)
+        print(counts_table({out.cell(name): c for name, c in counts.items()}))
 
 
 def _all_entries(proj: Project, collection: str) -> list[Entry]:
@@ -126,8 +141,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
         print(f"no {which} in {args.collection}", file=sys.stderr)
         return 0
     now = int(time.time() * 1000)
+    cell = _stdout(args).cell
     rows = [
-        [e.ident, e.status, format_time(e.start_time), _duration(e, now), e.reason] for e in entries
+        [cell(e.ident), e.status, format_time(e.start_time), _duration(e, now), cell(e.reason)]
+        for e in entries
     ]
     print(table(["IDENT", "STATUS", "START", "DURATION", "REASON"], rows))
     return 0
@@ -193,40 +210,49 @@ def cmd_show(args: argparse.Namespace) -> int:
     ]
     for name, path in res.paths.items():
         lines.append(f"    {name:<8}  {path}" + ("" if path.exists() else "  (none)"))
-    print("\n".join(lines))
+    _stdout(args).write("\n".join(lines) + "\n")
     return 0
 
 
 def cmd_log(args: argparse.Namespace) -> int:
     proj = _project(args)
     _require_resource(proj, args.collection, args.ident)
+    out = _stdout(args)
     if args.follow:
-        return _follow(proj.base / args.collection / args.ident)
+        return _follow(proj.base / args.collection / args.ident, out)
     text = proj.fetch_log(args.collection, args.ident)
     if not text:
         print(f"{args.collection}/{args.ident} has no log", file=sys.stderr)
-    sys.stdout.write(text)
+    out.write(text)
     return 0
 
 
-def _follow(res_dir: Path) -> int:
+def _follow(res_dir: Path, out: Output) -> int:
     """Print the log, rotated parts first, then what is appended, until Ctrl-C."""
     log = res_dir / _layout.LOG_FILE
     backups = [p for p in res_dir.glob(_layout.LOG_FILE + ".*") if p.suffix[1:].isdigit()]
     for part in sorted(backups, key=lambda p: int(p.suffix[1:]), reverse=True):
-        sys.stdout.write(part.read_text("utf-8", "replace"))
+        out.write(part.read_text("utf-8", "replace"))
     follower = LogFollower(log)
+    held = ""  # a CR that ends an update: it may be the CR of a CRLF split across updates
     try:
         while True:
             update = follower.read()
             if update.reset:
-                sys.stdout.flush()
+                out.write(held)
+                held = ""
+                out.flush()
                 print(f"--- {log} was truncated or replaced; from its top:", file=sys.stderr)
-            if update.text:
-                sys.stdout.write(update.text)
-                sys.stdout.flush()
+            text = held + update.text
+            held = ""
+            if out.escapes and text.endswith("\r"):
+                text, held = text[:-1], "\r"
+            if text:
+                out.write(text)
+                out.flush()
             time.sleep(FOLLOW_INTERVAL)
     except KeyboardInterrupt:
+        out.write(held)
         return 130  # as tail -f: interrupted by Ctrl-C (128 + SIGINT)
 
 
@@ -236,7 +262,7 @@ def cmd_error(args: argparse.Namespace) -> int:
     text = proj.fetch_error(args.collection, args.ident)
     if not text:
         print(f"{args.collection}/{args.ident} has no error (it is {status})", file=sys.stderr)
-    sys.stdout.write(text)
+    _stdout(args).write(text)
     return 0
 
 
@@ -255,10 +281,11 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         return 0
     width = max(len(i) for i in idents)
     counts: dict[str, int] = {}
+    cell = _stdout(args).cell
 
     def report(res: Resource) -> None:
         counts[res.status] = counts.get(res.status, 0) + 1
-        reason = _reason(proj, res.collection, res.ident) if res.status == ERROR else ""
+        reason = cell(_reason(proj, res.collection, res.ident)) if res.status == ERROR else ""
         cells = [res.ident.ljust(width), res.status.ljust(9), format_duration(res.duration_ms)]
         print("  ".join(cells) + (f"  {reason}" if reason else ""), flush=True)
 

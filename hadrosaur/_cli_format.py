@@ -2,18 +2,97 @@
 
 Kept apart from cli.py so that the commands read as what they do. Machine
 output (``--json``) does not come through here: it keeps epoch milliseconds
-and raw values.
+and raw values. :class:`Output` decides, per stream, whether user text is
+shown with its control characters made visible (a terminal) or as it is (a
+pipe or a file).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from typing import Any, Literal, TextIO
 
+from .display import json_safe, visible
 from .resource import COUNT_KEYS
 
-__all__ = ("counts_table", "format_duration", "format_time", "table")
+__all__ = (
+    "DisplayMode",
+    "Output",
+    "counts_table",
+    "format_duration",
+    "format_json",
+    "format_time",
+    "table",
+)
+
+#: ``auto``: visible forms on a terminal, the exact text elsewhere; ``raw``:
+#: always the exact text (``--raw``); ``visible``: always visible forms (``--visible``).
+DisplayMode = Literal["auto", "raw", "visible"]
+
+
+class Output:
+    """A stream the command prints to, and how user text must look on it.
+
+    User text (logs, tracebacks, results, reasons, names read from the base
+    directory) may hold escape sequences that a terminal would act on: retitle
+    it, clear it, write the clipboard. On a terminal they are shown in the
+    visible forms of :func:`hadrosaur.display.visible`, dimmed unless
+    ``NO_COLOR`` is set or ``TERM`` is ``dumb``; into a pipe or a file the text
+    goes byte-exact, so ``hadrosaur log ... > copy`` is a copy.
+
+    Example:
+        >>> out = Output(io.StringIO(), "visible")  # doctest: +SKIP
+        >>> out.write("a\x1b[2J")  # writes 'a^[[2J'
+    """
+
+    def __init__(self, stream: TextIO, mode: DisplayMode = "auto") -> None:
+        self.stream = stream
+        terminal = _isatty(stream)
+        self.escapes = mode == "visible" or (mode == "auto" and terminal)
+        # Dim is an escape sequence of our own: only for a terminal that takes it.
+        self.dims = (
+            self.escapes
+            and terminal
+            and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb"
+        )
+
+    def text(self, text: str) -> str:
+        """``text`` as this stream must get it (several lines)."""
+        return visible(text, dim=self.dims) if self.escapes else text
+
+    def cell(self, text: str) -> str:
+        """``text`` as one line of a table or message on this stream (never dimmed:
+        the width of a cell must be the width of its text)."""
+        return visible(text, line=True) if self.escapes else text
+
+    def write(self, text: str) -> None:
+        """Write ``text`` (see :meth:`text`)."""
+        self.stream.write(self.text(text))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed stream: not a terminal
+        return False
+
+
+def format_json(value: Any) -> str:
+    """``value`` as indented JSON that keeps non-ASCII text readable but no raw control.
+
+    json.dumps escapes C0 controls; DEL, C1 and bidi characters are escaped
+    too (:func:`hadrosaur.display.json_safe`), so the output is safe on a
+    terminal and ``json.loads`` reads back the same value.
+    """
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def format_time(ms: int | None) -> str:

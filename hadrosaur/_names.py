@@ -2,20 +2,25 @@
 
 Both become directory names under the base directory, so anything that could
 escape it (``..``, ``/``), hide among hadrosaur's own dot-files, or break the
-line-based files and terminal displays (control characters) is refused before
-anything touches the disk.
+line-based files and terminal displays is refused before anything touches the
+disk: control characters (C0, DEL and C1, Unicode category Cc) and the bidi
+formatting characters, which make a name read differently from what it is
+(see hadrosaur.display.BIDI_CONTROLS).
 """
 
 from __future__ import annotations
 
 import re
 
+from .display import BIDI_CONTROLS
 from .errors import InvalidName
 
 __all__ = ("MAX_NAME_BYTES", "check_collection", "check_ident", "check_name")
 
 MAX_NAME_BYTES = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f" + "".join(re.escape(chr(c)) for c in sorted(BIDI_CONTROLS)) + "]"
+)
 
 
 def check_name(kind: str, value: object) -> str:
@@ -41,7 +46,11 @@ def check_name(kind: str, value: object) -> str:
         raise InvalidName(kind, value, "it contains '/'")
     control = _CONTROL.search(value)
     if control:
-        raise InvalidName(kind, value, f"it contains the control character {control.group()!r}")
+        char = control.group()
+        what = "bidi formatting" if ord(char) in BIDI_CONTROLS else "control"
+        raise InvalidName(
+            kind, value, f"it contains the {what} character U+{ord(char):04X} ({char!r})"
+        )
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError:

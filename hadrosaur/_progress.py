@@ -106,7 +106,8 @@ def _make_progress() -> Progress:
             return Text("?/s" if speed is None else f"{speed:,.1f}/s", style="progress.data.speed")
 
     return Progress(
-        TextColumn("[progress.description]{task.description}"),
+        # The label is a collection name, which may hold "[": text, never markup.
+        TextColumn("{task.description}", style="progress.description", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("[red]{task.fields[errors]} errors"),

@@ -10,6 +10,11 @@ exits with 2, never a traceback; ``--json`` prints what ``json.loads`` reads.
 Exit codes: 0 success, 1 a recomputed resource ended in error or an index
 could not be rebuilt (read-only), 2 bad input
 or a function that cannot be loaded, 130 interrupted by Ctrl-C.
+
+Text read from the base directory (logs, tracebacks, results, reasons) goes
+to a terminal with its control characters in a visible form (``ESC`` as
+``^[``), and to a pipe or file byte-exact; ``--raw`` and ``--visible`` choose
+either way explicitly (see :class:`~hadrosaur._cli_format.Output`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from ._cli_commands import (
     cmd_stats,
     cmd_tui,
 )
+from ._cli_format import Output
 from .errors import HadrosaurError, IndexBusy
 from .project import DEFAULT_INDEX_TIMEOUT
 from .resource import ERROR, INTERRUPTED, STATUSES
@@ -74,16 +80,15 @@ def _seconds(text: str) -> float:
 
 
 def _fail(exc: BaseException) -> int:
+    message = " ".join(str(exc).split("\n"))
     if isinstance(exc, IndexBusy):
         # The library's advice names Project(index_timeout=...); here it is an option.
-        print(
-            f"hadrosaur: error: the index {exc.path} stayed busy for {exc.waited:.1f} s "
-            "(another process holds it); try again, or wait longer with --index-timeout SECONDS",
-            file=sys.stderr,
+        message = (
+            f"the index {exc.path} stayed busy for {exc.waited:.1f} s (another process "
+            "holds it); try again, or wait longer with --index-timeout SECONDS"
         )
-        return 2
-    message = " ".join(str(exc).split("\n"))
-    print(f"hadrosaur: error: {message}", file=sys.stderr)
+    # Messages name paths inside the base directory, which anyone may have named.
+    print(f"hadrosaur: error: {Output(sys.stderr).cell(message)}", file=sys.stderr)
     return 2
 
 
@@ -118,6 +123,7 @@ def _add(
     example: str,
     positionals: str = "",
     json: bool = False,
+    display: bool = False,
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
@@ -140,6 +146,25 @@ def _add(
         parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
     if json:
         parser.add_argument("--json", action="store_true", help="print JSON for machines")
+    if display:
+        shown = parser.add_mutually_exclusive_group()
+        shown.add_argument(
+            "--raw",
+            dest="display",
+            action="store_const",
+            const="raw",
+            help="print the text exactly as stored, even to a terminal (which then acts on "
+            "any escape sequences in it)",
+        )
+        shown.add_argument(
+            "--visible",
+            dest="display",
+            action="store_const",
+            const="visible",
+            help="show control characters visibly (ESC as ^[) even into a pipe or file; "
+            "by default only a terminal gets them so",
+        )
+        parser.set_defaults(display="auto")
     parser.set_defaults(command=command)
     return parser
 
@@ -175,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         base.format("ls") + "genomes --status error",
         "COLL",
         json=True,
+        display=True,
     )
     p.add_argument("--status", choices=(*STATUSES, "complete"), help="only those in this status")
     p.add_argument("--limit", type=int, metavar="N", help="only the N newest")
@@ -186,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         base.format("show") + "genomes GCF_0001 --json",
         "COLL IDENT",
         json=True,
+        display=True,
     )
     p = _add(
         sub,
@@ -194,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         "print a resource's log (rotated parts first)",
         base.format("log") + "genomes GCF_0001 -f",
         "COLL IDENT",
+        display=True,
     )
     p.add_argument(
         "-f",
@@ -208,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "print the traceback of a resource's last failure",
         base.format("error") + "genomes GCF_0003",
         "COLL IDENT",
+        display=True,
     )
     recompute = base.format("recompute")
     p = _add(

@@ -21,9 +21,11 @@ from pathlib import Path
 
 from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from hadrosaur import HadrosaurError, Project
+from hadrosaur.display import visible
 
 from .messages import (
     BaseState,
@@ -119,6 +121,30 @@ class HadrosaurApp(App[int]):
                     widget.poll()
                 else:
                     widget.refresh()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (the screens' too) is plain text with its controls made visible.
+
+        Notifications name idents, collections, paths and recompute output: a
+        ``[`` in them must not be read as markup (``c[`` would raise
+        MarkupError, ``[@click=app.quit]`` would become a link), nor an ESC
+        reach the terminal. So ``markup`` is ignored: it is always off.
+        """
+        super().notify(
+            visible(message),
+            title=visible(title, line=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     def _status_lines(self) -> Iterable[StatusLine]:
         for screen in self.screen_stack:

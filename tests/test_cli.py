@@ -10,10 +10,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pty
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,7 @@ import pytest
 
 from hadrosaur import Project
 from hadrosaur.cli import main
+from hadrosaur.display import BIDI_CONTROLS, DIM
 
 from .helpers import REPO
 
@@ -270,3 +276,218 @@ def test_index_timeout_must_be_positive_seconds(filled: Path, tmp_path: Path, va
     done = _cli("stats", filled, "--index-timeout", value, cwd=tmp_path)
     assert done.returncode == 2 and "--index-timeout" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# -- what reaches a terminal -----------------------------------------------------------
+
+#: What a run.log held in the report: retitle the pane, clear the screen, write
+#: the clipboard; plus a C1 CSI and a right-to-left override.
+HOSTILE = "\x1b]0;pwned-title\x07 \x1b[2J \x1b]52;c;aGk=\x07 \x9b31m \u202eevil"
+#: The same, as visible() shows it.
+HOSTILE_SHOWN = "^[]0;pwned-title^G ^[[2J ^[]52;c;aGk=^G <U+009B>31m <U+202E>evil"
+
+
+def _hostile(ident: str, args: Any, ctx: Any) -> Any:
+    ctx.logger.info(HOSTILE)
+    if ident == "evilerr":
+        raise ValueError(HOSTILE)
+    return {"text": HOSTILE}
+
+
+@pytest.fixture
+def hostile(base: Path) -> Path:
+    """Collection h: evil (completed; hostile log and result), evilerr (hostile traceback)."""
+    proj = Project(base)
+    proj.resource("h")(_hostile)
+    proj.fetch("h", "evil", {"note": HOSTILE})
+    proj.fetch("h", "evilerr")
+    return base
+
+
+def _raw_controls(text: str) -> list[str]:
+    """Characters a terminal acts on: ESC and the other C0 but tab/newline/CR, DEL, C1, bidi."""
+    return [
+        c
+        for c in text
+        if (ord(c) < 0x20 and c not in "\t\n\r")
+        or 0x7F <= ord(c) <= 0x9F
+        or ord(c) in BIDI_CONTROLS
+    ]
+
+
+def in_terminal(
+    argv: Sequence[object],
+    *,
+    colour: bool = False,
+    steps: Sequence[tuple[str, Callable[[subprocess.Popen[bytes]], object]]] = (),
+    timeout: float = 60,
+    returncode: int = 0,
+) -> str:
+    """Run ``python -m hadrosaur ARGV`` with a real pseudo-terminal as stdout and stderr.
+
+    Returns everything the terminal received, decoded. ``steps``: when the output
+    first holds a needle, its action runs (e.g. append to a log, then Ctrl-C).
+    """
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    if not colour:
+        env["NO_COLOR"] = "1"
+    master, slave = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hadrosaur", *map(str, argv)],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)  # the child holds it: reading the master ends (EIO) when the child is gone
+    received = bytearray()
+    todo = list(steps)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: every writer closed the terminal
+                break
+            if not data:
+                break
+            received += data
+            while todo and todo[0][0] in received.decode("utf-8", "replace"):
+                todo.pop(0)[1](child)
+        else:
+            raise AssertionError(f"{argv} did not finish; the terminal got:\n{received!r}")
+        assert child.wait(timeout=timeout) == returncode, received.decode("utf-8", "replace")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(master)
+    assert not todo, f"never saw {todo[0][0]!r}; the terminal got:\n{received!r}"
+    return received.decode("utf-8")
+
+
+#: Each command that prints user data, and what its output must show of it. show
+#: prints args and result as JSON (which writes ESC as \u001b), its reason as text.
+TERMINAL_COMMANDS = [
+    (("log", "h", "evil"), HOSTILE_SHOWN),
+    (("error", "h", "evilerr"), HOSTILE_SHOWN),
+    # The index keeps a reason with its C0 controls as spaces; C1 and bidi are left.
+    (("ls", "h"), "<U+009B>31m <U+202E>evil"),
+    (("show", "h", "evilerr"), HOSTILE_SHOWN),
+    (("show", "h", "evil"), "\\u001b]0;pwned-title\\u0007 \\u001b[2J"),
+    (("show", "h", "evil"), "<U+009B>31m <U+202E>evil"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"), TERMINAL_COMMANDS, ids=[" ".join(c) for c, _ in TERMINAL_COMMANDS]
+)
+def test_a_terminal_gets_visible_forms_never_escape_sequences(
+    hostile: Path, command: tuple[str, ...], expected: str
+) -> None:
+    name, *rest = command
+    shown = in_terminal([name, hostile, *rest])
+    assert not _raw_controls(shown), _raw_controls(shown)
+    assert expected in shown
+
+
+@pytest.mark.parametrize("command", [("show", "h", "evil"), ("ls", "h")], ids=" ".join)
+def test_json_on_a_terminal_escapes_every_control(hostile: Path, command: tuple[str, ...]) -> None:
+    name, *rest = command
+    shown = in_terminal([name, hostile, *rest, "--json"])
+    assert not _raw_controls(shown), _raw_controls(shown)
+    assert "\\u009b31m \\u202eevil" in shown
+
+
+def test_on_a_colour_terminal_the_only_escapes_are_the_dimming_of_visible_forms(
+    hostile: Path,
+) -> None:
+    shown = in_terminal(["log", hostile, "h", "evil"], colour=True)
+    assert f"{DIM[0]}^[{DIM[1]}]0;pwned-title{DIM[0]}^G{DIM[1]}" in shown
+    assert not _raw_controls(shown.replace(DIM[0], "").replace(DIM[1], ""))
+
+
+def test_raw_sends_the_text_as_it_is_even_to_a_terminal(hostile: Path) -> None:
+    shown = in_terminal(["log", hostile, "h", "evil", "--raw"])
+    assert "\x1b]0;pwned-title\x07" in shown and "\x9b31m" in shown
+
+
+def test_follow_on_a_terminal_shows_appended_text_visibly(hostile: Path) -> None:
+    log = hostile / "h" / "evil" / "run.log"
+
+    def append(child: subprocess.Popen[bytes]) -> None:
+        with log.open("a") as f:
+            f.write("appended \x1b]0;again\x07 over\rwrite, crlf\r\n")
+
+    shown = in_terminal(
+        ["log", hostile, "h", "evil", "-f"],
+        steps=[
+            ("^[]0;pwned-title^G", append),
+            ("^[]0;again^G", lambda child: os.kill(child.pid, signal.SIGINT)),
+        ],
+        returncode=130,  # Ctrl-C, as tail -f
+    )
+    assert not _raw_controls(shown), _raw_controls(shown)
+    assert "over^Mwrite" in shown, "a CR that would overwrite the line is shown"
+    assert "crlf^M" not in shown, "the CR of a CRLF line ending is not"
+
+
+def test_an_error_message_on_a_terminal_is_shown_visibly(tmp_path: Path) -> None:
+    missing = tmp_path / "gone\x1b]0;pwned-title\x07"
+    master, slave = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hadrosaur", "stats", str(missing)],
+            stderr=slave,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            timeout=60,
+        )
+        os.close(slave)
+        slave = -1
+        received = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child is gone and everything was read
+                break
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        if slave != -1:
+            os.close(slave)
+        os.close(master)
+    err = received.decode()
+    assert done.returncode == 2
+    assert "gone^[]0;pwned-title^G does not exist" in err and "\x1b" not in err
+
+
+@pytest.mark.parametrize(
+    ("command", "file"),
+    [(("log", "h", "evil"), "evil/run.log"), (("error", "h", "evilerr"), "evilerr/error.log")],
+)
+def test_piped_output_is_byte_exact(
+    hostile: Path, tmp_path: Path, command: tuple[str, ...], file: str
+) -> None:
+    name, *rest = command
+    done = subprocess.run(
+        [sys.executable, "-m", "hadrosaur", name, str(hostile), *rest],
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (hostile / "h" / file).read_bytes()
+    assert b"\x1b]0;pwned-title\x07" in done.stdout
+
+
+def test_visible_into_a_pipe(hostile: Path, tmp_path: Path) -> None:
+    done = _cli("log", hostile, "h", "evil", "--visible", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "^[]0;pwned-title^G" in done.stdout and "\x1b" not in done.stdout
+    done = _cli("log", hostile, "h", "evil", "--visible", "--raw", cwd=tmp_path)
+    assert done.returncode == 2 and "not allowed with" in done.stderr

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from hadrosaur import InvalidName, Project
 from hadrosaur._names import MAX_NAME_BYTES, check_name
+from hadrosaur.display import visible
 
 BAD = [
     "",
@@ -22,6 +23,14 @@ BAD = [
     "a\0b",
     "line\nbreak",
     "tab\there",
+    "esc\x1b]0;title\x07",
+    "del\x7f",
+    "c1\x9b2J",
+    "nel\x85",
+    "rlo\u202eexe.txt",
+    "alm\u061c",
+    "lrm\u200e",
+    "isolate\u2066x\u2069",
     "x" * 256,
     "é" * 128,  # 256 UTF-8 bytes
     "\ud800",
@@ -79,3 +88,36 @@ def test_any_accepted_name_stays_one_level_below_its_parent(name: str) -> None:
     assert joined.parent == parent
     assert len(name.encode()) <= MAX_NAME_BYTES
     assert not name.startswith(".")
+
+
+#: Every character a name must not hold because a terminal would act on it or
+#: show the name as something else: C0, DEL, C1 (category Cc) and bidi formatting.
+DISPLAY_CONTROLS = [
+    *map(chr, range(0x20)),
+    "\x7f",
+    *map(chr, range(0x80, 0xA0)),
+    "\u061c",
+    "\u200e",
+    "\u200f",
+    *map(chr, range(0x202A, 0x202F)),
+    *map(chr, range(0x2066, 0x206A)),
+]
+
+
+@pytest.mark.parametrize("char", DISPLAY_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
+def test_control_and_bidi_characters_are_refused_with_their_code(char: str) -> None:
+    for kind in ("collection", "ident"):
+        with pytest.raises(InvalidName) as info:
+            check_name(kind, f"ok{char}name")
+        assert info.value.kind == kind and info.value.value == f"ok{char}name"
+        assert f"U+{ord(char):04X}" in info.value.reason
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_an_accepted_name_is_shown_as_it_is(name: str) -> None:
+    """A name that passes validation has nothing for hadrosaur.display to make visible."""
+    try:
+        check_name("ident", name)
+    except InvalidName:
+        return
+    assert visible(name, line=True) == name

@@ -11,6 +11,8 @@ from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from hadrosaur.display import visible
+
 from ..format import (
     STATUS_HEADINGS,
     STATUS_ORDER,
@@ -66,7 +68,7 @@ class CollectionsScreen(Screen[None]):
         yield Header()
         with Middle(id="base-message-box"):
             with Center():
-                yield Static(id="base-message")
+                yield Static(id="base-message", markup=False)
         yield CollectionsTable(id="collections", cursor_type="cell", zebra_stripes=True)
         yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
         yield Footer(compact=True, show_command_palette=False)
@@ -76,7 +78,7 @@ class CollectionsScreen(Screen[None]):
         for key, label in _COLUMNS:
             table.add_column(label, key=key)
         self.title = "hadrosaur"
-        self.sub_title = self.base_label
+        self.sub_title = visible(self.base_label, line=True)
         if self.base_state is None:
             self.show_message("Reading the base directory…")
         else:
@@ -91,7 +93,8 @@ class CollectionsScreen(Screen[None]):
         box.display = text is not None
         table.display = text is None
         if text is not None:
-            self.query_one("#base-message", Static).update(text)
+            # It names the base directory: as text, never as markup.
+            self.query_one("#base-message", Static).update(Text(visible(text)))
 
     def set_base_state(self, exists: bool, collections: tuple[str, ...]) -> None:
         self.base_state = (exists, collections)
@@ -138,7 +141,7 @@ class CollectionsScreen(Screen[None]):
 
     def _cells(self, name: str) -> list[Text]:
         summary = self.summaries.get(name)
-        label = Text(name, style="bold")
+        label = Text(visible(name, line=True), style="bold")
         if summary is not None and summary.legacy:
             label.append(" (0.4.1)", style="dim")
         if summary is None:

@@ -10,6 +10,8 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
+from hadrosaur.display import visible
+
 from ..format import STATUS_SYMBOLS, format_count
 from ..model import SORT_KEYS, CollectionModel
 from ..widgets.detail import TABS, DetailData, ResourceDetail
@@ -120,8 +122,8 @@ class ResourcesScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.title = f"hadrosaur · {self.model.name}"
-        self.sub_title = self.base_label
+        self.title = visible(f"hadrosaur · {self.model.name}", line=True)
+        self.sub_title = visible(self.base_label, line=True)
         self.query_one("#filter-input", Input).display = False
         self.table.focus()
         self.rows_changed()
@@ -154,7 +156,7 @@ class ResourcesScreen(Screen[None]):
 
     def _empty_text(self) -> str:
         if self.model.total == 0:
-            return f"No resources in {self.model.name} yet."
+            return visible(f"No resources in {self.model.name} yet.", line=True)
         return "No resources match this filter (a shows all, / changes the text filter)."
 
     def _update_filter_bar(self) -> None:
@@ -171,7 +173,7 @@ class ResourcesScreen(Screen[None]):
             text.append("  ")
         if model.text_filter:
             text.append("/", style="bold")
-            text.append(f"{model.text_filter}  ", style="italic")
+            text.append(f"{visible(model.text_filter, line=True)}  ", style="italic")
         text.append(f"{format_count(len(model))} shown", style="dim")
         arrow = "▼" if model.reverse else "▲"
         text.append(f" · {model.sort_key} {arrow}", style="dim")

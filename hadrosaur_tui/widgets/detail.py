@@ -1,4 +1,10 @@
-"""ResourceDetail: the tabs that show one resource (Log, Error, Result, Info)."""
+"""ResourceDetail: the tabs that show one resource (Log, Error, Result, Info).
+
+Everything in these tabs was written by user code or read from files in the
+base directory: it is shown through :func:`hadrosaur.display.visible`, so an
+escape sequence in a traceback or a result is drawn as ``^[``, never sent to
+the terminal, and always as text, never as markup.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
+
+from hadrosaur.display import visible
 
 from ..format import STATUS_SYMBOLS, format_clock, format_duration
 from .log_view import LogView
@@ -105,24 +113,30 @@ class ResourceDetail(Vertical):
     @staticmethod
     def _error(data: DetailData) -> RenderableType:
         if data.problem:
-            return Text(f"{data.ident} is damaged: {data.problem}", style="bold")
+            return Text(visible(f"{data.ident} is damaged: {data.problem}"), style="bold")
         if not data.error_text:
             if data.reason:
-                return Text(f"{data.ident} has no traceback; the index says: {data.reason}")
+                return Text(
+                    visible(f"{data.ident} has no traceback; the index says: {data.reason}")
+                )
             return Text(f"No error recorded for {data.ident} (status: {data.status}).")
         # A Syntax renderable never interprets markup, so a traceback is shown as it is.
-        return Syntax(data.error_text.rstrip("\n"), "pytb", theme="ansi_dark", word_wrap=True)
+        traceback = visible(data.error_text.rstrip("\n"))
+        return Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True)
 
     @staticmethod
     def _result(data: DetailData) -> RenderableType:
         if data.problem:
-            return Text(f"The result of {data.ident} cannot be read: {data.problem}")
+            return Text(visible(f"The result of {data.ident} cannot be read: {data.problem}"))
         if data.result_text is None:
             return Text(f"No result: {data.ident} is {data.status}.")
+        # Visible forms are printable, so JSON stays JSON: C1 and bidi characters
+        # (which json.dumps keeps as they are) are drawn as <U+009B>.
+        shown = visible(data.result_text)
         try:
-            return JSON(data.result_text)
+            return JSON(shown)
         except (ValueError, TypeError):
-            return Text(data.result_text)
+            return Text(shown)
 
     def _info(self, data: DetailData) -> RenderableType:
         meta = data.meta or {}
@@ -152,5 +166,5 @@ class ResourceDetail(Vertical):
         if data.problem:
             rows.insert(3, ("Problem", data.problem))
         for key, value in rows:
-            table.add_row(key, Text(value))
+            table.add_row(key, Text(visible(value)))
         return table

@@ -5,7 +5,9 @@ with ``os.pread`` when it is drawn, so a huge log costs memory for its
 offsets only. Each ``poll`` indexes the bytes appended since the last one.
 Truncation (the file shrank) and rotation (a new inode at the path, as
 RotatingFileHandler does) are detected by comparing size and inode, and the
-view restarts from the top of the new file.
+view restarts from the top of the new file. Each line is drawn through
+:func:`hadrosaur.display.visible`: an escape sequence a log holds is shown
+as ``^[...``, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from hadrosaur.display import visible
 
 __all__ = ("LogView",)
 
@@ -72,7 +76,7 @@ class LogView(ScrollView, can_focus=True):
         """Switch to another file (None: show ``empty_text``)."""
         self._close()
         self.path = path
-        self.empty_text = empty_text
+        self.empty_text = visible(empty_text, line=True)
         self.follow = True
         self.poll()
         self.scroll_to(y=0, animate=False)
@@ -159,6 +163,7 @@ class LogView(ScrollView, can_focus=True):
         stop = self._offsets[index + 1] if index + 1 < len(self._offsets) else self._file_size
         raw = os.pread(self._fd, stop - start, start)
         text = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\t", "    ")
+        text = visible(text, line=True)  # a CR left inside the line shows as ^M
         if len(self._line_cache) > _CACHE_LINES:
             self._line_cache.clear()
         self._line_cache[index] = text

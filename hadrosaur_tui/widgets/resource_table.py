@@ -22,6 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from hadrosaur.display import visible
+
 from ..format import STATUS_SYMBOLS, format_clock, format_duration
 from ..model import SORT_KEYS, CollectionModel, Row
 
@@ -200,7 +202,8 @@ class ResourceTable(ScrollView, can_focus=True):
         if not len(self.model):
             if y == 2:
                 style = self.get_component_rich_style("resource-table--empty")
-                return Strip([Segment(f"  {self.empty_text}".ljust(width), style)], width)
+                text = "  " + visible(self.empty_text, line=True)
+                return Strip([Segment(text.ljust(width), style)], width)
             return Strip.blank(width, self.rich_style)
         index = int(self.scroll_y) + y - 1
         if index >= len(self.model):
@@ -221,7 +224,10 @@ class ResourceTable(ScrollView, can_focus=True):
         reason_style = self.get_component_rich_style("resource-table--reason")
         columns = self._columns()
         ident_width = columns[1][1]
-        ident = row.ident if len(row.ident) <= ident_width else row.ident[: ident_width - 1] + "…"
+        # Idents are validated names, but the table also shows what a scan of
+        # the base directory found; reasons come from tracebacks.
+        shown = visible(row.ident, line=True)
+        ident = shown if len(shown) <= ident_width else shown[: ident_width - 1] + "…"
         segments = [
             Segment(
                 f"{STATUS_SYMBOLS[row.status]} {row.status}".ljust(_STATUS_WIDTH), status_style
@@ -229,7 +235,7 @@ class ResourceTable(ScrollView, can_focus=True):
             Segment(" " + ident.ljust(ident_width), base),
             Segment(" " + format_clock(row.start, now_ms).ljust(_CLOCK_WIDTH), base),
             Segment(" " + format_duration(row.duration_ms(now_ms)).rjust(_DURATION_WIDTH), base),
-            Segment(" " + short_reason(row.reason), reason_style),
+            Segment(" " + visible(short_reason(row.reason), line=True), reason_style),
         ]
         if is_cursor:
             # The cursor's colours go on top of each cell's own style.

@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from hadrosaur.display import visible
+
 __all__ = ("StatusLine",)
 
 
@@ -35,11 +37,10 @@ class StatusLine(Static):
                 stamp = time.strftime("%H:%M:%S", time.localtime(self.updated_ms / 1000))
                 text.append(f" · updated {stamp}", style="dim")
         if self.busy:
-            text.append(
-                f"  ⧗ index busy: {', '.join(sorted(self.busy))} (retrying)", style="italic"
-            )
+            names = visible(", ".join(sorted(self.busy)), line=True)
+            text.append(f"  ⧗ index busy: {names} (retrying)", style="italic")
         if self.note:
-            text.append(f"  {self.note}", style="dim")
+            text.append(f"  {visible(self.note, line=True)}", style="dim")
         return text
 
     def touch(self) -> None:

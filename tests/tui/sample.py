@@ -133,3 +133,27 @@ def _local_host() -> str:
     from hadrosaur._liveness import local_host
 
     return local_host()
+
+
+#: Retitle the pane, clear the screen, write the clipboard, a C1 CSI, a
+#: right-to-left override, and markup that must stay text.
+HOSTILE = "\x1b]0;pwned\x07 \x1b[2J \x1b]52;c;aGk=\x07 \x9b31m \u202eevil [b]not bold[/b]"
+HOSTILE_SHOWN = "^[]0;pwned^G ^[[2J ^[]52;c;aGk=^G <U+009B>31m <U+202E>evil [b]not bold[/b]"
+CLICK = "ok-[@click=app.quit]clickme"
+#: A directory a person (not hadrosaur, which refuses the name) made in the base.
+BAD_COLLECTION = "dir\x1b]0;pwned\x07coll"  # listed after c[
+
+
+def build_hostile_base(base: Path) -> Path:
+    """Collection c[: x] (error) and CLICK (completed), whose logs, traceback and
+    result hold HOSTILE; and a collection directory whose name holds an escape."""
+    coll = define_collection(base, "c[")
+    traceback = f"Traceback (most recent call last):\nValueError: {HOSTILE}\n"
+    log = f"{HOSTILE}\nprogress 10%\rprogress 20%\nwindows line\r\n"
+    write_resource(coll, "x]", "error", start_ms=NOW_MS, end_ms=NOW_MS, error=traceback, log=log)
+    write_resource(
+        coll, CLICK, "completed", start_ms=NOW_MS - 1, end_ms=NOW_MS, result={"text": HOSTILE}
+    )
+    (coll / CLICK / "run.log").write_text(log)
+    define_collection(base, BAD_COLLECTION)
+    return base

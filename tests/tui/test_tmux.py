@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ..helpers import REPO
+from .sample import CLICK, build_hostile_base
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -108,3 +109,65 @@ def test_real_app_in_tmux_follows_a_worker(tmp_path: Path, session: str) -> None
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_hostile_text_never_reaches_the_real_terminal(tmp_path: Path) -> None:
+    """The escape sequences of a log, a traceback and a result, through a real terminal.
+
+    A private tmux server (its own socket) that takes OSC 52 clipboard writes
+    from programs: had any sequence got through, the pane title would read
+    "pwned", a paste buffer would hold "hi", and the screen would be wiped.
+    """
+    base = build_hostile_base(tmp_path / "base")
+    tmux = ["tmux", "-L", f"hadrosaur-test-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
+    # Without COLUMNS/LINES from the test's environment, the app takes the pane's size.
+    command = (
+        f"cd {REPO} && env -u COLUMNS -u LINES {sys.executable} -m hadrosaur_tui {base}; sleep 30"
+    )
+    subprocess.run([*tmux, "new-session", "-d", "-x", "160", "-y", "40", command], check=True)
+    try:
+        subprocess.run([*tmux, "set-option", "-g", "set-clipboard", "on"], check=True)
+
+        def pane_title() -> str:
+            done = subprocess.run([*tmux, "display", "-p", "#{pane_title}"], capture_output=True)
+            return done.stdout.decode().strip()
+
+        def buffers() -> str:
+            done = subprocess.run([*tmux, "list-buffers"], capture_output=True)
+            return done.stdout.decode()
+
+        title = pane_title()  # tmux's own (the host name): nothing the app drew set it
+
+        def screen(*needles: str) -> str:
+            """Wait for the needles; at every look, nothing may be retitled or copied."""
+            deadline = time.monotonic() + 30
+            shown = ""
+            while time.monotonic() < deadline:
+                shown = subprocess.run(
+                    [*tmux, "capture-pane", "-p"], capture_output=True, text=True
+                ).stdout
+                assert pane_title() == title, f"the pane title became {pane_title()!r}"
+                assert buffers() == "", f"a clipboard write got through: {buffers()}"
+                if all(n in shown for n in needles):
+                    return shown
+                time.sleep(0.1)
+            raise AssertionError(f"{needles} never appeared; the screen was:\n{shown}")
+
+        def keys(*names: str) -> None:
+            subprocess.run([*tmux, "send-keys", *names], check=True)
+
+        screen("Collection", "dir^[]0;pwned^Gcoll", "c[", "100%")  # c[ is read
+        keys("Enter")
+        screen("hadrosaur · c[", "x]", CLICK)
+        keys("x")  # errors only: x] is selected, its log below
+        screen("^[]0;pwned^G ^[[2J ^[]52;c;aGk=^G <U+009B>31m <U+202E>evil", "progress 10%^M")
+        keys("2")
+        screen("ValueError: ^[]0;pwned^G", "hadrosaur · c[")
+        keys("a", "Home")
+        keys("3")
+        shown = screen('"\\u001b]0;pwned\\u0007', "<U+202E>evil")
+        # Nothing was wiped: the header, the table and the status line are all there.
+        assert "hadrosaur · c[" in shown and "live" in shown and "x]" in shown
+        keys("q")
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
