@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import plyvel
-
 from . import _store
 from ._compute import ComputeFunction, compute_resource, load_resource
 from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
+from ._kv import LevelDBError
 from ._liveness import current_status
 from ._names import check_collection, check_ident
 from ._reference import write_collection_file
@@ -306,7 +305,7 @@ class Project:
         with index:
             try:
                 yield CollectionView(index, collection)
-            except plyvel.Error as exc:
+            except LevelDBError as exc:
                 # Corruption found while reading: drop the cache, the next opening rebuilds.
                 index.discard()
                 raise IndexUnavailable(index.path, exc) from exc
@@ -316,7 +315,7 @@ class Project:
             with self.view(collection) as v:
                 return read(v)
         except IndexUnavailable as exc:
-            if not isinstance(exc.__cause__, plyvel.Error):
+            if not isinstance(exc.__cause__, LevelDBError):
                 raise
         with self.view(collection) as v:  # rebuilt from the directories
             return read(v)
