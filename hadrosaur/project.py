@@ -28,8 +28,8 @@ from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
     BaseDirectoryNotFound,
+    CollectionAlreadyDefined,
     CollectionNotDefined,
-    HadrosaurError,
     IndexUnavailable,
     InvalidArgs,
     UnknownCollection,
@@ -117,10 +117,7 @@ class Project:
         def define(func: F) -> F:
             old = self._functions.get(name)
             if old is not None and _qualified(old) != _qualified(func):
-                raise HadrosaurError(
-                    f"collection {name!r} is already defined by {_qualified(old)}; "
-                    f"choose another name for {_qualified(func)}"
-                )
+                raise CollectionAlreadyDefined(name, _qualified(old), _qualified(func))
             coll_dir = self.base / name
             (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
             write_collection_file(coll_dir, name, func, self.durable)
