@@ -48,6 +48,18 @@ def wheel_metadata(wheel: zipfile.ZipFile) -> Message:
     return Parser().parsestr(wheel.read(name).decode())
 
 
+def test_the_leveldb_binding_is_imported_in_kv_only() -> None:
+    # plyvel is not installed from Python 3.12 on (plyvel_next is): any other import breaks there.
+    imports = re.compile(r"^\s*(import|from)\s+plyvel(_next)?\b", re.M)
+    found = sorted(
+        str(path.relative_to(REPO))
+        for folder in ("hadrosaur", "hadrosaur_tui", "tests", "benchmarks", "docs")
+        for path in (REPO / folder).rglob("*.py")
+        if imports.search(path.read_text())
+    )
+    assert found == ["hadrosaur/_kv.py"]
+
+
 @pytest.mark.parametrize("package", PACKAGES)
 def test_both_packages_are_typed(package: str) -> None:
     assert importlib.resources.files(package).joinpath("py.typed").is_file()
