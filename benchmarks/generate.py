@@ -25,9 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import plyvel
-
 from hadrosaur import Context, Project, _store
+from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
 
 __all__ = (
     "COLLECTION",

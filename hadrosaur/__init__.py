@@ -20,6 +20,7 @@ from .context import Context
 from .entries import Change, ChangeBatch, Cursor, Entry
 from .errors import (
     BaseDirectoryNotFound,
+    CollectionAlreadyDefined,
     CollectionNotDefined,
     DamagedResource,
     HadrosaurError,
@@ -58,6 +59,7 @@ __all__ = (
     "BaseDirectoryNotFound",
     "Change",
     "ChangeBatch",
+    "CollectionAlreadyDefined",
     "CollectionNotDefined",
     "CollectionView",
     "Context",

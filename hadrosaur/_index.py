@@ -55,8 +55,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import plyvel
-
 from . import _markers, _store
 from ._index_apply import LOG_BOUNDS_KEY, MINUTES_KEPT, WRITE_CHUNK, IndexWrites
 from ._index_keys import (
@@ -70,7 +68,7 @@ from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
 from ._index_keys import text as _text
-from ._kv import MemoryDB, open_leveldb
+from ._kv import LevelDBError, LevelDBIOError, MemoryDB, open_leveldb
 from ._locks import try_lock_exclusive
 from ._names import check_ident
 from .errors import IndexBusy, IndexUnavailable, InvalidName
@@ -148,7 +146,7 @@ class CollectionIndex(IndexWrites):
         self._recorded = _read_position(fd)
         try:
             self._open_and_drain(started)
-        except (OSError, IndexUnavailable) as exc:  # plyvel.IOError is an OSError
+        except (OSError, IndexUnavailable) as exc:  # LevelDBIOError is an OSError
             if isinstance(exc, IndexBusy):
                 self.close()
                 raise
@@ -162,8 +160,8 @@ class CollectionIndex(IndexWrites):
         self._open(started)
         try:
             self.drain()
-        except plyvel.Error as exc:
-            if isinstance(exc, plyvel.IOError):
+        except LevelDBError as exc:
+            if isinstance(exc, LevelDBIOError):
                 raise
             # Corruption LevelDB (or decoding) found while draining: start afresh.
             _log.info("the index %s is damaged (%s); rebuilding it", self.path, exc)
@@ -237,7 +235,7 @@ class CollectionIndex(IndexWrites):
         while True:
             try:
                 return open_leveldb(str(self.path), create_if_missing=True)
-            except plyvel.IOError as exc:
+            except LevelDBIOError as exc:
                 # Only a process that ignores .index.lock (an older hadrosaur) gets here.
                 if not _is_lock_contention(exc):
                     raise
@@ -259,7 +257,7 @@ class CollectionIndex(IndexWrites):
                 healthy = not self._lost_writes()
         except IndexBusy:
             raise
-        except (plyvel.Error, OSError):
+        except (LevelDBError, OSError):
             # Corrupt, unreadable or not a LevelDB at all: it is only a cache, so
             # rebuild it; if the directory cannot be written, _fresh_db says so.
             healthy = False
@@ -315,7 +313,7 @@ class CollectionIndex(IndexWrites):
         self._remove_index_dir()
         try:
             self._db = open_leveldb(str(self.path), create_if_missing=True, error_if_exists=True)
-        except plyvel.Error as exc:
+        except LevelDBError as exc:
             raise IndexUnavailable(self.path, exc) from exc
 
     def drain(self) -> int:

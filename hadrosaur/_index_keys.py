@@ -13,8 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import plyvel
-
+from ._kv import LevelDBError
 from ._store import Record
 from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE
 
@@ -48,10 +47,10 @@ RELOAD_MARK = "*"
 REMOVED_MARK = "-"
 
 
-class IndexCorrupt(plyvel.Error):  # type: ignore[misc]
+class IndexCorrupt(LevelDBError):  # type: ignore[misc]
     """A value in the index that cannot be decoded: the index is damaged; rebuild it.
 
-    A plyvel.Error, so that readers treat it like the corruption LevelDB
+    A LevelDBError, so that readers treat it like the corruption LevelDB
     itself reports (see Project.view).
     """
 

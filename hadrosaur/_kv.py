@@ -26,13 +26,27 @@ Example:
 from __future__ import annotations
 
 import bisect
+import sys
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-import plyvel
+# The one import of the LevelDB binding. plyvel 1.5.1 has wheels for CPython up to
+# 3.12 on Linux x86_64 only; plyvel-next, a maintained fork with the same API under
+# the import name plyvel_next, has them for 3.12 to 3.14 on Linux (x86_64 and
+# aarch64), macOS and Windows. The markers in pyproject.toml install exactly one
+# of the two, split at the same version as this test.
+if sys.version_info >= (3, 12):
+    import plyvel_next as plyvel
+else:
+    import plyvel
 
-__all__ = ("CheckedLevelDB", "MemoryDB", "open_leveldb")
+__all__ = ("CheckedLevelDB", "LevelDBError", "LevelDBIOError", "MemoryDB", "open_leveldb")
+
+#: Every error the binding raises (corruption included); the index treats it as "rebuild".
+LevelDBError: Any = plyvel.Error
+#: The binding's I/O error (a lock held by another process, a missing file); also an OSError.
+LevelDBIOError: Any = plyvel.IOError
 
 
 class CheckedLevelDB:

@@ -5,6 +5,11 @@ built-in exception a caller would naturally catch (``ValueError`` for a bad
 name, ``TimeoutError`` for a busy index), so code that does not know about
 hadrosaur still handles them sensibly. Messages name the offending value or
 path and say what to do about it.
+
+Where hadrosaur 0.4.1 raised ``RuntimeError`` and hadrosaur still raises (an
+undefined or unknown collection, a collection name defined twice, a base path
+that is not a directory), the error is also a ``RuntimeError``, so that
+``except RuntimeError`` in code written for 0.4.1 keeps working.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 
 __all__ = (
     "BaseDirectoryNotFound",
+    "CollectionAlreadyDefined",
     "CollectionNotDefined",
     "DamagedResource",
     "FunctionNotLoadable",
@@ -70,7 +76,7 @@ class IndexUnavailable(HadrosaurError, OSError):
         )
 
 
-class UnknownCollection(HadrosaurError, LookupError):
+class UnknownCollection(HadrosaurError, LookupError, RuntimeError):
     """The collection does not exist in the base directory."""
 
     def __init__(self, name: str, base: Path) -> None:
@@ -86,7 +92,7 @@ class UnknownCollection(HadrosaurError, LookupError):
         return str(self.args[0])
 
 
-class CollectionNotDefined(HadrosaurError, LookupError):
+class CollectionNotDefined(HadrosaurError, LookupError, RuntimeError):
     """fetch() was asked to compute a collection whose function this process does not know."""
 
     def __init__(self, name: str) -> None:
@@ -100,7 +106,7 @@ class CollectionNotDefined(HadrosaurError, LookupError):
         return str(self.args[0])
 
 
-class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError):
+class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError, RuntimeError):
     """The base directory does not exist and the caller asked not to create it."""
 
     def __init__(self, path: Path) -> None:
@@ -198,3 +204,23 @@ class NotPicklable(HadrosaurError, TypeError):
             'at the top level and put the fetch_many call under if __name__ == "__main__":), '
             "or pass executor=ThreadPoolExecutor() to run it in threads of this process"
         )
+
+
+class CollectionAlreadyDefined(HadrosaurError, RuntimeError):
+    """A collection name given to a second, different function in the same Project.
+
+    A ``RuntimeError``, as in hadrosaur 0.4.1.
+    """
+
+    def __init__(self, name: str, defined_by: str, other: str) -> None:
+        self.name = name
+        self.defined_by = defined_by
+        self.other = other
+        super().__init__(
+            f"collection {name!r} is already defined by {defined_by}; "
+            f"choose another name for {other}"
+        )
+
+    def __reduce__(self) -> tuple[type[CollectionAlreadyDefined], tuple[str, str, str]]:
+        # Rebuilt from its own arguments when pickled (a fetch_many worker may raise it).
+        return (type(self), (self.name, self.defined_by, self.other))

@@ -16,11 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-import plyvel
-
 from . import _store
 from ._compute import ComputeFunction, compute_resource, load_resource
 from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
+from ._kv import LevelDBError
 from ._liveness import current_status
 from ._names import check_collection, check_ident
 from ._reference import write_collection_file
@@ -29,8 +28,8 @@ from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
     BaseDirectoryNotFound,
+    CollectionAlreadyDefined,
     CollectionNotDefined,
-    HadrosaurError,
     IndexUnavailable,
     InvalidArgs,
     UnknownCollection,
@@ -118,10 +117,7 @@ class Project:
         def define(func: F) -> F:
             old = self._functions.get(name)
             if old is not None and _qualified(old) != _qualified(func):
-                raise HadrosaurError(
-                    f"collection {name!r} is already defined by {_qualified(old)}; "
-                    f"choose another name for {_qualified(func)}"
-                )
+                raise CollectionAlreadyDefined(name, _qualified(old), _qualified(func))
             coll_dir = self.base / name
             (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
             write_collection_file(coll_dir, name, func, self.durable)
@@ -306,7 +302,7 @@ class Project:
         with index:
             try:
                 yield CollectionView(index, collection)
-            except plyvel.Error as exc:
+            except LevelDBError as exc:
                 # Corruption found while reading: drop the cache, the next opening rebuilds.
                 index.discard()
                 raise IndexUnavailable(index.path, exc) from exc
@@ -316,7 +312,7 @@ class Project:
             with self.view(collection) as v:
                 return read(v)
         except IndexUnavailable as exc:
-            if not isinstance(exc.__cause__, plyvel.Error):
+            if not isinstance(exc.__cause__, LevelDBError):
                 raise
         with self.view(collection) as v:  # rebuilt from the directories
             return read(v)

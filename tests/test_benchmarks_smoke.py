@@ -14,10 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = {"fetch", "reads", "tui", "concurrency"}
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_results(tmp_path: Path) -> None:
     out = tmp_path / "results"
     done = subprocess.run(

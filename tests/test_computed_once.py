@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from hadrosaur import Project
 
 from .helpers import run_child, spawn, wait_for
@@ -84,6 +86,7 @@ def test_computed_once_when_overtaken_between_open_and_flock(
     assert len(_runs(tmp_path)) == 1
 
 
+@pytest.mark.slow
 def test_many_processes_over_thousands_of_idents_compute_each_once(
     tmp_path: Path, pipeline: Path, base: Path
 ) -> None:

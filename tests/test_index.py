@@ -11,12 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import plyvel
 import pytest
 
 from hadrosaur import IndexBusy, Project
 from hadrosaur._index import CollectionIndex
-from hadrosaur._kv import CheckedLevelDB, open_leveldb
+from hadrosaur._kv import (
+    CheckedLevelDB,
+    open_leveldb,
+    plyvel,  # the LevelDB binding installed for this Python
+)
 
 from .helpers import scan_counts
 

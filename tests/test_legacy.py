@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import plyvel
 import pytest
 
 from hadrosaur import Project
+from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
 
 
 def write_legacy_resource(coll: Path, ident: str, status: str, **files: str) -> None:

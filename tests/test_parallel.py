@@ -173,6 +173,7 @@ def test_bad_args_and_bad_executors_are_refused(proj: Project, base: Path) -> No
 # -- many resources ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ten_thousand_trivial_resources_finish_and_stats_match(proj: Project, base: Path) -> None:
     proj.resource("numbers")(pipelines.trivial)
     idents = [str(i) for i in range(10_000)]

@@ -199,6 +199,7 @@ print(len(os.listdir("/proc/self/fd")), proj.stats("many")["counts"]["completed"
 """
 
 
+@pytest.mark.slow
 def test_100k_fetches_fit_in_256_file_descriptors(tmp_path: Path) -> None:
     base = _fast_tmp(tmp_path) / "base"
     n = 100_000

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -77,4 +78,4 @@ class IndexAgreesWithDirectories(RuleBasedStateMachine):
 IndexAgreesWithDirectories.TestCase.settings = settings(
     max_examples=25, stateful_step_count=12, deadline=None
 )
-test_index_agrees_with_directories = IndexAgreesWithDirectories.TestCase
+test_index_agrees_with_directories = pytest.mark.slow(IndexAgreesWithDirectories.TestCase)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .helpers import REPO
 
 
@@ -15,6 +17,7 @@ def python_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
+@pytest.mark.slow
 def test_readme_examples_run(tmp_path: Path) -> None:
     blocks = python_blocks()
     assert len(blocks) >= 2
@@ -26,3 +29,16 @@ def test_readme_examples_run(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, f"README block {number} failed:\n{done.stderr}"
     assert (tmp_path / "base_directory" / "genomes" / "GCF_0001" / "result.json").exists()
+
+    # The tutorial follows its own rule (the pipeline under the main guard): recompute
+    # loads its function from the script without running the script's pipeline again.
+    done = subprocess.run(
+        [sys.executable, "-m", "hadrosaur", "recompute", "base_directory", "genomes", "GCF_0003"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stderr  # GCF_0003 fails again, by design
+    assert "GCF_0003" in done.stdout and "no such assembly" in done.stdout
+    assert "{'counts':" not in done.stdout + done.stderr  # the tutorial's stats() print
+    assert "GCF_0001" not in done.stdout + done.stderr

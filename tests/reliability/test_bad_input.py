@@ -385,6 +385,7 @@ def _populated(base: Path) -> Project:
 TRUTH = {"completed": 29, "error": 6, "unavailable": 11, "pending": 0, "interrupted": 0}
 
 
+@pytest.mark.slow
 @_settings(800, 25)
 @given(
     how=st.sampled_from(["delete", "truncate", "flip", "garbage", "directory", "file-index"]),

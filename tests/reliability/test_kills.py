@@ -78,6 +78,7 @@ def _round(base: Path, logs: Path, rng: random.Random, seed: int, tally: Counter
     return problems
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_loses_nothing(
     tmp_path: Path,
     long_run: bool,

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hadrosaur import Entry, Project
 
 from ..helpers import REPO
@@ -146,6 +148,7 @@ def _monotone(values: list[int]) -> bool:
     return all(a <= b for a, b in itertools.pairwise(values))
 
 
+@pytest.mark.slow
 def test_workers_readers_cli_and_reindex_together(
     tmp_path: Path, long_run: bool, report: Callable[[str, dict[str, Any]], None]
 ) -> None:

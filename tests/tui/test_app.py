@@ -83,6 +83,7 @@ async def test_enter_on_a_count_opens_that_status(sample_base: Path) -> None:
         assert len(screen.model) == 2
 
 
+@pytest.mark.slow
 async def test_text_filter_as_you_type_and_inverted(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -268,6 +269,7 @@ async def test_legacy_collection_is_labelled(tmp_path: Path) -> None:
         assert summary.legacy and summary.counts["completed"] == 1
 
 
+@pytest.mark.slow
 async def test_detail_tabs_show_log_error_result_info(sample_base: Path) -> None:
     app = make_app(sample_base)
     async with app.run_test(size=(100, 30)) as pilot:
