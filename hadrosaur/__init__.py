@@ -28,6 +28,7 @@ from .errors import (
     InvalidName,
     InvalidStatus,
     NotPicklable,
+    RefusedPath,
     StorageError,
     UnknownCollection,
 )
@@ -71,6 +72,7 @@ __all__ = (
     "InvalidStatus",
     "NotPicklable",
     "Project",
+    "RefusedPath",
     "Resource",
     "StorageError",
     "UnknownCollection",

@@ -19,8 +19,9 @@ from typing import Any
 
 from . import _layout
 from ._cli_format import counts_table, format_duration, format_time, table
+from ._nofollow import RefusedFile, read_regular, require_directory
 from .entries import Entry
-from .errors import HadrosaurError, UnknownResource
+from .errors import DamagedResource, HadrosaurError, UnknownResource
 from .follow import LogFollower
 from .project import Project
 from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
@@ -130,7 +131,11 @@ def _entry_json(e: Entry) -> dict[str, Any]:
 
 
 def _reason(proj: Project, collection: str, ident: str) -> str:
-    lines = [line for line in proj.fetch_error(collection, ident).splitlines() if line.strip()]
+    try:
+        text = proj.fetch_error(collection, ident)
+    except DamagedResource as exc:  # error.log is a symlink...: say so, read nothing
+        return exc.problem
+    lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
 
@@ -138,7 +143,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     proj = _project(args)
     _require_resource(proj, args.collection, args.ident)
     res = proj.load(args.collection, args.ident, strict=False)
-    reason = _reason(proj, res.collection, res.ident) if res.status == ERROR else ""
+    damaged = bool(res.problem)  # e.g. a symlinked resource directory: nothing to read in it
+    reason = _reason(proj, res.collection, res.ident) if res.status == ERROR and not damaged else ""
     reason = reason or res.problem
     info: dict[str, Any] = {
         "collection": res.collection,
@@ -196,10 +202,16 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def _follow(res_dir: Path) -> int:
     """Print the log, rotated parts first, then what is appended, until Ctrl-C."""
+    # Not looked into if it is a symlink; the files in it are opened without following.
+    require_directory(str(res_dir), "a resource directory")
     log = res_dir / _layout.LOG_FILE
     backups = [p for p in res_dir.glob(_layout.LOG_FILE + ".*") if p.suffix[1:].isdigit()]
     for part in sorted(backups, key=lambda p: int(p.suffix[1:]), reverse=True):
-        sys.stdout.write(part.read_text("utf-8", "replace"))
+        try:
+            raw = read_regular(part)
+        except RefusedFile as exc:
+            raise DamagedResource(part, exc.reason) from None
+        sys.stdout.write("" if raw is None else raw.decode("utf-8", "replace"))
     follower = LogFollower(log)
     try:
         while True:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from . import _store
 from ._locks import lock_held
+
+T = TypeVar("T")
 
 __all__ = ("busy", "chunks", "claim_all", "claimed_names", "marker_dirs", "release_claimed")
 
@@ -80,9 +83,9 @@ def release_claimed(coll_dir: Path, names: list[str]) -> None:
         (claimed / name).unlink(missing_ok=True)
 
 
-def chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size``, so that work is applied a batch at a time."""
-    chunk: list[str] = []
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:
