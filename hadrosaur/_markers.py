@@ -71,9 +71,15 @@ def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
     the drain read the resource: then every later change belongs to a
     writer that took the lock afterwards and made a new marker. A kept
     marker stays in .claimed/ and is applied again by each drain until its
-    lock is found free.
+    lock is found free. A "resource directory" that is a symlink or a file
+    is never busy (no compute runs in one) and is never looked into.
     """
-    return {i for i in idents if lock_held(coll_dir / i / _store.LOCK_FILE)}
+    return {
+        i
+        for i in idents
+        if _store.directory_problem(coll_dir / i) == ""
+        and lock_held(coll_dir / i / _store.LOCK_FILE)
+    }
 
 
 def release_claimed(coll_dir: Path, names: list[str]) -> None:

@@ -321,3 +321,19 @@ def test_a_linked_lock_file_is_refused_and_nothing_is_created_outside(tmp_path: 
         proj.fetch("c", "x", recompute=True)
     assert not (tmp_path / "created-outside").exists()
     assert proj.load("c", "x").status == "completed"  # the last attempt is left as it was
+
+
+def test_a_pending_resource_turned_into_a_link_is_not_probed_through_it(tmp_path: Path) -> None:
+    outside = _outside(tmp_path)
+    (outside / "status").write_text("completed")  # what a probe through the link would see
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(_compute)
+    res_dir = tmp_path / "base" / "c" / "x"
+    res_dir.mkdir()
+    (res_dir / "status").write_text("pending")
+    (tmp_path / "base" / "c" / ".updates" / "x").touch()
+    assert [e.status for e in proj.entries("c")] == ["interrupted"]  # indexed as pending
+    (res_dir / "status").unlink()
+    res_dir.rmdir()
+    res_dir.symlink_to(outside)  # no marker: the index still says pending
+    assert [e.status for e in proj.entries("c")] == ["error"]
