@@ -337,3 +337,16 @@ def test_a_pending_resource_turned_into_a_link_is_not_probed_through_it(tmp_path
     res_dir.rmdir()
     res_dir.symlink_to(outside)  # no marker: the index still says pending
     assert [e.status for e in proj.entries("c")] == ["error"]
+
+
+def test_a_linked_collection_file_is_not_read(tmp_path: Path) -> None:
+    from hadrosaur._reference import read_collection_file
+
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(_compute)
+    coll = tmp_path / "base" / "c"
+    assert read_collection_file(coll)["name"] == "c"
+    (tmp_path / "elsewhere.json").write_bytes((coll / ".collection.json").read_bytes())
+    (coll / ".collection.json").unlink()
+    (coll / ".collection.json").symlink_to(tmp_path / "elsewhere.json")
+    assert read_collection_file(coll) == {}  # a function reference is never taken from outside
