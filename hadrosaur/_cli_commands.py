@@ -12,6 +12,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from . import _layout
 from ._cli_format import counts_table, format_duration, format_time, table
-from ._nofollow import RefusedFile, read_regular, require_directory
+from ._nofollow import RefusedFile, directory_problem, read_regular, require_directory
 from .entries import Entry
 from .errors import DamagedResource, HadrosaurError, UnknownResource
 from .follow import LogFollower
@@ -182,8 +183,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         ),
         "  paths",
     ]
+    # Only a real directory is looked into: a symlinked one would reveal its target's files.
+    looked_into = directory_problem(res.directory) == ""
     for name, path in res.paths.items():
-        lines.append(f"    {name:<8}  {path}" + ("" if path.exists() else "  (none)"))
+        note = "" if not looked_into or name == "base" or os.path.lexists(path) else "  (none)"
+        lines.append(f"    {name:<8}  {path}{note}")
     print("\n".join(lines))
     return 0
 

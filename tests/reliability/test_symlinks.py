@@ -350,3 +350,17 @@ def test_a_linked_collection_file_is_not_read(tmp_path: Path) -> None:
     (coll / ".collection.json").unlink()
     (coll / ".collection.json").symlink_to(tmp_path / "elsewhere.json")
     assert read_collection_file(coll) == {}  # a function reference is never taken from outside
+
+
+def test_show_does_not_look_into_a_linked_resource_directory(tmp_path: Path) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(_compute)
+    proj.fetch("c", "x")  # makes the collection
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "status").write_text("completed")
+    (tmp_path / "base" / "c" / "linked").symlink_to(target)
+    done = _cli("show", str(tmp_path / "base"), "c", "linked")
+    assert done.returncode == 0, done.stderr
+    assert "resource directory damaged: symlink refused" in done.stdout
+    assert "(none)" not in done.stdout  # which files the target has is not told either
