@@ -45,6 +45,7 @@ mount, a full disk), readers build it in memory from a scan instead
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
@@ -251,6 +252,10 @@ class CollectionIndex(IndexWrites):
             # An index deleted by a process killed half-way: finish the job.
             shutil.rmtree(self.coll_dir / _TRASH, ignore_errors=True)
         try:
+            if os.path.islink(self.path):
+                # Never opened through a link (it would read and write its target):
+                # rebuilt in place, which removes the link and leaves the target alone.
+                raise OSError(errno.ELOOP, "symlink refused", str(self.path))
             self._db = self._open_db(started)
             healthy = self._db.get(_VERSION_KEY) == SCHEMA_VERSION
             if healthy:

@@ -54,7 +54,13 @@ from ._layout import (
     STORAGE_DIR,
     UPDATES_DIR,
 )
-from ._nofollow import SYMLINK_REFUSED, RefusedFile, directory_problem, read_regular
+from ._nofollow import (
+    SYMLINK_REFUSED,
+    RefusedFile,
+    directory_problem,
+    read_regular,
+    require_directory,
+)
 from ._records import (
     Record,
     damaged_dir_reason,
@@ -294,6 +300,7 @@ def write_plan(coll_dir: Path, idents: Iterable[str], durable: bool = False) -> 
     path = plans / f"{plan_id}.txt"
     if not path.exists():
         plans.mkdir(parents=True, exist_ok=True)
+        require_directory(str(plans), "a directory of plans")  # RefusedPath if a link
         atomic_write(path, body, durable)
         touch_marker(coll_dir, PLAN_MARKER_PREFIX + plan_id, durable)
     return plan_id
@@ -305,6 +312,8 @@ def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
     Bytes that are not UTF-8 become lone surrogates, which no valid ident
     contains, so a garbled line is dropped rather than misread.
     """
+    if directory_problem(coll_dir / PLANS_DIR):
+        return []  # never read through a link
     try:
         raw = _read_bytes(coll_dir / PLANS_DIR / f"{plan_id}.txt")
     except OSError:
@@ -315,7 +324,9 @@ def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
 
 
 def plan_ids(coll_dir: Path) -> list[str]:
-    """The ids of every plan recorded for a collection."""
+    """The ids of every plan recorded for a collection (none if .plans is a symlink)."""
+    if directory_problem(coll_dir / PLANS_DIR):
+        return []  # never listed or read through a link
     try:
         with os.scandir(coll_dir / PLANS_DIR) as entries:
             return sorted(

@@ -364,3 +364,25 @@ def test_show_does_not_look_into_a_linked_resource_directory(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "resource directory damaged: symlink refused" in done.stdout
     assert "(none)" not in done.stdout  # which files the target has is not told either
+
+
+def test_a_linked_index_or_plans_directory_is_neither_used_nor_written(tmp_path: Path) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(_compute)
+    proj.plan("c", ["a", "b"])
+    proj.fetch("c", "a")
+    assert proj.stats("c")["counts"]["total"] == 2
+    coll = tmp_path / "base" / "c"
+    # A sound index and plans, moved out of BASE and linked back in.
+    for name in (".index", ".plans"):
+        (coll / name).rename(tmp_path / f"outside{name}")
+        (coll / name).symlink_to(tmp_path / f"outside{name}")
+    before = {name: _snapshot(tmp_path / f"outside{name}") for name in (".index", ".plans")}
+    proj.fetch("c", "b")
+    counts = proj.stats("c")["counts"]
+    assert counts["completed"] == 2
+    assert not (coll / ".index").is_symlink()  # rebuilt in place; the link is gone
+    with pytest.raises(RefusedPath, match="not a directory of plans"):
+        proj.plan("c", ["c"])
+    after = {name: _snapshot(tmp_path / f"outside{name}") for name in (".index", ".plans")}
+    assert after == before
