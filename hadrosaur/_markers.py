@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from . import _store
 from ._locks import lock_held
+from ._nofollow import require_directory
 
 T = TypeVar("T")
 
@@ -22,10 +23,17 @@ __all__ = ("busy", "chunks", "claim_all", "claimed_names", "marker_dirs", "relea
 
 
 def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:
-    """``.updates/`` and ``.updates/.claimed/`` of a collection, created if missing."""
+    """``.updates/`` and ``.updates/.claimed/`` of a collection, created if missing.
+
+    Raises:
+        RefusedPath: either is a symlink: markers are never listed, renamed or
+            removed through one (the index then serves readers from a scan).
+    """
     updates = coll_dir / _store.UPDATES_DIR
     claimed = updates / _store.CLAIMED_DIR
     claimed.mkdir(parents=True, exist_ok=True)
+    require_directory(str(updates), "a directory of markers")
+    require_directory(str(claimed), "a directory of markers")
     return updates, claimed
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -386,3 +387,25 @@ def test_a_linked_index_or_plans_directory_is_neither_used_nor_written(tmp_path:
         proj.plan("c", ["c"])
     after = {name: _snapshot(tmp_path / f"outside{name}") for name in (".index", ".plans")}
     assert after == before
+
+
+@pytest.mark.parametrize("linked", [".updates", ".updates/.claimed"])
+def test_markers_are_never_moved_through_a_linked_directory(tmp_path: Path, linked: str) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(_compute)
+    proj.fetch("c", "a")
+    coll = tmp_path / "base" / "c"
+    outside = tmp_path / "outside-markers"
+    outside.mkdir()
+    (outside / "x").touch()
+    (outside / ".claimed").mkdir()
+    shutil.rmtree(coll / ".updates")
+    if linked == ".updates":
+        (coll / ".updates").symlink_to(outside)
+    else:
+        (coll / ".updates").mkdir()
+        (coll / ".updates" / "a").touch()
+        (coll / ".updates" / ".claimed").symlink_to(outside / ".claimed")
+    before = _snapshot(outside)
+    assert proj.stats("c")["counts"]["completed"] == 1  # read from a scan instead
+    assert _snapshot(outside) == before
