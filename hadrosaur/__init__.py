@@ -30,6 +30,7 @@ from .errors import (
     InvalidName,
     InvalidStatus,
     NotPicklable,
+    RefusedPath,
     StorageError,
     UnknownCollection,
 )
@@ -74,6 +75,7 @@ __all__ = (
     "InvalidStatus",
     "NotPicklable",
     "Project",
+    "RefusedPath",
     "Resource",
     "SkippedDirectory",
     "StorageError",

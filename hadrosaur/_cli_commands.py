@@ -14,6 +14,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,8 +29,9 @@ from ._cli_format import (
     format_time,
     table,
 )
+from ._nofollow import RefusedFile, directory_problem, read_regular, require_directory
 from .entries import Entry
-from .errors import HadrosaurError, UnknownResource
+from .errors import DamagedResource, HadrosaurError, UnknownResource
 from .follow import LogFollower
 from .project import Project
 from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
@@ -80,8 +82,7 @@ def _warn_skipped(proj: Project) -> None:
     """One line on stderr per directory of the base that cannot be a collection."""
     for skipped in proj.skipped_directories():
         print(
-            f"hadrosaur: warning: skipped {skipped.name!r} in {proj.base}: "
-            f"not a valid collection name ({skipped.reason})",
+            f"hadrosaur: warning: skipped {skipped.name!r} in {proj.base}: {skipped.reason}",
             file=sys.stderr,
         )
 
@@ -162,7 +163,11 @@ def _entry_json(e: Entry) -> dict[str, Any]:
 
 
 def _reason(proj: Project, collection: str, ident: str) -> str:
-    lines = [line for line in proj.fetch_error(collection, ident).splitlines() if line.strip()]
+    try:
+        text = proj.fetch_error(collection, ident)
+    except DamagedResource as exc:  # error.log is a symlink...: say so, read nothing
+        return exc.problem
+    lines = [line for line in text.splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
 
 
@@ -170,7 +175,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     proj = _project(args)
     _require_resource(proj, args.collection, args.ident)
     res = proj.load(args.collection, args.ident, strict=False)
-    reason = _reason(proj, res.collection, res.ident) if res.status == ERROR else ""
+    damaged = bool(res.problem)  # e.g. a symlinked resource directory: nothing to read in it
+    reason = _reason(proj, res.collection, res.ident) if res.status == ERROR and not damaged else ""
     reason = reason or res.problem
     info: dict[str, Any] = {
         "collection": res.collection,
@@ -208,8 +214,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         ),
         "  paths",
     ]
+    # Only a real directory is looked into: a symlinked one would reveal its target's files.
+    looked_into = directory_problem(res.directory) == ""
     for name, path in res.paths.items():
-        lines.append(f"    {name:<8}  {path}" + ("" if path.exists() else "  (none)"))
+        note = "" if not looked_into or name == "base" or os.path.lexists(path) else "  (none)"
+        lines.append(f"    {name:<8}  {path}{note}")
     _stdout(args).write("\n".join(lines) + "\n")
     return 0
 
@@ -229,10 +238,16 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def _follow(res_dir: Path, out: Output) -> int:
     """Print the log, rotated parts first, then what is appended, until Ctrl-C."""
+    # Not looked into if it is a symlink; the files in it are opened without following.
+    require_directory(str(res_dir), "a resource directory")
     log = res_dir / _layout.LOG_FILE
     backups = [p for p in res_dir.glob(_layout.LOG_FILE + ".*") if p.suffix[1:].isdigit()]
     for part in sorted(backups, key=lambda p: int(p.suffix[1:]), reverse=True):
-        out.write(part.read_text("utf-8", "replace"))
+        try:
+            raw = read_regular(part)
+        except RefusedFile as exc:
+            raise DamagedResource(part, exc.reason) from None
+        out.write("" if raw is None else raw.decode("utf-8", "replace"))
     follower = LogFollower(log)
     held = ""  # a CR that ends an update: it may be the CR of a CRLF split across updates
     try:

@@ -29,8 +29,9 @@ from typing import Any
 from . import _store
 from ._liveness import current_status, local_host
 from ._locks import compute_lock
+from ._nofollow import RefusedFile, require_directory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
-from .errors import DamagedResource, StorageError
+from .errors import DamagedResource, HadrosaurError, StorageError
 from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
 
 __all__ = ("ComputeFunction", "compute_resource", "load_resource")
@@ -50,7 +51,9 @@ def load_resource(
 ) -> Resource:
     """Read a resource as it is on disk, without computing anything.
 
-    A damaged status file reads as an error whose ``problem`` says so.
+    A damaged status file reads as an error whose ``problem`` says so; so do a
+    status or meta.json that is a symlink (or FIFO, device...), and a resource
+    "directory" that is a symlink or a file: nothing behind them is read.
 
     Raises:
         DamagedResource: the status says completed but result.json is missing,
@@ -58,6 +61,12 @@ def load_resource(
             ``result`` None and ``problem`` set instead).
     """
     res_dir = os.path.join(coll_dir, ident)
+    dir_problem = _store.directory_problem(res_dir)
+    if dir_problem is None:
+        return _resource(collection, ident, res_dir, UNAVAILABLE, None, {})
+    if dir_problem:
+        problem = _store.damaged_dir_reason(dir_problem)
+        return _resource(collection, ident, res_dir, ERROR, None, {}, problem)
     damage: DamagedResource | None = None
     # The status and the result are two files: a recompute that begins between
     # the two reads removes the result of a status just read as completed. So a
@@ -65,15 +74,17 @@ def load_resource(
     # another look (three looks in a row: a recompute cycle takes far longer).
     for _ in range(3):
         word = _store.read_status(res_dir)
+        meta, meta_problem = _store.read_meta_checked(res_dir)
         problem = ""
         if word is None:
             status = UNAVAILABLE
-        elif word in (COMPLETED, PENDING, ERROR):
-            status = current_status(Path(res_dir), word)
-        else:
+        elif word not in (COMPLETED, PENDING, ERROR):
             status = ERROR
             problem = _store.damaged_status_reason(word)
-        meta = _store.read_meta(res_dir)
+        elif meta_problem:
+            status, problem = ERROR, meta_problem
+        else:
+            status = current_status(Path(res_dir), word)
         if status != COMPLETED:
             return _resource(collection, ident, res_dir, status, None, meta, problem)
         try:
@@ -120,7 +131,9 @@ def _read_result(res_dir: str) -> Any:
     """The parsed result.json of a resource; DamagedResource when it cannot be."""
     try:
         raw = _store.read_file(f"{res_dir}/{_store.RESULT_FILE}")
-    except OSError as exc:  # a directory, an I/O error
+    except RefusedFile as exc:  # a symlink, a directory, a FIFO: not read
+        raise DamagedResource(Path(res_dir), f"{_store.RESULT_FILE}: {exc.reason}") from None
+    except OSError as exc:  # an I/O error
         raise DamagedResource(
             Path(res_dir), f"result.json cannot be read ({exc.strerror or exc})"
         ) from None
@@ -144,8 +157,8 @@ def _completed_fast(res_dir: str, collection: str, ident: str) -> Resource | Non
         result = _read_result(res_dir)
     except DamagedResource:
         return None
-    meta = _store.read_meta(res_dir)
-    if _int_or_none(meta.get("end_time")) is None:
+    meta, meta_problem = _store.read_meta_checked(res_dir)
+    if meta_problem or _int_or_none(meta.get("end_time")) is None:
         return None
     return _resource(collection, ident, res_dir, COMPLETED, result, meta)
 
@@ -313,10 +326,18 @@ def compute_resource(
     error.log) and the errored Resource is returned. KeyboardInterrupt and
     SystemExit leave the resource pending, release the lock (so readers see
     it as interrupted) and propagate.
+
+    Raises:
+        RefusedPath: the resource directory is a symlink (even to a directory)
+            or a file; nothing is read, written or deleted through it.
+        StorageError: hadrosaur's own writes failed (disk full, permissions).
     """
     coll_dir = os.fspath(coll_dir)
     res_dir = f"{coll_dir}/{ident}"
-    if not recompute:
+    # One lstat before anything is read, written or deleted: every path below
+    # goes through res_dir, so this is what keeps them all inside BASE.
+    exists = require_directory(res_dir, "a resource directory")
+    if exists and not recompute:
         # Fast path without the lock: completed is only ever written after the
         # result, so a completed status means the result is there to read.
         if _store.read_status(res_dir) == COMPLETED:
@@ -340,7 +361,7 @@ def compute_resource(
                 log_max_bytes=log_max_bytes,
                 log_backups=log_backups,
             )
-    except StorageError:
+    except HadrosaurError:  # StorageError, RefusedPath: already say what happened
         raise
     except OSError as exc:
         # Only hadrosaur's own writes get here: the function's errors are recorded.

@@ -45,6 +45,7 @@ mount, a full disk), readers build it in memory from a scan instead
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import secrets
@@ -72,7 +73,7 @@ from ._kv import LevelDBError, LevelDBIOError, MemoryDB, open_leveldb
 from ._locks import try_lock_exclusive
 from ._names import check_ident
 from .errors import IndexBusy, IndexUnavailable, InvalidName
-from .resource import COMPLETED, UNAVAILABLE
+from .resource import COMPLETED, ERROR, UNAVAILABLE
 
 __all__ = ("DEFAULT_LOG_LIMIT", "SCHEMA_VERSION", "CollectionIndex", "IndexCorrupt")
 
@@ -249,6 +250,10 @@ class CollectionIndex(IndexWrites):
             # An index deleted by a process killed half-way: finish the job.
             shutil.rmtree(self.coll_dir / _TRASH, ignore_errors=True)
         try:
+            if os.path.islink(self.path):
+                # Never opened through a link (it would read and write its target):
+                # rebuilt in place, which removes the link and leaves the target alone.
+                raise OSError(errno.ELOOP, "symlink refused", str(self.path))
             self._db = self._open_db(started)
             healthy = self._db.get(_VERSION_KEY) == SCHEMA_VERSION
             if healthy:
@@ -385,14 +390,14 @@ class CollectionIndex(IndexWrites):
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
-        for chunk in _markers.chunks(_store.scan_idents(self.coll_dir), WRITE_CHUNK):
+        for chunk in _markers.chunks(_store.scan_entries(self.coll_dir), WRITE_CHUNK):
             with self._db.write_batch() as wb:
-                for ident in chunk:
+                for ident, problem in chunk:
                     try:
                         check_ident(ident)
                     except InvalidName:
                         continue
-                    rec = _store.read_record(self.coll_dir / ident)
+                    rec = _scanned_record(self.coll_dir, ident, problem)
                     if rec is None:
                         continue
                     wb.put(_r(ident), encode_record(rec))
@@ -431,12 +436,12 @@ class CollectionIndex(IndexWrites):
         ignoring planned-but-unstarted entries that have no directory.
         """
         on_disk: dict[str, _store.Record] = {}
-        for ident in _store.scan_idents(self.coll_dir):
+        for ident, problem in _store.scan_entries(self.coll_dir):
             try:
                 check_ident(ident)
             except InvalidName:
                 continue
-            rec = _store.read_record(self.coll_dir / ident)
+            rec = _scanned_record(self.coll_dir, ident, problem)
             if rec is not None:
                 on_disk[ident] = rec
         out: list[tuple[str, _store.Record | None, _store.Record | None]] = []
@@ -472,6 +477,13 @@ def _read_position(fd: int) -> tuple[str, int] | None:
         return parts[0].decode("ascii"), int(parts[1])
     except ValueError:
         return None
+
+
+def _scanned_record(coll_dir: Path, ident: str, problem: str) -> _store.Record | None:
+    """The record of a scanned entry: damaged if it is not a real directory, never followed."""
+    if problem:
+        return _store.Record(ERROR, reason=_store.damaged_dir_reason(problem))
+    return _store.read_record(coll_dir / ident, dir_checked=True)
 
 
 def _is_ident(name: str) -> bool:

@@ -46,6 +46,8 @@ def current_status(res_dir: Path, stored: str) -> str:
     """
     if stored != PENDING:
         return stored
+    if _store.directory_problem(res_dir):  # became a symlink or a file: never looked into
+        return ERROR
     lock = res_dir / _store.LOCK_FILE
     if lock_held(lock):
         return PENDING

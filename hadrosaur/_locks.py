@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import RefusedPath
+
 __all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
 
 #: Called (with the lock's path) after the lock file is opened and before it is
@@ -25,6 +27,21 @@ __all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
 #: creates the lock file is not the first to hold it, so nothing may be
 #: concluded from having created it (see _compute.compute_resource).
 before_flock: Callable[[str], None] | None = None
+
+#: O_NOFOLLOW on every lock file: O_CREAT through a symlink left in BASE would
+#: create (or lock) its target outside BASE. O_NONBLOCK: opening a FIFO put
+#: there would otherwise wait for a writer for ever.
+_NOFOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _open_lock(path: str | Path, flags: int) -> int:
+    """Open a lock file without following a symlink; RefusedPath if one stands there."""
+    try:
+        return os.open(path, flags | _NOFOLLOW, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # with O_NOFOLLOW: the lock file is a symlink
+            raise RefusedPath(Path(path), "a symbolic link", "a lock file") from None
+        raise
 
 
 @contextmanager
@@ -36,7 +53,7 @@ def compute_lock(path: str | Path) -> Iterator[None]:
     caller must always re-read the status once this yields: another process
     may have opened the same file after this one and locked it first.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = _open_lock(path, os.O_RDWR | os.O_CREAT)
     try:
         if before_flock is not None:
             before_flock(os.fspath(path))
@@ -55,7 +72,7 @@ def is_locked(path: Path) -> bool:
     means nobody ever locked it.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _open_lock(path, os.O_RDONLY)
     except (FileNotFoundError, NotADirectoryError):
         return False
     try:
@@ -100,7 +117,7 @@ def try_lock_exclusive(path: Path, timeout: float) -> int | None:
     ``PATH.wait``; newcomers that see it held step back until the waiters
     are served. Waiting processes compete only among themselves.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = _open_lock(path, os.O_RDWR | os.O_CREAT)
     waiting = f"{os.fspath(path)}.wait"
     started = time.monotonic()
     deadline = started + timeout
@@ -135,7 +152,7 @@ def try_lock_exclusive(path: Path, timeout: float) -> int | None:
 def _announce(waiting: str) -> int | None:
     """Hold a shared flock on ``waiting`` (None if the file cannot be created: read-only)."""
     try:
-        wait_fd = os.open(waiting, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        wait_fd = _open_lock(waiting, os.O_RDONLY | os.O_CREAT)
     except OSError:
         return None
     # Blocking, but only ever for an instant: exclusive holders are probes (below).
@@ -146,7 +163,7 @@ def _announce(waiting: str) -> int | None:
 def _others_waiting(waiting: str) -> bool:
     """True when some process announced that it has been waiting (see try_lock_exclusive)."""
     try:
-        wait_fd = os.open(waiting, os.O_RDONLY | os.O_CLOEXEC)
+        wait_fd = _open_lock(waiting, os.O_RDONLY)
     except OSError:
         return False  # never created (or unreadable): nobody can have announced
     try:

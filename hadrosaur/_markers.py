@@ -11,18 +11,29 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from . import _store
 from ._locks import lock_held
+from ._nofollow import require_directory
+
+T = TypeVar("T")
 
 __all__ = ("busy", "chunks", "claim_all", "claimed_names", "marker_dirs", "release_claimed")
 
 
 def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:
-    """``.updates/`` and ``.updates/.claimed/`` of a collection, created if missing."""
+    """``.updates/`` and ``.updates/.claimed/`` of a collection, created if missing.
+
+    Raises:
+        RefusedPath: either is a symlink: markers are never listed, renamed or
+            removed through one (the index then serves readers from a scan).
+    """
     updates = coll_dir / _store.UPDATES_DIR
     claimed = updates / _store.CLAIMED_DIR
     claimed.mkdir(parents=True, exist_ok=True)
+    require_directory(str(updates), "a directory of markers")
+    require_directory(str(claimed), "a directory of markers")
     return updates, claimed
 
 
@@ -68,9 +79,15 @@ def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
     the drain read the resource: then every later change belongs to a
     writer that took the lock afterwards and made a new marker. A kept
     marker stays in .claimed/ and is applied again by each drain until its
-    lock is found free.
+    lock is found free. A "resource directory" that is a symlink or a file
+    is never busy (no compute runs in one) and is never looked into.
     """
-    return {i for i in idents if lock_held(coll_dir / i / _store.LOCK_FILE)}
+    return {
+        i
+        for i in idents
+        if _store.directory_problem(coll_dir / i) == ""
+        and lock_held(coll_dir / i / _store.LOCK_FILE)
+    }
 
 
 def release_claimed(coll_dir: Path, names: list[str]) -> None:
@@ -80,9 +97,9 @@ def release_claimed(coll_dir: Path, names: list[str]) -> None:
         (claimed / name).unlink(missing_ok=True)
 
 
-def chunks(items: Iterable[str], size: int) -> Iterator[list[str]]:
+def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """``items`` in lists of at most ``size``, so that work is applied a batch at a time."""
-    chunk: list[str] = []
+    chunk: list[T] = []
     for item in items:
         chunk.append(item)
         if len(chunk) >= size:

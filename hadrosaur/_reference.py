@@ -75,10 +75,15 @@ def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
 
 
 def read_collection_file(coll_dir: Path) -> dict[str, Any]:
-    """The collection's .collection.json ({} when missing or unreadable)."""
+    """The collection's .collection.json ({} when missing, unreadable or a symlink).
+
+    A symlink is never followed (RefusedFile is an OSError): a function
+    reference pointing at code must come from the collection itself.
+    """
     try:
-        data = json.loads((coll_dir / _store.COLLECTION_FILE).read_bytes())
-    except (OSError, ValueError, RecursionError):  # missing, a directory, garbage, too deep
+        raw = _store.read_file(coll_dir / _store.COLLECTION_FILE)
+        data = json.loads(raw) if raw is not None else {}
+    except (OSError, ValueError, RecursionError):  # a symlink, a directory, garbage, too deep
         return {}
     return data if isinstance(data, dict) else {}
 

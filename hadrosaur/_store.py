@@ -4,7 +4,9 @@ The filesystem is the truth; the LevelDB index is only a cache of it. So every
 file a reader may see is written to a temporary name in the same directory and
 moved into place with ``os.replace`` (atomic on POSIX), and a resource's
 ``status`` file is written last: it is the commit point that says which of the
-other files may be trusted. Nothing here opens the index.
+other files may be trusted. Nothing here opens the index. Reading the files
+back (status, meta.json, index records, directory scans) is in _records.py,
+and every read goes through _nofollow.py: no symlink inside BASE is followed.
 
 Layout of one collection::
 
@@ -26,15 +28,14 @@ Layout of one collection::
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import itertools
-import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ._layout import (
     CLAIMED_DIR,
@@ -42,10 +43,7 @@ from ._layout import (
     ERROR_FILE,
     INDEX_DIR,
     INDEX_LOCK_FILE,
-    LEGACY_COMPLETED,
-    LEGACY_END_FILE,
     LEGACY_INDEX_DIR,
-    LEGACY_START_FILE,
     LOCK_FILE,
     LOG_FILE,
     META_FILE,
@@ -57,8 +55,25 @@ from ._layout import (
     UPDATES_DIR,
 )
 from ._names import check_collection
+from ._nofollow import (
+    SYMLINK_REFUSED,
+    RefusedFile,
+    directory_problem,
+    read_regular,
+    require_directory,
+)
+from ._records import (
+    Record,
+    damaged_dir_reason,
+    damaged_status_reason,
+    read_meta,
+    read_meta_checked,
+    read_record,
+    read_status,
+    scan_entries,
+    scan_idents,
+)
 from .errors import InvalidName
-from .resource import COMPLETED, ERROR, PENDING
 
 __all__ = (
     "CLAIMED_DIR",
@@ -74,28 +89,31 @@ __all__ = (
     "RESULT_FILE",
     "STATUS_FILE",
     "STORAGE_DIR",
+    "SYMLINK_REFUSED",
     "UPDATES_DIR",
     "Record",
+    "RefusedFile",
     "SkippedDirectory",
     "atomic_write",
+    "damaged_dir_reason",
     "damaged_status_reason",
+    "directory_problem",
     "is_collection_dir",
     "list_collections",
     "now_ms",
     "process_id",
     "read_meta",
+    "read_meta_checked",
     "read_plan",
     "read_record",
     "read_status",
     "scan_collections",
+    "scan_entries",
     "scan_idents",
     "touch_marker",
     "write_all",
     "write_plan",
 )
-
-_KNOWN_STATUS_WORDS = frozenset((COMPLETED, PENDING, ERROR))
-_REASON_MAX = 300
 
 
 def now_ms() -> int:
@@ -190,167 +208,44 @@ def touch_marker(coll_dir: StrPath, name: str, durable: bool = False) -> None:
     updates = f"{os.fspath(coll_dir)}/{UPDATES_DIR}"
     path = f"{updates}/{name}"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+        fd = _open_marker(path)
     except FileNotFoundError:
         os.makedirs(updates, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
-    os.close(fd)
+        fd = _open_marker(path)
+    if fd is not None:
+        os.close(fd)
     if durable:
         _fsync_dir(updates)
+
+
+def _open_marker(path: str) -> int | None:
+    """Create or open a marker; None when a symlink already stands there.
+
+    O_NOFOLLOW: O_CREAT through a dangling link would create its target,
+    outside BASE. A link there still says "changed" to a drainer, which only
+    looks at names, renames the link and unlinks it: nothing to do here.
+    """
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
 
 
 def _read_bytes(path: StrPath, limit: int = -1) -> bytes | None:
     """Read a file whole (or its first ``limit`` bytes); None when it does not exist.
 
     With os.open/os.read rather than open(): no buffered file object to build,
-    which is a third of the cost of reading a small file.
+    which is a third of the cost of reading a small file. A symlink, FIFO or
+    device is refused (RefusedFile), never followed or waited on: see _nofollow.py.
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    try:
-        if limit >= 0:
-            return os.read(fd, limit) if limit else b""
-        chunks = []
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+    return read_regular(path, limit)
 
 
 def read_file(path: StrPath) -> bytes | None:
-    """The bytes of a file, or None when it does not exist."""
+    """The bytes of a regular file, or None when it does not exist (RefusedFile: not one)."""
     return _read_bytes(path)
-
-
-def read_status(res_dir: StrPath) -> str | None:
-    """The status word of a resource, or None when it has none (never started).
-
-    ``complete`` (hadrosaur 0.4.1) is read as ``completed``. A word that is
-    not a status is returned as it is, and a status that cannot be read at all
-    (a directory, an I/O error) as a word in angle brackets saying why;
-    callers treat both as damage, never as a reason to fail.
-    """
-    try:
-        raw = _read_bytes(f"{os.fspath(res_dir)}/{STATUS_FILE}", 256)
-    except IsADirectoryError:
-        return "<a directory>"
-    except OSError as exc:
-        return f"<unreadable: {exc.strerror or exc}>"
-    if raw is None:
-        return None
-    word = raw.decode("utf-8", "replace").strip()
-    return COMPLETED if word == LEGACY_COMPLETED else word
-
-
-def _read_int_file(path: StrPath) -> int | None:
-    try:
-        raw = _read_bytes(path, 64)
-    except OSError:  # a directory, an I/O error: no usable time
-        return None
-    if not raw:
-        return None
-    try:
-        return int(raw.strip())
-    except ValueError:
-        return None
-
-
-def read_meta(res_dir: StrPath) -> dict[str, Any]:
-    """The resource's meta.json as a dict ({} when missing or unreadable).
-
-    A 0.4.1 resource has no meta.json; its times come from the
-    ``start_time``/``end_time`` files instead. Damage (not JSON, too deeply
-    nested, a directory) reads as {}: meta.json only describes the status.
-    """
-    try:
-        raw = _read_bytes(os.path.join(res_dir, META_FILE))
-    except OSError:
-        return {}
-    if raw is not None:
-        try:
-            meta = json.loads(raw)
-        except (ValueError, RecursionError):
-            meta = None
-        if isinstance(meta, dict):
-            return meta
-        return {}
-    legacy: dict[str, Any] = {}
-    start = _read_int_file(os.path.join(res_dir, LEGACY_START_FILE))
-    if start is not None:
-        legacy["start_time"] = start
-        legacy["end_time"] = _read_int_file(os.path.join(res_dir, LEGACY_END_FILE))
-    return legacy
-
-
-def _last_line(path: StrPath) -> str:
-    """The last non-blank line of a text file, read from its tail only."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 4096))
-            tail = f.read()
-    except OSError:  # missing, or damaged into a directory: no reason to show
-        return ""
-    for line in reversed(tail.decode("utf-8", "replace").splitlines()):
-        if line.strip():
-            # Control characters (a tab in a message, a NUL in a damaged file) would
-            # break one-line displays and the index's encoding: spaces instead.
-            return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line.strip())[
-                :_REASON_MAX
-            ]
-    return ""
-
-
-def damaged_status_reason(word: str) -> str:
-    """How a status word that is not a status is described (index reason, Resource.problem)."""
-    return f"damaged status file: {word[:40]!r}"
-
-
-def _as_ms(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-@dataclass(frozen=True)
-class Record:
-    """What the index keeps of one resource: enough to list it without opening its directory.
-
-    ``status`` is completed, pending, error or unavailable (interrupted is
-    derived later, at read time). ``reason`` is the last line of the traceback
-    for errors, or a description of the damage for an unreadable status.
-    """
-
-    status: str
-    start: int | None = None
-    end: int | None = None
-    reason: str = ""
-
-
-def read_record(res_dir: StrPath) -> Record | None:
-    """Read the index record of a resource from its directory (None if never started)."""
-    word = read_status(res_dir)
-    if word is None:
-        return None
-    meta = read_meta(res_dir)
-    start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
-    if word not in _KNOWN_STATUS_WORDS:
-        return Record(ERROR, start, end, damaged_status_reason(word))
-    reason = _last_line(os.path.join(res_dir, ERROR_FILE)) if word == ERROR else ""
-    return Record(word, start, end, reason)
-
-
-def scan_idents(coll_dir: StrPath) -> Iterator[str]:
-    """The names of the resource directories of a collection.
-
-    Uses the d_type that ``os.scandir`` already has, so no per-entry stat.
-    """
-    with os.scandir(coll_dir) as entries:
-        for entry in entries:
-            if not entry.name.startswith(".") and entry.is_dir():
-                yield entry.name
 
 
 def is_collection_dir(path: Path) -> bool:
@@ -372,26 +267,41 @@ class SkippedDirectory:
     reason: str
 
 
+#: Why a collection that is a symbolic link is skipped.
+LINKED_COLLECTION = (
+    "it is a symbolic link, and hadrosaur never follows one inside the base directory; "
+    "move the collection into the base (or link the base directory itself instead)"
+)
+
+
 def scan_collections(base: Path) -> tuple[list[str], list[SkippedDirectory]]:
     """The collections of a base directory, and the directories skipped, both sorted.
 
     A directory whose name is not a valid collection name (undecodable bytes,
-    a control character...) cannot be named in any call, so it is skipped
-    with its reason instead of stopping every overview of the base.
+    a control character...) cannot be named in any call, and one that is a
+    symbolic link is never followed (nothing found inside BASE is; BASE
+    itself may be a link): both are skipped with their reason instead of
+    stopping every overview of the base.
     """
     names: list[str] = []
     skipped: list[SkippedDirectory] = []
     try:
         with os.scandir(base) as entries:
             for e in entries:
-                if e.name.startswith(".") or not e.is_dir():
+                if e.name.startswith("."):
                     continue
-                if not is_collection_dir(Path(e.path)):
+                if e.is_symlink():
+                    if is_collection_dir(Path(e.path)):
+                        skipped.append(SkippedDirectory(e.name, LINKED_COLLECTION))
+                    continue
+                if not e.is_dir(follow_symlinks=False) or not is_collection_dir(Path(e.path)):
                     continue
                 try:
                     names.append(check_collection(e.name))
                 except InvalidName as exc:
-                    skipped.append(SkippedDirectory(e.name, exc.reason))
+                    skipped.append(
+                        SkippedDirectory(e.name, f"not a valid collection name ({exc.reason})")
+                    )
     except FileNotFoundError:
         return [], []
     return sorted(names), sorted(skipped, key=lambda s: s.name)
@@ -415,6 +325,7 @@ def write_plan(coll_dir: Path, idents: Iterable[str], durable: bool = False) -> 
     path = plans / f"{plan_id}.txt"
     if not path.exists():
         plans.mkdir(parents=True, exist_ok=True)
+        require_directory(str(plans), "a directory of plans")  # RefusedPath if a link
         atomic_write(path, body, durable)
         touch_marker(coll_dir, PLAN_MARKER_PREFIX + plan_id, durable)
     return plan_id
@@ -426,6 +337,8 @@ def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
     Bytes that are not UTF-8 become lone surrogates, which no valid ident
     contains, so a garbled line is dropped rather than misread.
     """
+    if directory_problem(coll_dir / PLANS_DIR):
+        return []  # never read through a link
     try:
         raw = _read_bytes(coll_dir / PLANS_DIR / f"{plan_id}.txt")
     except OSError:
@@ -436,7 +349,9 @@ def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
 
 
 def plan_ids(coll_dir: Path) -> list[str]:
-    """The ids of every plan recorded for a collection."""
+    """The ids of every plan recorded for a collection (none if .plans is a symlink)."""
+    if directory_problem(coll_dir / PLANS_DIR):
+        return []  # never listed or read through a link
     try:
         with os.scandir(coll_dir / PLANS_DIR) as entries:
             return sorted(

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import _store
 from ._log_file import ResourceLogHandler
+from ._nofollow import require_directory
 
 __all__ = ("LOG_BACKUPS", "LOG_FORMAT", "LOG_MAX_BYTES", "Context")
 
@@ -88,8 +89,22 @@ class Context:
 
     @property
     def subdir(self) -> Path:
-        """The resource's storage directory, created on first access."""
-        os.makedirs(self._storage, exist_ok=True)
+        """The resource's storage directory, created on first access.
+
+        Raises:
+            RefusedPath: storage/ is a symlink (or a file). Whatever the
+                function wrote there would land in the link's target, outside
+                the base directory, so the function gets this error instead
+                (recorded as its failure, with the traceback).
+        """
+        try:
+            os.mkdir(self._storage)
+        except FileExistsError:
+            # mkdir does not follow a link, but it fails on one: check what is there.
+            if not require_directory(self._storage, "a storage directory"):
+                os.makedirs(self._storage, exist_ok=True)  # removed since: make it again
+        except FileNotFoundError:  # the resource directory was removed during the compute
+            os.makedirs(self._storage, exist_ok=True)
         return Path(self._storage)
 
     def close(self) -> None:

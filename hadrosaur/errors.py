@@ -29,6 +29,7 @@ __all__ = (
     "InvalidName",
     "InvalidStatus",
     "NotPicklable",
+    "RefusedPath",
     "StorageError",
     "UnknownCollection",
     "UnknownResource",
@@ -126,6 +127,39 @@ class DamagedResource(HadrosaurError, ValueError):
         super().__init__(
             f"{path} is damaged: {problem}; fetch it with recompute=True to compute it again"
         )
+
+
+class RefusedPath(HadrosaurError, OSError):
+    """A path inside BASE that hadrosaur will not use: a symlink, or not the kind of file expected.
+
+    Nothing inside the base directory is trusted: a symlink there is never
+    followed, for reading, writing or deleting, so its target is never touched.
+
+    Attributes:
+        path: the refused path.
+        found: what is there ("a symbolic link", "a regular file"...).
+        expected: what the layout says should be there ("a resource directory"...).
+    """
+
+    def __init__(self, path: Path, found: str, expected: str) -> None:
+        self.path = path
+        self.found = found
+        self.expected = expected
+        why = (
+            "hadrosaur never follows a symbolic link inside the base directory, nor reads, "
+            "writes or deletes through one (its target was not touched). Remove the link "
+            "(rm removes only the link, not its target)"
+            if found == "a symbolic link"
+            else "hadrosaur will not use it. Move it out of the base directory"
+        )
+        super().__init__(f"refusing {path}: it is {found}, not {expected}; {why}, then try again")
+
+    def __reduce__(self) -> tuple[type[RefusedPath], tuple[Path, str, str]]:
+        # OSError would rebuild it from its message alone; this keeps the attributes.
+        return (type(self), (self.path, self.found, self.expected))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class UnknownResource(HadrosaurError, LookupError):

@@ -12,6 +12,11 @@ a rotated or deleted file is never kept alive by a follower, and the
 identity check (device and inode of the descriptor actually read, via
 ``fstat``) cannot race with a rename happening between a ``stat`` and an
 ``open``.
+
+A ``run.log`` that is a symlink (or a FIFO, a device) is refused, never
+followed: :meth:`LogFollower.read` raises :class:`~hadrosaur.DamagedResource`
+and reads nothing of its target; so does a resource directory that is a
+symlink (:class:`~hadrosaur.RefusedPath`). See _nofollow.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import codecs
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from ._nofollow import RefusedFile, open_regular, require_directory
+from .errors import DamagedResource
 
 __all__ = ("FollowUpdate", "LogFollower")
 
@@ -88,12 +96,21 @@ class LogFollower:
         return self._pos
 
     def read(self) -> FollowUpdate:
-        """Return the text added since the last call (see :class:`FollowUpdate`)."""
+        """Return the text added since the last call (see :class:`FollowUpdate`).
+
+        Raises:
+            DamagedResource: the file is a symlink, FIFO or device (not read).
+            RefusedPath: its directory is a symlink or a file (not looked into).
+        """
         return self._read(skip=False)
 
     def _read(self, skip: bool) -> FollowUpdate:
+        # One lstat per read: O_NOFOLLOW below guards only the file's own name.
+        require_directory(str(self.path.parent), "a resource directory")
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd, st = open_regular(self.path)
+        except RefusedFile as exc:
+            raise DamagedResource(self.path, exc.reason) from None
         except (FileNotFoundError, NotADirectoryError):
             # Gone (rotated, or the resource is being computed again): whatever
             # appears here next is a new file, read from its top.
@@ -101,7 +118,6 @@ class LogFollower:
             self._pos = 0
             return FollowUpdate("", False)
         try:
-            st = os.fstat(fd)
             file_id = (st.st_dev, st.st_ino)
             reset = False
             if (

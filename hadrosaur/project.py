@@ -22,6 +22,7 @@ from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._kv import LevelDBError
 from ._liveness import current_status
 from ._names import check_collection, check_ident
+from ._nofollow import RefusedFile, read_regular, require_directory
 from ._reference import write_collection_file
 from ._store import SkippedDirectory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
@@ -30,6 +31,7 @@ from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
     CollectionNotDefined,
+    DamagedResource,
     IndexUnavailable,
     InvalidArgs,
     UnknownCollection,
@@ -119,7 +121,11 @@ class Project:
             if old is not None and _qualified(old) != _qualified(func):
                 raise CollectionAlreadyDefined(name, _qualified(old), _qualified(func))
             coll_dir = self.base / name
+            # BASE is the user's and may be a link; COLL and COLL/.updates are
+            # inside it: refused if they are links, before anything is written there.
+            require_directory(str(coll_dir), "a collection directory")
             (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
+            require_directory(str(coll_dir / _store.UPDATES_DIR), "a directory of markers")
             write_collection_file(coll_dir, name, func, self.durable)
             self._functions[name] = func
             self._defined_dirs[name] = str(coll_dir)
@@ -154,9 +160,10 @@ class Project:
         return _store.scan_collections(self.base)[1]
 
     def _coll_dir(self, name: str) -> Path:
-        """The directory of an existing collection (validated)."""
+        """The directory of an existing collection (validated; RefusedPath if it is a link)."""
         name = check_collection(name)
         coll_dir = self.base / name
+        require_directory(str(coll_dir), "a collection directory")
         if name in self._functions:
             (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
         elif not _store.is_collection_dir(coll_dir):
@@ -258,27 +265,54 @@ class Project:
         return load_resource(coll_dir, collection, check_ident(ident), strict)
 
     def status(self, collection: str, ident: str) -> str:
-        """completed, pending, interrupted, error or unavailable."""
+        """completed, pending, interrupted, error or unavailable.
+
+        A damaged resource (a garbled status; a resource directory, status or
+        meta.json that is a symlink) is an error, as in :meth:`load`.
+        """
         res_dir = self._coll_dir(collection) / check_ident(ident)
+        dir_problem = _store.directory_problem(res_dir)
+        if dir_problem is None:
+            return UNAVAILABLE
+        if dir_problem:
+            return ERROR  # a symlink or a file where the resource directory should be
         word = _store.read_status(res_dir)
         if word is None:
             return UNAVAILABLE
-        if word not in (COMPLETED, PENDING, ERROR):
-            return ERROR  # a damaged status file
+        if word not in (COMPLETED, PENDING, ERROR) or _store.read_meta_checked(res_dir)[1]:
+            return ERROR  # a damaged status file, or a meta.json that is a symlink
         return current_status(res_dir, word)
 
+    def _res_dir(self, collection: str, ident: str) -> Path:
+        """A resource's directory, refused (RefusedPath) if it is a symlink or a file."""
+        res_dir = self._coll_dir(collection) / check_ident(ident)
+        require_directory(str(res_dir), "a resource directory")
+        return res_dir
+
     def fetch_error(self, collection: str, ident: str) -> str:
-        """The traceback of the resource's last failed attempt ("" when none)."""
-        path = self._coll_dir(collection) / check_ident(ident) / _store.ERROR_FILE
-        return _read_text(path)
+        """The traceback of the resource's last failed attempt ("" when none).
+
+        Raises:
+            RefusedPath: the resource directory is a symlink or a file.
+            DamagedResource: error.log is a symlink (or a FIFO, a directory...);
+                what it points at is not read.
+        """
+        res_dir = self._res_dir(collection, ident)
+        return _read_text(res_dir, _store.ERROR_FILE)
 
     def fetch_log(self, collection: str, ident: str) -> str:
-        """The run log of the resource's last attempt, rotated parts included ("" when none)."""
-        res_dir = self._coll_dir(collection) / check_ident(ident)
+        """The run log of the resource's last attempt, rotated parts included ("" when none).
+
+        Raises:
+            RefusedPath: the resource directory is a symlink or a file.
+            DamagedResource: run.log (or a rotated part) is a symlink, a FIFO...;
+                what it points at is not read.
+        """
+        res_dir = self._res_dir(collection, ident)
         parts = [
-            _read_text(res_dir / f"{_store.LOG_FILE}.{n}") for n in range(self.log_backups, 0, -1)
+            _read_text(res_dir, f"{_store.LOG_FILE}.{n}") for n in range(self.log_backups, 0, -1)
         ]
-        return "".join(parts) + _read_text(res_dir / _store.LOG_FILE)
+        return "".join(parts) + _read_text(res_dir, _store.LOG_FILE)
 
     # -- reading a collection (from its index) ---------------------------------
 
@@ -387,8 +421,10 @@ def _qualified(func: Callable[..., Any]) -> str:
     return f"{'__main__' if module == '__mp_main__' else module}.{func.__qualname__}"
 
 
-def _read_text(path: Path) -> str:
+def _read_text(res_dir: Path, name: str) -> str:
+    """A text file of a resource ("" when missing), never followed if it is a symlink."""
     try:
-        return path.read_text("utf-8", "replace")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return ""
+        raw = read_regular(res_dir / name)
+    except RefusedFile as exc:
+        raise DamagedResource(res_dir, f"{name}: {exc.reason}") from None
+    return "" if raw is None else raw.decode("utf-8", "replace")

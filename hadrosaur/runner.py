@@ -328,7 +328,8 @@ def output_to_log(path: Path) -> Iterator[None]:
     """
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    # O_NOFOLLOW: a run.log that is a symlink is refused (ELOOP), never written through.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
     saved = [os.dup(1), os.dup(2)]
     try:
         os.dup2(fd, 1)

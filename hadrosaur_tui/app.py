@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from hadrosaur import HadrosaurError, Project
+from hadrosaur import DamagedResource, HadrosaurError, Project
 from hadrosaur.display import visible
 
 from .messages import (
@@ -178,7 +178,7 @@ class HadrosaurApp(App[int]):
         skipped = message.skipped
         self._skipped_note = (
             f"skipped {len(skipped)} director{'y' if len(skipped) == 1 else 'ies'} "
-            f"with invalid names: {', '.join(skipped)}"
+            f"(invalid names or links): {', '.join(skipped)}"
             if skipped
             else ""
         )
@@ -406,7 +406,9 @@ def read_detail(base: Path, collection: str, ident: str, reason: str = "") -> De
     try:
         proj = Project(base, create=False)
         resource = proj.load(collection, ident, strict=False)
-        error_text = proj.fetch_error(collection, ident)
+        problem = resource.problem
+        # A damaged resource (e.g. its directory is a symlink) has nothing more to read.
+        error_text, problem = ("", problem) if problem else _error_text(proj, collection, ident)
     except (HadrosaurError, OSError) as exc:
         return DetailData(collection, ident, "unavailable", directory, problem=str(exc))
     result_text = None
@@ -426,11 +428,19 @@ def read_detail(base: Path, collection: str, ident: str, reason: str = "") -> De
         resource.status,
         directory,
         error_text,
-        result_text if not resource.problem else None,
+        result_text if not problem else None,
         meta,
-        problem=resource.problem,
+        problem=problem,
         reason=reason,
     )
+
+
+def _error_text(proj: Project, collection: str, ident: str) -> tuple[str, str]:
+    """(traceback, "") or, when error.log is refused (a symlink, a FIFO...), ("", why)."""
+    try:
+        return proj.fetch_error(collection, ident), ""
+    except DamagedResource as exc:
+        return "", exc.problem
 
 
 def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from hadrosaur import Project
+from hadrosaur import DamagedResource, Project, RefusedPath
 from hadrosaur.follow import FollowUpdate, LogFollower
 
 from .helpers import REPO, wait_for
@@ -239,3 +239,21 @@ def test_log_follow_survives_rotation_and_stops_on_ctrl_c(
     assert err.count("truncated or replaced") == 2
     text = "".join(out)
     assert text.index("first line") < text.index("appended") < text.index("after rotation")
+
+
+def test_a_linked_log_or_resource_directory_is_refused_not_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "run.log").write_text("SECRET-CONTENT\n")
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "run.log").symlink_to(outside / "run.log")
+    follower = LogFollower(res / "run.log")
+    with pytest.raises(DamagedResource, match="symlink refused"):
+        follower.read()
+    (tmp_path / "linked-res").symlink_to(outside)
+    with pytest.raises(RefusedPath, match="symbolic link"):
+        LogFollower(tmp_path / "linked-res" / "run.log").read()
+    (res / "run.log").unlink()
+    (res / "run.log").write_text("own line\n")
+    assert follower.read() == FollowUpdate("own line\n", False)

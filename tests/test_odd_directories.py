@@ -82,3 +82,23 @@ async def test_the_tui_notes_odd_directories_and_keeps_watching(base: Path) -> N
         assert "'bad\\udcff'" in line.note and "'new\\nline'" in line.note
         assert [str(k.value) for k in screen.query_one(DataTable).rows] == ["good"]
         assert app.is_running
+
+
+def test_a_symlinked_collection_is_skipped_with_its_reason(base: Path, tmp_path: Path) -> None:
+    proj = _odd_base(base)
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / ".updates").mkdir(parents=True)
+    (base / "linked").symlink_to(elsewhere)
+    assert proj.collections() == ["good"]
+    skipped = {s.name: s.reason for s in proj.skipped_directories()}
+    assert "symbolic link" in skipped["linked"]
+    done = subprocess.run(
+        [sys.executable, "-m", "hadrosaur", "stats", str(base)],
+        env=child_env(tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped 'linked'" in done.stderr and "symbolic link" in done.stderr

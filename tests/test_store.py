@@ -75,6 +75,102 @@ def test_scan_and_collection_discovery(tmp_path: Path) -> None:
     (tmp_path / "coll" / "file").write_text("")
     (tmp_path / "not-a-collection").mkdir()
     (tmp_path / "legacy" / ".status").mkdir(parents=True)
-    assert list(_store.scan_idents(tmp_path / "coll")) == ["a"]
+    # A file where a resource directory would be is listed, as damaged.
+    assert sorted(_store.scan_entries(tmp_path / "coll")) == [
+        ("a", ""),
+        ("file", "not a directory (a regular file)"),
+    ]
     assert _store.list_collections(tmp_path) == ["coll", "legacy"]
     assert _store.list_collections(tmp_path / "missing") == []
+
+
+# -- nothing inside BASE is followed ------------------------------------------------
+
+SECRET = b"SECRET-CONTENT"
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "outside" / "secret"
+    path.parent.mkdir()
+    path.write_bytes(SECRET + b"\n")
+    return path
+
+
+def test_a_linked_status_reads_as_damaged_not_as_its_target(tmp_path: Path, secret: Path) -> None:
+    res = tmp_path / "res"
+    res.mkdir()
+    secret.write_bytes(b"completed")  # even a target that looks like a status
+    (res / "status").symlink_to(secret)
+    word = _store.read_status(res)
+    assert word is not None and word != "completed"
+    rec = _store.read_record(res)
+    assert rec == Record("error", reason="status: symlink refused")
+
+
+def test_a_linked_meta_or_error_log_makes_the_record_damaged(tmp_path: Path, secret: Path) -> None:
+    res = tmp_path / "res"
+    res.mkdir()
+    (res / "status").write_text("error")
+    (res / "error.log").symlink_to(secret)
+    assert _store.read_record(res) == Record("error", reason="error.log: symlink refused")
+    (res / "meta.json").symlink_to(secret)
+    assert _store.read_meta_checked(res) == ({}, "meta.json: symlink refused")
+    assert _store.read_record(res) == Record("error", reason="meta.json: symlink refused")
+
+
+def test_read_file_refuses_links_and_fifos_without_blocking(tmp_path: Path, secret: Path) -> None:
+    (tmp_path / "link").symlink_to(secret)
+    with pytest.raises(_store.RefusedFile) as caught:
+        _store.read_file(tmp_path / "link")
+    assert caught.value.reason == "symlink refused"
+    os.mkfifo(tmp_path / "fifo")  # no writer: a blocking open would never return
+    with pytest.raises(_store.RefusedFile, match="a FIFO"):
+        _store.read_file(tmp_path / "fifo")
+    (tmp_path / "dir").mkdir()
+    with pytest.raises(_store.RefusedFile, match="a directory"):
+        _store.read_file(tmp_path / "dir")
+    assert _store.read_file(tmp_path / "missing") is None
+    (tmp_path / "big").write_bytes(b"x" * 200_000)
+    assert _store.read_file(tmp_path / "big") == b"x" * 200_000
+
+
+def test_a_linked_resource_directory_is_a_damaged_record(tmp_path: Path) -> None:
+    target = tmp_path / "outside"
+    target.mkdir()
+    (target / "status").write_text("completed")
+    (tmp_path / "coll").mkdir()
+    (tmp_path / "coll" / "linked").symlink_to(target)
+    (tmp_path / "coll" / "dangling").symlink_to(tmp_path / "nowhere")
+    assert _store.read_record(tmp_path / "coll" / "linked") == Record(
+        "error", reason="resource directory damaged: symlink refused"
+    )
+    assert sorted(_store.scan_entries(tmp_path / "coll")) == [
+        ("dangling", "symlink refused"),
+        ("linked", "symlink refused"),
+    ]
+
+
+def test_atomic_write_replaces_a_symlink_itself_not_its_target(
+    tmp_path: Path, secret: Path
+) -> None:
+    (tmp_path / "status").symlink_to(secret)
+    _store.atomic_write(tmp_path / "status", b"pending")
+    assert not (tmp_path / "status").is_symlink()
+    assert (tmp_path / "status").read_bytes() == b"pending"
+    assert secret.read_bytes() == SECRET + b"\n"
+
+
+def test_a_marker_is_never_created_through_a_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / ".updates").mkdir()
+    (tmp_path / ".updates" / "x").symlink_to(tmp_path / "created-outside")
+    _store.touch_marker(tmp_path, "x")
+    assert not (tmp_path / "created-outside").exists()
+    assert (tmp_path / ".updates" / "x").is_symlink()  # still says "changed" to a drainer
+
+
+def test_a_linked_collection_is_not_listed(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere" / ".updates").mkdir(parents=True)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "linked").symlink_to(tmp_path / "elsewhere")
+    assert _store.list_collections(tmp_path / "base") == []

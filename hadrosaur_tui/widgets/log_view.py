@@ -8,12 +8,17 @@ RotatingFileHandler does) are detected by comparing size and inode, and the
 view restarts from the top of the new file. Each line is drawn through
 :func:`hadrosaur.display.visible`: an escape sequence a log holds is shown
 as ``^[...``, never sent to the terminal.
+
+Nothing inside the base directory is trusted: a log that is a symlink (or a
+FIFO, a device), or sits in a resource directory that is a symlink, is never
+opened; the view shows a one-line note saying so instead of any content.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from array import array
 from bisect import bisect_right
 from itertools import accumulate
@@ -61,6 +66,8 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.path: Path | None = None
         self.empty_text = "No log yet."
+        #: Why the file is not shown ("" when it is): a symlink, a FIFO...
+        self.refused = ""
         self._fd: int | None = None
         self._inode: tuple[int, int] | None = None
         self._offsets = array("q")  # start of each complete line
@@ -77,6 +84,7 @@ class LogView(ScrollView, can_focus=True):
         self._close()
         self.path = path
         self.empty_text = visible(empty_text, line=True)
+        self.refused = ""
         self.follow = True
         self.poll()
         self.scroll_to(y=0, animate=False)
@@ -102,21 +110,38 @@ class LogView(ScrollView, can_focus=True):
         if self.path is None:
             return False
         try:
-            st = os.stat(self.path)
+            st = _lstat_checked(self.path)
         except (FileNotFoundError, NotADirectoryError):
-            if self._fd is None:
+            if self._fd is None and not self.refused:
                 return False
             self._close()  # the file vanished (rotation in progress, or removed)
+            self.refused = ""
             self._refresh_size()
             return True
+        except _Refused as exc:
+            if self.refused == exc.note and self._fd is None:
+                return False
+            self._close()
+            self.refused = exc.note
+            self._refresh_size()
+            return True
+        if self.refused:
+            self.refused = ""
+            self._refresh_size()
         identity = (st.st_dev, st.st_ino)
         if self._fd is not None and (identity != self._inode or st.st_size < self._file_size):
             self._close()  # rotated (new inode) or truncated: start over
         if self._fd is None:
             try:
-                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+                # O_NOFOLLOW: a symlink put there since the lstat is still refused.
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
             except OSError:
                 return False
+            opened = os.fstat(fd)
+            if (opened.st_dev, opened.st_ino) != identity:
+                os.close(fd)  # replaced between the lstat and the open: next poll
+                return False
+            self._fd = fd
             self._inode = identity
             self._offsets = array("q", [0])
         if st.st_size == self._file_size:
@@ -236,9 +261,8 @@ class LogView(ScrollView, can_focus=True):
         if self.line_count == 0:
             if y == 0:
                 style = self.get_component_rich_style("log-view--debug")
-                return Strip([Segment(self.empty_text, style)]).extend_cell_length(
-                    width, self.rich_style
-                )
+                note = self.refused or self.empty_text
+                return Strip([Segment(note, style)]).extend_cell_length(width, self.rich_style)
             return Strip.blank(width, self.rich_style)
         if self.wrap and self._wrap_rows:
             index = bisect_right(self._wrap_rows, row)
@@ -281,3 +305,35 @@ class LogView(ScrollView, can_focus=True):
         with contextlib.suppress(OSError):
             return "\n".join(self._line(i) for i in range(self.line_count))
         return ""
+
+
+class _Refused(Exception):
+    """The log must not be opened; ``note`` is the one line shown instead."""
+
+    def __init__(self, note: str) -> None:
+        super().__init__(note)
+        self.note = note
+
+
+def _lstat_checked(path: Path) -> os.stat_result:
+    """lstat of a log file whose directory and self are not symlinks; _Refused otherwise.
+
+    O_NOFOLLOW on the open guards only the file's own name, so its directory
+    (the resource directory) is checked too.
+    """
+    parent = os.lstat(path.parent).st_mode
+    if not stat.S_ISDIR(parent):
+        raise _Refused(_note(path.parent.name, parent, "a directory"))
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise _Refused(_note(path.name, st.st_mode, "a regular file"))
+    return st
+
+
+def _note(name: str, mode: int, expected: str) -> str:
+    if stat.S_ISLNK(mode):
+        return (
+            f"Not shown: {name} is a symbolic link, and hadrosaur never follows a link "
+            "inside the base directory."
+        )
+    return f"Not shown: {name} is not {expected}."

@@ -1,0 +1,250 @@
+"""Reading a resource's files back: its status word, meta.json, and its index record.
+
+Every read here goes through :mod:`._nofollow`: a symlink, FIFO or device
+where the layout says "file", or a symlink or file where it says "resource
+directory", reads as damage with a reason ("symlink refused"), and what it
+points at is never read. So a status linked to ``/etc/shadow`` shows as a
+damaged resource, and none of shadow's lines reach the index, a listing or
+a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ._layout import (
+    ERROR_FILE,
+    LEGACY_COMPLETED,
+    LEGACY_END_FILE,
+    LEGACY_START_FILE,
+    META_FILE,
+    STATUS_FILE,
+)
+from ._nofollow import (
+    SYMLINK_REFUSED,
+    RefusedFile,
+    describe_mode,
+    directory_problem,
+    open_regular,
+    read_regular,
+)
+from .resource import COMPLETED, ERROR, PENDING
+
+__all__ = (
+    "Record",
+    "damaged_dir_reason",
+    "damaged_status_reason",
+    "read_meta",
+    "read_meta_checked",
+    "read_record",
+    "read_status",
+    "scan_entries",
+    "scan_idents",
+)
+
+_KNOWN_STATUS_WORDS = frozenset((COMPLETED, PENDING, ERROR))
+_REASON_MAX = 300
+
+#: Paths may be given as str or Path (see _store.StrPath).
+StrPath = str | os.PathLike[str]
+
+
+def read_status(res_dir: StrPath) -> str | None:
+    """The status word of a resource, or None when it has none (never started).
+
+    ``complete`` (hadrosaur 0.4.1) is read as ``completed``. A word that is
+    not a status is returned as it is, and a status that cannot be read at all
+    (a symlink, a directory, an I/O error) as an :class:`_Unreadable` word
+    saying why; callers treat both as damage, never as a reason to fail.
+    """
+    try:
+        raw = read_regular(f"{os.fspath(res_dir)}/{STATUS_FILE}", 256)
+    except RefusedFile as exc:
+        return _Unreadable(exc.reason)
+    except OSError as exc:
+        return _Unreadable(f"unreadable: {exc.strerror or exc}")
+    if raw is None:
+        return None
+    word = raw.decode("utf-8", "replace").strip()
+    return COMPLETED if word == LEGACY_COMPLETED else word
+
+
+def _read_int_file(path: StrPath) -> int | None:
+    try:
+        raw = read_regular(path, 64)
+    except OSError:  # a directory, an I/O error: no usable time
+        return None
+    if not raw:
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        return None
+
+
+class _Unreadable(str):
+    """A status "word" that read_status made up: why the status file could not be read."""
+
+
+def read_meta(res_dir: StrPath) -> dict[str, Any]:
+    """The resource's meta.json as a dict ({} when missing or unreadable).
+
+    A 0.4.1 resource has no meta.json; its times come from the
+    ``start_time``/``end_time`` files instead. Damage (not JSON, too deeply
+    nested, a directory) reads as {}: meta.json only describes the status.
+    """
+    return read_meta_checked(res_dir)[0]
+
+
+def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
+    """Like :func:`read_meta`, with what makes the resource damaged ("" when nothing).
+
+    Garbled JSON is not damage (meta.json only describes the status), but a
+    meta.json that is not a regular file, a symlink above all, is: someone
+    put it there, and its target is not read.
+    """
+    try:
+        raw = read_regular(os.path.join(res_dir, META_FILE))
+    except RefusedFile as exc:
+        return {}, f"{META_FILE}: {exc.reason}"
+    except OSError:
+        return {}, ""
+    if raw is not None:
+        try:
+            meta = json.loads(raw)
+        except (ValueError, RecursionError):
+            meta = None
+        if isinstance(meta, dict):
+            return meta, ""
+        return {}, ""
+    legacy: dict[str, Any] = {}
+    start = _read_int_file(os.path.join(res_dir, LEGACY_START_FILE))
+    if start is not None:
+        legacy["start_time"] = start
+        legacy["end_time"] = _read_int_file(os.path.join(res_dir, LEGACY_END_FILE))
+    return legacy, ""
+
+
+def _last_line(path: StrPath) -> str:
+    """The last non-blank line of a text file, read from its tail only.
+
+    Raises:
+        RefusedFile: the file is a symlink, FIFO or device (its target is not read).
+    """
+    try:
+        fd, st = open_regular(path)
+    except RefusedFile:
+        raise
+    except OSError:  # missing, or an I/O error: no reason to show
+        return ""
+    try:
+        tail = os.pread(fd, 4096, max(0, st.st_size - 4096))
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    for line in reversed(tail.decode("utf-8", "replace").splitlines()):
+        if line.strip():
+            # Control characters (a tab in a message, a NUL in a damaged file) would
+            # break one-line displays and the index's encoding: spaces instead.
+            return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line.strip())[
+                :_REASON_MAX
+            ]
+    return ""
+
+
+def damaged_status_reason(word: str) -> str:
+    """How a status word that is not a status is described (index reason, Resource.problem)."""
+    if isinstance(word, _Unreadable):  # not the file's content: why it could not be read
+        return f"{STATUS_FILE}: {word}"
+    return f"damaged status file: {word[:40]!r}"
+
+
+def damaged_dir_reason(problem: str) -> str:
+    """How a resource "directory" that is a symlink or a file is described."""
+    return f"resource directory damaged: {problem}"
+
+
+def _as_ms(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the index keeps of one resource: enough to list it without opening its directory.
+
+    ``status`` is completed, pending, error or unavailable (interrupted is
+    derived later, at read time). ``reason`` is the last line of the traceback
+    for errors, or a description of the damage for an unreadable status.
+    """
+
+    status: str
+    start: int | None = None
+    end: int | None = None
+    reason: str = ""
+
+
+def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Record | None:
+    """Read the index record of a resource from its directory (None if never started).
+
+    A "resource directory" that is a symlink or a file is damaged: an error
+    record saying so, and nothing behind it is read. ``dir_checked`` skips
+    that lstat when a directory scan has just seen a real directory there.
+    """
+    if not dir_checked:
+        problem = directory_problem(res_dir)
+        if problem is None:
+            return None
+        if problem:
+            return Record(ERROR, reason=damaged_dir_reason(problem))
+    word = read_status(res_dir)
+    if word is None:
+        return None
+    meta, meta_problem = read_meta_checked(res_dir)
+    start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
+    if word not in _KNOWN_STATUS_WORDS:
+        return Record(ERROR, start, end, damaged_status_reason(word))
+    if meta_problem:
+        return Record(ERROR, start, end, meta_problem)
+    reason = ""
+    if word == ERROR:
+        try:
+            reason = _last_line(os.path.join(res_dir, ERROR_FILE))
+        except RefusedFile as exc:
+            reason = f"{ERROR_FILE}: {exc.reason}"
+    return Record(word, start, end, reason)
+
+
+def scan_entries(coll_dir: StrPath) -> Iterator[tuple[str, str]]:
+    """(name, problem) of every entry of a collection that stands where a resource would.
+
+    ``problem`` is "" for a real directory, else why it is damaged (a symlink,
+    even to a directory, or a file): such an entry reads as a damaged
+    resource, never as a directory to look into. Names starting with a dot
+    are hadrosaur's own. Uses the d_type that ``os.scandir`` already has, so
+    no per-entry stat except for the odd entries.
+    """
+    with os.scandir(coll_dir) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                yield entry.name, ""
+            elif entry.is_symlink():
+                yield entry.name, SYMLINK_REFUSED
+            else:
+                try:
+                    kind = describe_mode(entry.stat(follow_symlinks=False).st_mode)
+                except FileNotFoundError:
+                    continue  # removed since the listing
+                yield entry.name, f"not a directory ({kind})"
+
+
+def scan_idents(coll_dir: StrPath) -> Iterator[str]:
+    """The names of a collection's resources, damaged ones included (see scan_entries)."""
+    for name, _ in scan_entries(coll_dir):
+        yield name
