@@ -30,6 +30,7 @@ from .errors import (
     NotPicklable,
     StorageError,
     UnknownCollection,
+    WorkerDied,
 )
 from .project import Project
 from .resource import (
@@ -74,5 +75,6 @@ __all__ = (
     "Resource",
     "StorageError",
     "UnknownCollection",
+    "WorkerDied",
     "__version__",
 )
