@@ -21,6 +21,9 @@ import pytest
 from hadrosaur import errors
 from hadrosaur.errors import HadrosaurError, StorageError, WorkerDied
 
+# On Python 3.12+, forking a process that has threads warns; the pool below starts first.
+pytestmark = pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+
 #: One instance of each class, built as the code that raises it does.
 EXAMPLES: dict[str, Any] = {
     "BaseDirectoryNotFound": lambda: errors.BaseDirectoryNotFound(Path("/no/base")),
