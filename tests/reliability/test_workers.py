@@ -12,6 +12,7 @@ and stderr are what a user sees.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -23,10 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from hadrosaur import Project, WorkerDied
+from hadrosaur import Project, StorageError, WorkerDied
 
 from .. import pipelines
 from ..helpers import child_env, scan_counts, wait_for
+from .test_disk import big_result, mounted
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 
@@ -198,3 +200,17 @@ def test_killing_fetch_many_stops_its_workers_and_their_resources_read_interrupt
         "unavailable"
     }
     assert sum(runs(base, ident) for ident in idents) == workers, "nothing started after the kill"
+
+
+def test_a_full_disk_in_a_worker_reaches_the_caller_as_a_storage_error(tmp_path: Path) -> None:
+    with mounted(tmp_path / "small", "-t", "tmpfs", "-o", "size=2m", "tmpfs") as disk:
+        proj = Project(disk / "base")
+        proj.resource("c")(big_result)  # 90 kB results: 2 MB hold about 20
+        idents = [f"ok-{n:03d}" for n in range(100)]
+        with pytest.raises(StorageError) as caught:
+            proj.fetch_many("c", idents, progress=False)
+        assert caught.value.errno == errno.ENOSPC, caught.value
+        assert str(disk / "base" / "c") in str(caught.value)
+        statuses = {ident: proj.status("c", ident) for ident in idents}
+        assert "pending" not in statuses.values(), "no worker outlives the call"
+        assert "completed" in statuses.values()
