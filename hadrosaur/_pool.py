@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from types import TracebackType
@@ -100,7 +100,7 @@ class _Slot:
     conn: Connection
     started_ms: int
     task: Any = None
-    busy: bool = field(default=False)
+    busy: bool = False
 
 
 class WorkerPool:
@@ -150,13 +150,19 @@ class WorkerPool:
         # caller's error, raised before any worker holds it.
         payload = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
         slot = next((slot for slot in self._slots if not slot.busy), None)
+        if slot is not None and not slot.process.is_alive():
+            self._forget(slot)  # died while idle (killed from outside): start another
+            slot = None
         if slot is None:
             if len(self._slots) >= self._size:
                 raise RuntimeError("no idle worker: check has_idle() before submit()")
             slot = self._start()
             self._slots.append(slot)
-        slot.conn.send_bytes(payload)
         slot.task, slot.busy = tag, True
+        try:
+            slot.conn.send_bytes(payload)
+        except OSError:
+            pass  # it died just now: wait() reports the task as Died, nothing lost
 
     def wait(self) -> list[Event]:
         """Block until at least one task has finished, failed or lost its worker."""
@@ -239,9 +245,13 @@ class WorkerPool:
             return None
         slot.process.join()
         died = Died(tag, slot.process.pid or 0, slot.process.exitcode, slot.started_ms)
-        slot.conn.close()
-        self._slots.remove(slot)  # a new worker is started by the next submit()
+        self._forget(slot)  # a new worker is started by the next submit()
         return died
+
+    def _forget(self, slot: _Slot) -> None:
+        slot.process.join()  # reaps it: no zombie, and exitcode is final
+        slot.conn.close()
+        self._slots.remove(slot)
 
 
 def _decode(tag: Any, reply: bytes) -> Done | Failed:
@@ -267,6 +277,8 @@ def _serve(conn: Connection, parent: int | None) -> None:
             if not data:
                 return
             conn.send_bytes(_run_task(data))
+    except (BrokenPipeError, ConnectionResetError):
+        return  # the parent is gone: nobody wants the reply
     except KeyboardInterrupt:
         # Ctrl-C in a terminal signals the whole process group, workers too;
         # the parent handles it (it stops the run), so exit without a traceback.

@@ -82,3 +82,14 @@ def test_terminate_stops_a_worker_in_the_middle_of_a_task(tmp_path: Path) -> Non
     processes = [slot.process for slot in pool._slots]
     pool.terminate()
     assert [process.exitcode for process in processes] == [-signal.SIGTERM]
+
+
+def test_a_worker_killed_while_idle_is_replaced_at_the_next_task() -> None:
+    with WorkerPool(1) as pool:
+        pool.submit(os.getpid, (), tag="before")
+        [before] = pool.wait()
+        os.kill(before.value, signal.SIGKILL)  # the out-of-memory killer, say
+        wait_for(lambda: not pool._slots[0].process.is_alive())
+        pool.submit(os.getpid, (), tag="after")
+        [after] = pool.wait()
+    assert isinstance(after, Done) and after.value not in (before.value, os.getpid())
