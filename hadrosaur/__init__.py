@@ -33,6 +33,7 @@ from .errors import (
     RefusedPath,
     StorageError,
     UnknownCollection,
+    WorkerDied,
 )
 from .project import Project
 from .resource import (
@@ -80,5 +81,6 @@ __all__ = (
     "SkippedDirectory",
     "StorageError",
     "UnknownCollection",
+    "WorkerDied",
     "__version__",
 )

@@ -308,6 +308,15 @@ def _encode_result(result: Any) -> bytes:
     return json.dumps(result, allow_nan=False).encode()
 
 
+def _contained_note(exc: BaseException) -> str:
+    """The first line of error.log for a BaseException recorded as an error (contain=True)."""
+    return (
+        f"hadrosaur: the function raised {exc!r}, which would have ended the worker "
+        "process and the other resources in its hands; it is recorded as "
+        "this resource's error instead.\n"
+    )
+
+
 def compute_resource(
     coll_dir: _store.StrPath,
     collection: str,
@@ -319,6 +328,7 @@ def compute_resource(
     durable: bool = False,
     log_max_bytes: int = LOG_MAX_BYTES,
     log_backups: int = LOG_BACKUPS,
+    contain: bool = False,
 ) -> Resource:
     """Return the resource, computing it unless it is already completed.
 
@@ -326,6 +336,11 @@ def compute_resource(
     error.log) and the errored Resource is returned. KeyboardInterrupt and
     SystemExit leave the resource pending, release the lock (so readers see
     it as interrupted) and propagate.
+
+    ``contain=True`` is for workers that compute other resources too
+    (fetch_many): there, a SystemExit or any other BaseException except
+    KeyboardInterrupt is this resource's error, recorded like an exception,
+    instead of ending the process and every resource in its hands.
 
     Raises:
         RefusedPath: the resource directory is a symlink (even to a directory)
@@ -360,6 +375,7 @@ def compute_resource(
                 durable=durable,
                 log_max_bytes=log_max_bytes,
                 log_backups=log_backups,
+                contain=contain,
             )
     except HadrosaurError:  # StorageError, RefusedPath: already say what happened
         raise
@@ -391,6 +407,7 @@ def _compute_locked(
     durable: bool,
     log_max_bytes: int,
     log_backups: int,
+    contain: bool,
 ) -> Resource:
     """The lifecycle under the compute lock: pending, run, then completed or error."""
     res_dir = f"{coll_dir}/{ident}"
@@ -421,6 +438,12 @@ def _compute_locked(
             result = func(ident, args, ctx)
         except Exception:
             failure: str | None = traceback.format_exc()
+        except KeyboardInterrupt:
+            raise  # Ctrl-C: pending, lock released below, i.e. interrupted
+        except BaseException as exc:
+            if not contain:
+                raise
+            failure = _contained_note(exc) + traceback.format_exc()
         else:
             failure = None
             try:

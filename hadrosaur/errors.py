@@ -14,7 +14,9 @@ that is not a directory), the error is also a ``RuntimeError``, so that
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 __all__ = (
     "BaseDirectoryNotFound",
@@ -33,7 +35,17 @@ __all__ = (
     "StorageError",
     "UnknownCollection",
     "UnknownResource",
+    "WorkerDied",
 )
+
+
+#: What ``__reduce__`` returns: the class and the arguments that build it again.
+#: An error raised in a pool worker reaches the parent pickled, and the default
+#: (the class called with ``self.args``, the message) fails for every class
+#: whose ``__init__`` takes other arguments, which broke the whole pool; each
+#: such class therefore says how to rebuild itself (filelock's ``Timeout`` does
+#: the same). tests/test_errors.py checks every class in ``__all__``.
+_Reduced = tuple[Any, tuple[Any, ...]]
 
 
 class HadrosaurError(Exception):
@@ -53,6 +65,9 @@ class InvalidName(HadrosaurError, ValueError):
             "and not starting with '.'"
         )
 
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.kind, self.value, self.reason))
+
 
 class IndexBusy(HadrosaurError, TimeoutError):
     """Another process kept the collection index open for longer than the timeout."""
@@ -65,16 +80,24 @@ class IndexBusy(HadrosaurError, TimeoutError):
             "try again, or pass a longer index_timeout to Project()"
         )
 
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self.waited))
+
 
 class IndexUnavailable(HadrosaurError, OSError):
     """The index cannot be opened or created at all (permissions, disk full...)."""
 
-    def __init__(self, path: Path, cause: BaseException) -> None:
+    def __init__(self, path: Path, cause: BaseException | str) -> None:
         self.path = path
+        #: The cause as text: the cause itself may not pickle (a plyvel error).
+        self.reason = str(cause)
         super().__init__(
             f"cannot open the index {path}: {cause}. Check that the directory is writable "
             "and the disk is not full; the index is a cache and may be deleted safely"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self.reason))
 
 
 class UnknownCollection(HadrosaurError, LookupError, RuntimeError):
@@ -87,6 +110,9 @@ class UnknownCollection(HadrosaurError, LookupError, RuntimeError):
             f"no collection {name!r} in {base}; define it with @project.resource({name!r}) "
             "or check the base directory"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.name, self.base))
 
     def __str__(self) -> str:
         # LookupError would otherwise quote the whole message like a KeyError does.
@@ -103,6 +129,9 @@ class CollectionNotDefined(HadrosaurError, LookupError, RuntimeError):
             f"@project.resource({name!r}) before fetching (reading its stats works without)"
         )
 
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.name,))
+
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -113,6 +142,9 @@ class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError, RuntimeError):
     def __init__(self, path: Path) -> None:
         self.path = path
         super().__init__(f"base directory {path} does not exist (or is not a directory)")
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path,))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -127,6 +159,9 @@ class DamagedResource(HadrosaurError, ValueError):
         super().__init__(
             f"{path} is damaged: {problem}; fetch it with recompute=True to compute it again"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self.problem))
 
 
 class RefusedPath(HadrosaurError, OSError):
@@ -154,7 +189,7 @@ class RefusedPath(HadrosaurError, OSError):
         )
         super().__init__(f"refusing {path}: it is {found}, not {expected}; {why}, then try again")
 
-    def __reduce__(self) -> tuple[type[RefusedPath], tuple[Path, str, str]]:
+    def __reduce__(self) -> _Reduced:
         # OSError would rebuild it from its message alone; this keeps the attributes.
         return (type(self), (self.path, self.found, self.expected))
 
@@ -168,10 +203,14 @@ class UnknownResource(HadrosaurError, LookupError):
     def __init__(self, collection: str, ident: str, base: Path) -> None:
         self.collection = collection
         self.ident = ident
+        self.base = base
         super().__init__(
             f"no resource {ident!r} in collection {collection!r} of {base}: it was never "
             f"started; list the idents with: hadrosaur ls {base} {collection}"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.collection, self.ident, self.base))
 
 
 class FunctionNotLoadable(HadrosaurError, ImportError):
@@ -185,6 +224,9 @@ class FunctionNotLoadable(HadrosaurError, ImportError):
             f"--app module:project (app= in Python) to name a module whose Project defines "
             f"{collection!r}"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.collection, self.problem))
 
 
 class StorageError(HadrosaurError, OSError):
@@ -201,6 +243,18 @@ class StorageError(HadrosaurError, OSError):
         )
         self.errno = cause.errno
         self.strerror = cause.strerror
+        self._detail = cause.strerror or str(cause)
+
+    def _cause(self) -> OSError:
+        """A plain OSError that gives the same message, errno and strerror (it pickles)."""
+        cause = (
+            OSError(self.errno, self._detail) if self.errno is not None else OSError(self._detail)
+        )
+        cause.strerror = self.strerror
+        return cause
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self._cause()))
 
     def __str__(self) -> str:
         return str(self.args[0])
@@ -211,18 +265,27 @@ class InvalidStatus(HadrosaurError, ValueError):
 
     def __init__(self, value: object, allowed: tuple[str, ...]) -> None:
         self.value = value
+        self.allowed = allowed
         super().__init__(f"unknown status {value!r}; use one of: {', '.join(allowed)}")
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.value, self.allowed))
 
 
 class InvalidArgs(HadrosaurError, TypeError):
     """fetch() args that cannot be saved as JSON (they are kept in meta.json for recompute)."""
 
-    def __init__(self, args: object, cause: Exception) -> None:
+    def __init__(self, args: object, cause: Exception | str) -> None:
         self.value = args
+        #: "Type: message" of the cause (a str cause is taken as that text already).
+        self.reason = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
         super().__init__(
             f"args must be JSON-serializable, because they are saved in meta.json so the "
-            f"resource can be recomputed later: {type(cause).__name__}: {cause}"
+            f"resource can be recomputed later: {self.reason}"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.value, self.reason))
 
 
 class NotPicklable(HadrosaurError, TypeError):
@@ -231,6 +294,7 @@ class NotPicklable(HadrosaurError, TypeError):
     def __init__(self, collection: str, function: str, reason: str) -> None:
         self.collection = collection
         self.function = function
+        self.reason = reason
         super().__init__(
             f"fetch_many cannot send {function} (collection {collection!r}) to worker "
             f"processes: {reason}. Workers import the function by name, so define it with "
@@ -238,6 +302,37 @@ class NotPicklable(HadrosaurError, TypeError):
             'at the top level and put the fetch_many call under if __name__ == "__main__":), '
             "or pass executor=ThreadPoolExecutor() to run it in threads of this process"
         )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.collection, self.function, self.reason))
+
+
+class WorkerDied(HadrosaurError, BrokenProcessPool):
+    """Worker processes of fetch_many died, and the run cannot go on without them.
+
+    The pool fetch_many creates itself replaces a dead worker and records the
+    resource it was computing as an error; this is raised only when that cannot
+    work: a worker of an executor the caller passed died (it is the caller's,
+    so it is not replaced), or workers keep dying before they start any
+    resource. It is a ``BrokenProcessPool``, which is what such code caught before.
+    """
+
+    def __init__(self, collection: str, idents: tuple[str, ...], detail: str) -> None:
+        self.collection = collection
+        self.idents = idents
+        self.detail = detail
+        shown = ", ".join(repr(ident) for ident in idents[:5])
+        if len(idents) > 5:
+            shown += f" and {len(idents) - 5} more"
+        super().__init__(
+            f"a worker process of fetch_many died ({detail}) while these resources of "
+            f"collection {collection!r} were in its hands: {shown}. What they were computing "
+            "reads interrupted and nothing completed is lost: call fetch_many again to compute "
+            "the rest"
+        )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.collection, self.idents, self.detail))
 
 
 class CollectionAlreadyDefined(HadrosaurError, RuntimeError):
@@ -255,6 +350,6 @@ class CollectionAlreadyDefined(HadrosaurError, RuntimeError):
             f"choose another name for {other}"
         )
 
-    def __reduce__(self) -> tuple[type[CollectionAlreadyDefined], tuple[str, str, str]]:
+    def __reduce__(self) -> _Reduced:
         # Rebuilt from its own arguments when pickled (a fetch_many worker may raise it).
         return (type(self), (self.name, self.defined_by, self.other))

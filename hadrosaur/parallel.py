@@ -12,24 +12,43 @@ torn. This module only decides what to send where:
 - the rest go out in chunks (one pickle round-trip per chunk, not per
   resource), with a bounded number of chunks in flight, so Ctrl-C has little
   queued work to cancel and the progress bar advances steadily.
+
+A resource's end is its own problem, not the run's: a SystemExit or other
+BaseException from its function is recorded as its error, in any executor.
+On the default pool (``executor=None``, a :class:`~hadrosaur._pool.WorkerPool`,
+not a ProcessPoolExecutor), a worker that dies (segfault, ``os._exit``, the
+out-of-memory killer) is replaced, the resource it was computing is recorded as
+an error naming the exit status or signal, and every other resource is still
+computed; its workers also die with the parent, even on SIGKILL. An executor
+the caller passes is theirs: if it breaks, WorkerDied names what was in flight.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import pickle
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
-from concurrent.futures.process import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _store
+from ._casualties import describe_exit, sort_out
 from ._compute import ComputeFunction, compute_resource, load_resource
 from ._names import check_ident
+from ._pool import Died, Done, Failed, WorkerPool
 from ._progress import ProgressBar, wants_progress
-from .errors import DamagedResource, InvalidArgs, NotPicklable
+from .errors import DamagedResource, InvalidArgs, NotPicklable, WorkerDied
 from .resource import COMPLETED, ERROR, Resource
 
 if TYPE_CHECKING:
@@ -45,6 +64,11 @@ CHUNKS_PER_WORKER = 20
 #: Chunks in flight per worker: enough to keep every worker busy between two
 #: submissions, few enough that Ctrl-C has almost nothing queued to cancel.
 IN_FLIGHT_PER_WORKER = 4
+#: A chunk whose worker died this many times in a row before it started any of
+#: its resources ends the run (WorkerDied): something kills every worker.
+MAX_BARREN_DEATHS = 3
+
+_log = logging.getLogger("hadrosaur")
 
 
 @dataclass(frozen=True)
@@ -65,21 +89,34 @@ class _Job:
 
 
 def _fetch_chunk(job: _Job, idents: list[str], args: list[Any]) -> list[Resource]:
-    """The task run by workers: compute each ident of a chunk in turn (module level, picklable)."""
-    return [
-        compute_resource(
-            job.coll_dir,
-            job.collection,
-            ident,
-            job.func,
-            one_args,
-            recompute=job.recompute,
-            durable=job.durable,
-            log_max_bytes=job.log_max_bytes,
-            log_backups=job.log_backups,
-        )
-        for ident, one_args in zip(idents, args, strict=True)
-    ]
+    """The task run by workers: compute each ident of a chunk in turn (module level, picklable).
+
+    One resource's end is confined to it (``contain``): a SystemExit or other
+    BaseException from its function is its error, and the chunk goes on. A
+    KeyboardInterrupt leaves it interrupted and ends the chunk early, as a
+    Ctrl-C should: the result is then shorter than ``idents``, and the caller
+    submits the rest again unless it is being interrupted itself.
+    """
+    done: list[Resource] = []
+    for ident, one_args in zip(idents, args, strict=True):
+        try:
+            res = compute_resource(
+                job.coll_dir,
+                job.collection,
+                ident,
+                job.func,
+                one_args,
+                recompute=job.recompute,
+                durable=job.durable,
+                log_max_bytes=job.log_max_bytes,
+                log_backups=job.log_backups,
+                contain=True,
+            )
+        except KeyboardInterrupt:
+            done.append(load_resource(job.coll_dir, job.collection, ident, strict=False))
+            break
+        done.append(res)
+    return done
 
 
 def fetch_many(
@@ -104,7 +141,7 @@ def fetch_many(
     unique = list(dict.fromkeys(order))  # computed once, returned at every position
     if not unique:
         return []
-    pool, owned, workers = _resolve_executor(executor)
+    pool, workers = _resolve_executor(executor)
     job = _Job(
         coll_dir=os.path.join(project.base, collection),
         collection=collection,
@@ -120,24 +157,23 @@ def fetch_many(
     todo = [ident for ident in unique if ident not in found]
     todo_args = _args_of(todo, args)
     project.plan(collection, unique)  # before submitting, so readers see the whole plan
-    try:
-        with ProgressBar(collection, len(unique), len(found), wants_progress(progress)) as bar:
-            if todo:
-                if pool is None:
-                    workers = min(workers, len(todo))
-                    pool = ProcessPoolExecutor(workers)
-                found.update(_run(pool, owned, workers, job, todo, todo_args, bar))
-    finally:
-        if owned and pool is not None:
-            pool.shutdown(wait=True)  # a no-op after an interrupt: _abandon shut it already
+    with ProgressBar(collection, len(unique), len(found), wants_progress(progress)) as bar:
+        if todo:
+            if pool is None:
+                workers = min(workers, len(todo))
+            chunks = _chunks(todo, todo_args, workers)
+            if pool is None:
+                found.update(_run_own_pool(workers, job, chunks, bar))
+            else:
+                found.update(_run(pool, workers, job, chunks, bar))
     return [found[ident] for ident in order]
 
 
-def _resolve_executor(executor: Any) -> tuple[Executor | None, bool, int]:
-    """(executor or None for "create the default pool", owned by us, worker count)."""
+def _resolve_executor(executor: Any) -> tuple[Executor | None, int]:
+    """(executor or None for "create the default pool", worker count)."""
     cpus = os.cpu_count() or 1
     if executor is None:
-        return None, True, cpus
+        return None, cpus
     if _is_dask_client(executor):
         # pure=False: a chunk submitted again (a second call) must run again,
         # not be answered from a result the cluster still holds.
@@ -147,7 +183,7 @@ def _resolve_executor(executor: Any) -> tuple[Executor | None, bool, int]:
             f"executor must be a concurrent.futures.Executor or a dask.distributed.Client, "
             f"not {type(executor).__name__}"
         )
-    return executor, False, _worker_count(executor, cpus)
+    return executor, _worker_count(executor, cpus)
 
 
 def _is_dask_client(obj: Any) -> bool:
@@ -222,67 +258,134 @@ def _args_of(idents: list[str], args: Any) -> list[Any]:
     return values
 
 
-def _chunks(
-    idents: list[str], args: list[Any], workers: int
-) -> Iterator[tuple[list[str], list[Any]]]:
+@dataclass(frozen=True)
+class _Chunk:
+    """Idents sent as one task, their args, and how often their worker died fruitlessly."""
+
+    idents: list[str]
+    args: list[Any]
+    barren_deaths: int = 0
+
+    def rest(self, start: int, barren_deaths: int = 0) -> _Chunk:
+        return _Chunk(self.idents[start:], self.args[start:], barren_deaths)
+
+
+def _chunks(idents: list[str], args: list[Any], workers: int) -> deque[_Chunk]:
     size = max(1, min(MAX_CHUNK, len(idents) // (workers * CHUNKS_PER_WORKER)))
-    for start in range(0, len(idents), size):
-        yield idents[start : start + size], args[start : start + size]
+    return deque(
+        _Chunk(idents[start : start + size], args[start : start + size])
+        for start in range(0, len(idents), size)
+    )
+
+
+def _take(found: dict[str, Resource], results: list[Resource], bar: ProgressBar) -> None:
+    found.update((res.ident, res) for res in results)
+    bar.advance(len(results), sum(res.status == ERROR for res in results))
+
+
+def _run_own_pool(
+    workers: int, job: _Job, chunks: deque[_Chunk], bar: ProgressBar
+) -> dict[str, Resource]:
+    """Run the chunks on a pool of our own, which outlives the death of any worker.
+
+    A worker's death costs only the resource it was computing, recorded as an
+    error naming the exit status or signal (see _casualties.py); the rest of its
+    chunk goes out again. A chunk whose worker dies again and again before it
+    starts any resource ends the run with WorkerDied, so a run always ends.
+    Ctrl-C stops every worker at once (their resources read interrupted).
+    """
+    found: dict[str, Resource] = {}
+    with WorkerPool(workers) as pool:
+        while chunks or pool.busy:
+            while chunks and pool.has_idle():
+                chunk = chunks.popleft()
+                pool.submit(_fetch_chunk, (job, chunk.idents, chunk.args), chunk)
+            for event in pool.wait():
+                chunk = event.tag
+                if isinstance(event, Done):
+                    _take(found, event.value, bar)
+                    if len(event.value) < len(chunk.idents):  # a KeyboardInterrupt in a function
+                        chunks.appendleft(chunk.rest(len(event.value)))
+                elif isinstance(event, Failed):
+                    raise event.error  # a StorageError, an import error of the function...
+                else:
+                    _after_death(job, chunk, event, found, chunks, bar)
+    return found
+
+
+def _after_death(
+    job: _Job,
+    chunk: _Chunk,
+    death: Died,
+    found: dict[str, Resource],
+    chunks: deque[_Chunk],
+    bar: ProgressBar,
+) -> None:
+    """Account for a dead worker's chunk; queue what it did not reach, first."""
+    out = sort_out(
+        job.coll_dir,
+        job.collection,
+        chunk.idents,
+        death.pid,
+        death.started_ms,
+        death.exitcode,
+        job.durable,
+    )
+    _take(found, list(out.found.values()), bar)
+    if out.died_on is not None:
+        _log.info(
+            "%s/%s: its worker died (%s); recorded as an error",
+            job.collection,
+            out.died_on,
+            describe_exit(death.exitcode),
+        )
+    if not out.again:
+        return
+    barren = 0 if out.found else chunk.barren_deaths + 1
+    idents = [chunk.idents[i] for i in out.again]
+    if barren >= MAX_BARREN_DEATHS:
+        raise WorkerDied(
+            job.collection,
+            tuple(idents),
+            f"{describe_exit(death.exitcode)}; {barren} workers in a row died before "
+            "starting any of them",
+        )
+    chunks.appendleft(_Chunk(idents, [chunk.args[i] for i in out.again], barren))
 
 
 def _run(
     pool: Executor,
-    owned: bool,
     workers: int,
     job: _Job,
-    idents: list[str],
-    args: list[Any],
+    chunks: deque[_Chunk],
     bar: ProgressBar,
 ) -> dict[str, Resource]:
-    """Submit the chunks a window at a time and collect their Resources."""
-    chunks = _chunks(idents, args, workers)
+    """On the caller's executor: submit the chunks a window at a time and collect them.
+
+    The executor is the caller's, so it is never shut down here. One that
+    breaks (a ProcessPoolExecutor whose worker died) cannot be replaced
+    either: WorkerDied names the idents that were in its hands.
+    """
     window = max(2, workers * IN_FLIGHT_PER_WORKER)
-    in_flight: set[Future[list[Resource]]] = set()
+    in_flight: dict[Future[list[Resource]], _Chunk] = {}
     found: dict[str, Resource] = {}
     try:
-        while True:
-            for chunk in chunks:
-                in_flight.add(pool.submit(_fetch_chunk, job, *chunk))
-                if len(in_flight) >= window:
-                    break
-            if not in_flight:
-                return found
-            finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+        while chunks or in_flight:
+            while chunks and len(in_flight) < window:
+                chunk = chunks.popleft()
+                in_flight[pool.submit(_fetch_chunk, job, chunk.idents, chunk.args)] = chunk
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
-                results = future.result()  # a worker's StorageError or a broken pool
-                found.update((res.ident, res) for res in results)
-                bar.advance(len(results), sum(res.status == ERROR for res in results))
-    except KeyboardInterrupt:
+                chunk = in_flight.pop(future)
+                try:
+                    results = future.result()  # a worker's StorageError or a broken pool
+                except BrokenExecutor as exc:
+                    lost = [ident for lost in (chunk, *in_flight.values()) for ident in lost.idents]
+                    raise WorkerDied(job.collection, tuple(lost), str(exc)) from exc
+                _take(found, results, bar)
+                if len(results) < len(chunk.idents):  # a KeyboardInterrupt in a function
+                    chunks.appendleft(chunk.rest(len(results)))
+    finally:
         for future in in_flight:
-            future.cancel()
-        if owned:
-            _abandon(pool)
-        raise
-    except BaseException:
-        for future in in_flight:
-            future.cancel()  # the running ones finish; the caller's shutdown waits for them
-        raise
-
-
-def _abandon(pool: Executor) -> None:
-    """After Ctrl-C, stop our own process pool now, without running what is queued.
-
-    ``shutdown(wait=False, cancel_futures=True)`` alone is not enough: the
-    chunks already handed to the workers' call queue would still run, and the
-    interpreter waits for them at exit. So the workers are terminated too; the
-    kernel drops their compute locks, and readers see what they were computing
-    as ``interrupted``. Completed resources are already on disk.
-    """
-    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
+            future.cancel()  # the running ones finish; the caller's executor is theirs
+    return found

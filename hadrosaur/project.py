@@ -236,13 +236,16 @@ class Project:
             idents: the resource idents.
             args: one JSON-serializable value for all, or a callable ``ident -> args``.
             executor: a ``concurrent.futures.Executor`` or a ``dask.distributed.Client``;
-                default a ``ProcessPoolExecutor`` with one worker per CPU, shut down after.
+                default a pool of one worker process per CPU, shut down after, which
+                replaces a worker that dies (the resource it computed is then an error).
             recompute: compute again even those completed.
             progress: draw a progress bar on stderr; None: only if stderr is a terminal.
 
         Raises:
             NotPicklable: workers in other processes could not import the function.
             KeyboardInterrupt: after cancelling queued work (see the README).
+            WorkerDied: a worker of the given executor died, or the default pool's
+                workers keep dying before they start any resource.
         """
         # Imported here so that `import hadrosaur` does not load process pools.
         from .parallel import fetch_many

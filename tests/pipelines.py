@@ -7,7 +7,10 @@ level of an importable module, exactly as a user's pipeline must define them.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -43,3 +46,39 @@ def trivial(ident: str, args: Any, ctx: Context) -> int:
     if ident.endswith("00"):
         raise ValueError(f"no {ident}")
     return int(ident)
+
+
+class Boom(BaseException):
+    """A BaseException that is neither KeyboardInterrupt nor SystemExit."""
+
+
+def die(ident: str, args: Any, ctx: Context) -> str:
+    """End the way the ident's prefix says; other idents return at once.
+
+    "exit-*" os._exit(3), "kill-*" SIGKILL itself, "segv-*" a segmentation
+    fault, "sysexit-*" sys.exit(4), "kbint-*" KeyboardInterrupt, "boom-*" Boom.
+    Each run appends this process id to ``storage/runs`` first.
+    """
+    with open(ctx.subdir / "runs", "a") as f:
+        f.write(f"{os.getpid()}\n")
+    kind = ident.split("-", 1)[0]
+    if kind == "exit":
+        os._exit(3)
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if kind == "segv":
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+    if kind == "sysexit":
+        sys.exit(4)
+    if kind == "kbint":
+        raise KeyboardInterrupt
+    if kind == "boom":
+        raise Boom("boom from " + ident)
+    return ident
+
+
+class ExitOnUnpickle(dict[str, Any]):
+    """JSON args that end the process unpickling them: a worker, before any resource."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os._exit, (5,))
