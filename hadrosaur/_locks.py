@@ -47,7 +47,7 @@ def compute_lock(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def is_locked(path: Path) -> bool:
+def is_locked(path: str | os.PathLike[str]) -> bool:
     """True when some process holds an flock on ``path`` right now.
 
     Probes with a non-blocking *shared* lock, which conflicts with the
@@ -69,7 +69,7 @@ def is_locked(path: Path) -> bool:
     return False
 
 
-def lock_held(path: Path) -> bool:
+def lock_held(path: str | os.PathLike[str]) -> bool:
     """Like :func:`is_locked`, but True when the probe itself fails (permissions, I/O).
 
     For callers that must not conclude "nobody holds it" without knowing:
