@@ -32,8 +32,12 @@ drainer killed half-way leaves claimed markers that the next one applies
 first; applying a record that the index already holds changes nothing, so a
 marker is applied exactly once in effect. Writers write the status before
 the marker, so a marker created after a claim carries a newer status and is
-drained next time. Plans are also compared with the ``P/`` keys whenever the
-number of plan files changes, so a plan whose marker was never written (its
+drained next time. The marker of a resource whose compute lock was held
+moves to ``.updates/.kept/`` and is examined again until the lock is free;
+a pending resource found with its lock free is recorded interrupted (see
+_index_sweep.py, which also proves that this never hides a newer state).
+Plans are also compared with the ``P/`` keys whenever the number of plan
+files changes, so a plan whose marker was never written (its
 writer died between the two) is applied all the same.
 
 The index is a cache, and never believed when it looks wrong: anything that
@@ -110,7 +114,7 @@ class CollectionIndex(IndexSweeps):
     Example:
         >>> with CollectionIndex(Path("base/genomes")) as index:  # doctest: +SKIP
         ...     index.counts()
-        {'completed': 10, 'pending': 0, 'error': 1, 'unavailable': 0}
+        {'completed': 10, 'pending': 0, 'interrupted': 0, 'error': 1, 'unavailable': 0}
     """
 
     def __init__(

@@ -78,9 +78,9 @@ class IndexWrites(IndexReads):
                 old_raw = self._db.get(_r(ident))
                 old = decode_record(old_raw) if old_raw is not None else None
                 res_dir = f"{base}/{ident}"
-                new = _store.read_record(res_dir)
+                new, host = _store.read_record_and_host(res_dir)
                 if new is not None:
-                    new = settle(new, res_dir, ident not in busy)
+                    new = settle(new, host, ident not in busy)
                 if new is None:
                     if old is None or old.status == UNAVAILABLE:
                         continue

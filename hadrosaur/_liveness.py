@@ -66,12 +66,15 @@ def current_status(res_dir: Path, stored: str) -> str:
 
 def written_here(res_dir: _store.StrPath) -> bool:
     """False when meta.json names another host (whose flocks this host may not see)."""
-    host = _store.read_meta(res_dir).get("host")
+    return _local(_store.read_meta(res_dir).get("host"))
+
+
+def _local(host: object) -> bool:
     return not (isinstance(host, str) and host != local_host())
 
 
-def settle(record: _store.Record, res_dir: _store.StrPath, lock_free: bool) -> _store.Record:
-    """The record the index keeps for ``record``, read from ``res_dir`` after a lock probe.
+def settle(record: _store.Record, host: object, lock_free: bool) -> _store.Record:
+    """The record the index keeps for ``record`` (and meta.json's ``host``), read after a probe.
 
     ``lock_free`` must come from a probe made *before* ``record`` was read:
     then a pending record means the worker was already gone when its status
@@ -79,6 +82,6 @@ def settle(record: _store.Record, res_dir: _store.StrPath, lock_free: bool) -> _
     after the probe and so made a new change marker (the proof is in
     _index_sweep.py). A pending resource of another host stays pending.
     """
-    if record.status != PENDING or not lock_free or not written_here(res_dir):
+    if record.status != PENDING or not lock_free or not _local(host):
         return record
     return dataclasses.replace(record, status=INTERRUPTED)

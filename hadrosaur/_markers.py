@@ -93,8 +93,8 @@ def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
     marker. So a claimed marker may only go if its lock was free *before*
     the drain read the resource: then every later change belongs to a
     writer that took the lock afterwards and made a new marker. A kept
-    marker stays in .claimed/ and is applied again by each drain until its
-    lock is found free.
+    marker moves to .kept/ and is examined again by sweeps until its lock
+    is found free (see _index_sweep.py).
     """
     base = os.fspath(coll_dir)  # joined as strings: pathlib costs more than the probe
     return {i for i in idents if lock_held(f"{base}/{i}/{_store.LOCK_FILE}")}
