@@ -448,7 +448,8 @@ class CollectionIndex(IndexSweeps):
         ignoring planned-but-unstarted entries that have no directory.
         """
         # Kept markers first, all of them: a death not yet swept is no mismatch.
-        self._sweep_kept(force=True)
+        if not self.fallback:  # (built from a scan just now, and nothing may be written)
+            self._sweep_kept(force=True)
         on_disk: dict[str, _store.Record] = {}
         for ident in _store.scan_idents(self.coll_dir):
             if not is_ident(ident):
