@@ -87,7 +87,7 @@ _SWEEP_CHUNK = 500
 class _Sweep:
     """Where this process's sweep of one collection's kept markers stands."""
 
-    at: float = float("-inf")  # time.monotonic() when the last sweep ended
+    at: float = float("-inf")  # time.monotonic() when the last sweep began
     after: str = ""  # the last kept marker examined: the next sweep resumes after it
     hurry: bool = False  # the last sweep stopped while still finding deaths
     many: bool = False  # the last sweep found more than FEW_KEPT kept markers
@@ -181,7 +181,8 @@ class IndexSweeps(IndexWrites):
         state.hurry = self.sweep_unfinished = dying and not finished
         if finished:
             state.after = ""
-        state.at = time.monotonic()
+        # From its start: a reader polling every sweep_interval finds the next one due.
+        state.at = now
 
     def _kept_listing(self, state: _Sweep, now: float) -> list[str]:
         """The sorted names in .kept/, listed again only when the directory changed.
