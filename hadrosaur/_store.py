@@ -13,6 +13,7 @@ Layout of one collection::
     COLL/.index.lock          flock serialising access to the index
     COLL/.updates/IDENT       change markers: "IDENT changed since the last drain"
     COLL/.updates/.claimed/   markers a drainer is applying
+    COLL/.updates/.kept/      markers of resources whose lock was held (see _index_sweep.py)
     COLL/.plans/SHA.txt       planned ident sets (fetch_many), one ident per line
     COLL/IDENT/status         one word, the commit point
     COLL/IDENT/meta.json      start_time, end_time, args, pid, host, attempt
@@ -315,8 +316,9 @@ def _as_ms(value: object) -> int | None:
 class Record:
     """What the index keeps of one resource: enough to list it without opening its directory.
 
-    ``status`` is completed, pending, error or unavailable (interrupted is
-    derived later, at read time). ``reason`` is the last line of the traceback
+    ``status`` is what the files say: completed, pending, error or
+    unavailable (the index records a pending one whose lock it found free
+    as interrupted: see _liveness.settle). ``reason`` is the last line of the traceback
     for errors, or a description of the damage for an unreadable status.
     """
 
