@@ -30,6 +30,8 @@ class Scale:
         tui_rows: resources in the TUI's collection; tui_changes: status changes timed.
         concurrency_n: resources fetched by the two workers together.
         fetch_many_n: resources of benchmarks.fetch_many (0: skip it).
+        pending_n / pending_count: resources of benchmarks.pending, and how many
+            of them are pending (dead for stats, live then killed for the TUI).
     """
 
     name: str
@@ -49,6 +51,8 @@ class Scale:
     tui_changes: int
     concurrency_n: int
     fetch_many_n: int
+    pending_n: int
+    pending_count: int
 
 
 SCALES = {
@@ -70,6 +74,8 @@ SCALES = {
         tui_changes=3,
         concurrency_n=40,
         fetch_many_n=0,
+        pending_n=400,
+        pending_count=100,
     ),
     "small": Scale(
         name="small",
@@ -89,6 +95,8 @@ SCALES = {
         tui_changes=100,
         concurrency_n=2_000,
         fetch_many_n=2_000,
+        pending_n=200_000,
+        pending_count=50_000,
     ),
     "large": Scale(
         name="large",
@@ -108,5 +116,7 @@ SCALES = {
         tui_changes=100,
         concurrency_n=6_000,
         fetch_many_n=5_000,
+        pending_n=200_000,
+        pending_count=50_000,
     ),
 }

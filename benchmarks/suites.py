@@ -23,6 +23,7 @@ from .figures import Row
 from .generate import COLLECTION, generate_base, remove_tree
 from .index_reads import index_rows, run_index_reads
 from .machine import Where
+from .pending import pending_rows, run_pending
 from .scales import Scale
 from .tui_scale import run_tui, tui_rows
 
@@ -145,6 +146,23 @@ def fetch_many_suite(run: Run) -> list[Row]:
     return rows
 
 
+def pending_suite(run: Run) -> list[Row]:
+    """benchmarks/pending.py: dead pending resources for stats, deaths for the TUI (memory)."""
+    where = next((w for w in run.places if w.label == "memory"), run.places[0])
+    work = Path(tempfile.mkdtemp(prefix="bench-pending-", dir=where.root))
+    try:
+        result = run_pending(work, run.scale.pending_n, run.scale.pending_count)
+    finally:
+        remove_tree(work)
+    run.results["pending"] = {"where": where.label, **result}
+    log(
+        f"  {where.label}: stats {result['stats']['first_s']:.2f} s first, then "
+        f"{min(result['stats']['later_s']) * 1e3:.2f} ms; the TUI showed the deaths after "
+        f"{result['tui']['deaths_shown_s']:.2f} s"
+    )
+    return pending_rows(result, where.label)
+
+
 #: In the order they run; the reads suite runs before the TUI's, which reuses its base.
 SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch": ("fetch overhead per resource", fetch_suite),
@@ -152,4 +170,5 @@ SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "tui": ("the TUI at scale", tui_suite),
     "concurrency": ("2 workers while the TUI and a stats loop read", concurrency_suite),
     "fetch_many": ("fetch_many vs a loop of fetch (benchmarks/fetch_many.py)", fetch_many_suite),
+    "pending": ("many pending resources: dead ones for stats, deaths for the TUI", pending_suite),
 }

@@ -32,8 +32,12 @@ drainer killed half-way leaves claimed markers that the next one applies
 first; applying a record that the index already holds changes nothing, so a
 marker is applied exactly once in effect. Writers write the status before
 the marker, so a marker created after a claim carries a newer status and is
-drained next time. Plans are also compared with the ``P/`` keys whenever the
-number of plan files changes, so a plan whose marker was never written (its
+drained next time. The marker of a resource whose compute lock was held
+moves to ``.updates/.kept/`` and is examined again until the lock is free;
+a pending resource found with its lock free is recorded interrupted (see
+_index_sweep.py, which also proves that this never hides a newer state).
+Plans are also compared with the ``P/`` keys whenever the number of plan
+files changes, so a plan whose marker was never written (its
 writer died between the two) is applied all the same.
 
 The index is a cache, and never believed when it looks wrong: anything that
@@ -57,7 +61,7 @@ from types import TracebackType
 from typing import Any
 
 from . import _markers, _store
-from ._index_apply import LOG_BOUNDS_KEY, MINUTES_KEPT, WRITE_CHUNK, IndexWrites
+from ._index_apply import LOG_BOUNDS_KEY, MINUTES_KEPT, WRITE_CHUNK
 from ._index_keys import (
     STORED_STATUSES,
     IndexCorrupt,
@@ -69,15 +73,22 @@ from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
 from ._index_keys import text as _text
+from ._index_sweep import (
+    DEFAULT_SWEEP_BUDGET,
+    DEFAULT_SWEEP_INTERVAL,
+    IndexSweeps,
+    is_ident,
+)
 from ._kv import LevelDBError, LevelDBIOError, MemoryDB, open_leveldb
 from ._locks import try_lock_exclusive
-from ._names import check_ident
-from .errors import IndexBusy, IndexUnavailable, InvalidName
-from .resource import COMPLETED, ERROR, UNAVAILABLE
+from .errors import IndexBusy, IndexUnavailable
+from .resource import COMPLETED, UNAVAILABLE
 
 __all__ = ("DEFAULT_LOG_LIMIT", "SCHEMA_VERSION", "CollectionIndex", "IndexCorrupt")
 
-SCHEMA_VERSION = b"2"
+#: 3: interrupted is stored (r/, s/interrupted/, c/interrupted), and markers of
+#: locked resources wait in .updates/.kept/.
+SCHEMA_VERSION = b"3"
 _VERSION_KEY = b"a/v"
 _EPOCH_KEY = b"a/e"
 _DRAIN_CHUNK = 2000
@@ -92,7 +103,7 @@ def _is_lock_contention(exc: BaseException) -> bool:
     return "lock" in text and ("temporarily unavailable" in text or "already held" in text)
 
 
-class CollectionIndex(IndexWrites):
+class CollectionIndex(IndexSweeps):
     """The open index of one collection; use it as a context manager.
 
     Entering takes the index lock, opens (or rebuilds) the LevelDB, and drains
@@ -102,7 +113,7 @@ class CollectionIndex(IndexWrites):
     Example:
         >>> with CollectionIndex(Path("base/genomes")) as index:  # doctest: +SKIP
         ...     index.counts()
-        {'completed': 10, 'pending': 0, 'error': 1, 'unavailable': 0}
+        {'completed': 10, 'pending': 0, 'interrupted': 0, 'error': 1, 'unavailable': 0}
     """
 
     def __init__(
@@ -112,6 +123,8 @@ class CollectionIndex(IndexWrites):
         timeout: float = 30.0,
         durable: bool = False,
         log_limit: int = DEFAULT_LOG_LIMIT,
+        sweep_interval: float = DEFAULT_SWEEP_INTERVAL,
+        sweep_budget: float = DEFAULT_SWEEP_BUDGET,
     ) -> None:
         self.coll_dir = coll_dir
         self.path = coll_dir / _store.INDEX_DIR
@@ -126,6 +139,11 @@ class CollectionIndex(IndexWrites):
         #: How many markers the last drain applied (for tests and diagnostics).
         self.drained = 0
         self.rebuilt = False
+        self.sweep_interval = sweep_interval
+        self.sweep_budget = sweep_budget
+        self.probed = 0
+        self.sweep_unfinished = False
+        self._just_kept: set[str] = set()
         #: Why the index is only in memory this time ("" when it is the LevelDB).
         self.fallback = ""
         #: (epoch, last sequence) as recorded in the lock file by the last writer.
@@ -333,6 +351,8 @@ class CollectionIndex(IndexWrites):
         for chunk in _markers.chunks(_markers.claim_all(self.coll_dir), _DRAIN_CHUNK):
             applied += self._apply_markers(chunk)
         self._apply_unmarked_plans()
+        # Last, after every claim: see the proof in _index_sweep.py.
+        self._sweep_kept()
         self.drained = applied
         return applied
 
@@ -352,23 +372,6 @@ class CollectionIndex(IndexWrites):
         with self._db.write_batch(sync=self.durable) as wb:
             wb.put(b"Pn", count)
 
-    def _apply_markers(self, names: list[str]) -> int:
-        idents = []
-        for name in names:
-            if name.startswith(_store.PLAN_MARKER_PREFIX):
-                plan_id = name[len(_store.PLAN_MARKER_PREFIX) :]
-                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
-            else:
-                try:
-                    idents.append(check_ident(name))
-                except InvalidName:
-                    pass  # not a marker we wrote; dropping it below is all there is to do
-        busy = _markers.busy(self.coll_dir, idents)
-        if idents:
-            self._apply_resources(idents)
-        _markers.release_claimed(self.coll_dir, [name for name in names if name not in busy])
-        return len(names)
-
     # -- rebuilding ----------------------------------------------------------
 
     def rebuild(self) -> None:
@@ -376,30 +379,40 @@ class CollectionIndex(IndexWrites):
 
         Markers present when the rebuild starts are claimed first and removed
         at the end (the scan already reflects them), except those of resources
-        whose lock was held (see _markers.busy); markers created during the scan are
-        drained afterwards as usual.
+        whose lock was held (see _markers.busy), which are kept; markers
+        created during the scan are drained afterwards as usual. A resource
+        read as pending is probed: interrupted if its lock is free, else
+        given a kept marker so that a sweep notices its end.
         """
         claimed_before: list[str] = []
+        kept_before: list[str] = []
+        probed: set[str] = set()
         busy: set[str] = set()
         if not self.fallback:
             for _ in _markers.claim_all(self.coll_dir):
                 pass
             claimed_before = _markers.claimed_names(self.coll_dir)
+            kept_before = _markers.kept_names(self.coll_dir)
             # Probed before the scan, for the reason given in _markers.busy.
-            busy = _markers.busy(self.coll_dir, (n for n in claimed_before if _is_ident(n)))
+            probed = {n for n in (*claimed_before, *kept_before) if is_ident(n)}
+            busy = _markers.busy(self.coll_dir, probed)
+            self.probed += len(probed)
         self._fresh_db()
         counts: Counter[str] = Counter()
         minutes: Counter[int] = Counter()
+        locked: list[str] = []
         for chunk in _markers.chunks(_store.scan_entries(self.coll_dir), WRITE_CHUNK):
             with self._db.write_batch() as wb:
                 for ident, problem in chunk:
-                    try:
-                        check_ident(ident)
-                    except InvalidName:
+                    if not is_ident(ident):
                         continue
-                    rec = _scanned_record(self.coll_dir, ident, problem)
+                    # Those probed before the scan are not probed again.
+                    known = (ident in busy) if ident in probed else None
+                    rec, held = self._scanned_record(ident, known, problem)
                     if rec is None:
                         continue
+                    if held and known is None:
+                        locked.append(ident)
                     wb.put(_r(ident), encode_record(rec))
                     wb.put(_s(rec.status, ident), b"")
                     counts[rec.status] += 1
@@ -421,9 +434,11 @@ class CollectionIndex(IndexWrites):
             wb.put(_EPOCH_KEY, self.epoch.encode())
             self._put_log_bounds(wb)
             wb.put(_VERSION_KEY, SCHEMA_VERSION)
-        _markers.release_claimed(
-            self.coll_dir, [name for name in claimed_before if name not in busy]
-        )
+        if not self.fallback:
+            _markers.keep(self.coll_dir, [n for n in claimed_before if n in busy] + locked)
+            self._just_kept.update(busy, locked)
+            _markers.release_claimed(self.coll_dir, [n for n in claimed_before if n not in busy])
+            _markers.release_kept(self.coll_dir, [n for n in kept_before if n not in busy])
         # Written in batches, the keys lie in overlapping level-0 tables that every
         # later reader would open; one sorted run makes a lookup open one table.
         self._db.compact()
@@ -435,13 +450,14 @@ class CollectionIndex(IndexWrites):
         Returns (ident, in_index, on_disk) for every resource where they differ,
         ignoring planned-but-unstarted entries that have no directory.
         """
+        # Kept markers first, all of them: a death not yet swept is no mismatch.
+        if not self.fallback:  # (built from a scan just now, and nothing may be written)
+            self._sweep_kept(force=True)
         on_disk: dict[str, _store.Record] = {}
         for ident, problem in _store.scan_entries(self.coll_dir):
-            try:
-                check_ident(ident)
-            except InvalidName:
+            if not is_ident(ident):
                 continue
-            rec = _scanned_record(self.coll_dir, ident, problem)
+            rec, _ = self._scanned_record(ident, problem=problem)
             if rec is not None:
                 on_disk[ident] = rec
         out: list[tuple[str, _store.Record | None, _store.Record | None]] = []
@@ -477,18 +493,3 @@ def _read_position(fd: int) -> tuple[str, int] | None:
         return parts[0].decode("ascii"), int(parts[1])
     except ValueError:
         return None
-
-
-def _scanned_record(coll_dir: Path, ident: str, problem: str) -> _store.Record | None:
-    """The record of a scanned entry: damaged if it is not a real directory, never followed."""
-    if problem:
-        return _store.Record(ERROR, reason=_store.damaged_dir_reason(problem))
-    return _store.read_record(coll_dir / ident, dir_checked=True)
-
-
-def _is_ident(name: str) -> bool:
-    try:
-        check_ident(name)
-    except InvalidName:
-        return False
-    return True

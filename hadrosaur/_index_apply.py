@@ -9,8 +9,9 @@ holds changes nothing, which is what makes re-applying a claimed marker safe
 
 from __future__ import annotations
 
+import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from ._index_keys import plan_key as _plan_key
 from ._index_keys import r_key as _r
 from ._index_keys import s_key as _s
 from ._index_reads import IndexReads
+from ._liveness import settle
 from ._names import check_ident
 from .errors import InvalidName
 from .resource import COMPLETED, UNAVAILABLE
@@ -60,7 +62,13 @@ class IndexWrites(IndexReads):
         """Record the log's bounds, once per batch that logged (not once per change)."""
         wb.put(LOG_BOUNDS_KEY, b"%d %d" % (self._first_seq, self._next_seq))
 
-    def _apply_resources(self, idents: list[str]) -> None:
+    def _apply_resources(self, idents: list[str], busy: Container[str]) -> None:
+        """Re-read each resource and record what changed; ``busy``: those whose lock was held.
+
+        The locks were probed before the files are read here, so a pending
+        resource whose lock was free is recorded interrupted (see settle).
+        """
+        base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
         counts = self._counts()
         before = dict(counts)
         minutes: Counter[int] = Counter()
@@ -69,7 +77,10 @@ class IndexWrites(IndexReads):
             for ident in idents:
                 old_raw = self._db.get(_r(ident))
                 old = decode_record(old_raw) if old_raw is not None else None
-                new = _store.read_record(self.coll_dir / ident)
+                res_dir = f"{base}/{ident}"
+                new, host = _store.read_record_and_host(res_dir)
+                if new is not None:
+                    new = settle(new, host, ident not in busy)
                 if new is None:
                     if old is None or old.status == UNAVAILABLE:
                         continue

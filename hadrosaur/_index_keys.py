@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ._kv import LevelDBError
 from ._store import Record
-from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE
+from .resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 
 __all__ = (
     "RELOAD_MARK",
@@ -38,8 +38,9 @@ __all__ = (
     "text",
 )
 
-#: Statuses the index stores (interrupted is derived at read time).
-STORED_STATUSES = (COMPLETED, PENDING, ERROR, UNAVAILABLE)
+#: Statuses the index stores. Interrupted is recorded when a drain finds a pending
+#: resource's lock free (see _index_sweep.py), and stays until its next marker.
+STORED_STATUSES = (COMPLETED, PENDING, INTERRUPTED, ERROR, UNAVAILABLE)
 SEP = "\x1f"
 #: The status written to the change log for a bulk change (a plan): "reload".
 RELOAD_MARK = "*"

@@ -41,7 +41,7 @@ class IndexReads:
         return {s: _num(self._db.get(_c(s), b"0")) for s in STORED_STATUSES}
 
     def counts(self) -> dict[str, int]:
-        """Stored counts per status (pending still includes the interrupted ones)."""
+        """Stored counts per status (interrupted: recorded by a drain; see _index_sweep.py)."""
         return self._counts()
 
     def idents(self, status: str) -> list[str]:

@@ -9,10 +9,16 @@ That probe only means something on the host that ran the compute: on a shared
 filesystem another host's flock may not be visible here. A pending resource
 whose meta.json names another host is therefore reported as pending, never as
 interrupted.
+
+Two users: :func:`current_status` answers for one resource read from its
+files (``Project.status``, ``load``); :func:`settle` turns what a drain of the
+index read into the record it keeps, so that a death found once is recorded
+(see _index_sweep.py) and readers of the index never probe.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from functools import cache
 from pathlib import Path
@@ -21,7 +27,7 @@ from . import _store
 from ._locks import lock_held
 from .resource import COMPLETED, ERROR, INTERRUPTED, PENDING
 
-__all__ = ("current_status", "local_host")
+__all__ = ("current_status", "local_host", "settle", "written_here")
 
 
 @cache
@@ -54,8 +60,30 @@ def current_status(res_dir: Path, stored: str) -> str:
     now = _status_now(res_dir)
     if now != PENDING:
         return now if now is not None else stored
-    host = _store.read_meta(res_dir).get("host")
-    if isinstance(host, str) and host != local_host():
+    if not written_here(res_dir):
         return PENDING
     # The worker may have taken the lock between the probe and the re-read.
     return PENDING if lock_held(lock) else INTERRUPTED
+
+
+def written_here(res_dir: _store.StrPath) -> bool:
+    """False when meta.json names another host (whose flocks this host may not see)."""
+    return _local(_store.read_meta(res_dir).get("host"))
+
+
+def _local(host: object) -> bool:
+    return not (isinstance(host, str) and host != local_host())
+
+
+def settle(record: _store.Record, host: object, lock_free: bool) -> _store.Record:
+    """The record the index keeps for ``record`` (and meta.json's ``host``), read after a probe.
+
+    ``lock_free`` must come from a probe made *before* ``record`` was read:
+    then a pending record means the worker was already gone when its status
+    was read, and any later change belongs to a process that took the lock
+    after the probe and so made a new change marker (the proof is in
+    _index_sweep.py). A pending resource of another host stays pending.
+    """
+    if record.status != PENDING or not lock_free or not _local(host):
+        return record
+    return dataclasses.replace(record, status=INTERRUPTED)

@@ -34,7 +34,7 @@ before_flock: Callable[[str], None] | None = None
 _NOFOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-def _open_lock(path: str | Path, flags: int) -> int:
+def _open_lock(path: str | os.PathLike[str], flags: int) -> int:
     """Open a lock file without following a symlink; RefusedPath if one stands there."""
     try:
         return os.open(path, flags | _NOFOLLOW, 0o644)
@@ -64,7 +64,7 @@ def compute_lock(path: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def is_locked(path: Path) -> bool:
+def is_locked(path: str | os.PathLike[str]) -> bool:
     """True when some process holds an flock on ``path`` right now.
 
     Probes with a non-blocking *shared* lock, which conflicts with the
@@ -86,7 +86,7 @@ def is_locked(path: Path) -> bool:
     return False
 
 
-def lock_held(path: Path) -> bool:
+def lock_held(path: str | os.PathLike[str]) -> bool:
     """Like :func:`is_locked`, but True when the probe itself fails (permissions, I/O).
 
     For callers that must not conclude "nobody holds it" without knowing:

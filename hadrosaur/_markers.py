@@ -2,8 +2,12 @@
 
 Writers create ``.updates/IDENT`` (or ``.updates/.plan-ID``) after each change;
 a drainer renames markers into ``.updates/.claimed/``, applies them, and only
-then unlinks them (see _index.py for the whole protocol). These are the
-filesystem steps of that protocol; nothing here opens the index.
+then unlinks them (see _index.py for the whole protocol). A marker whose
+resource's lock was held moves to ``.updates/.kept/`` instead, where it waits
+to be examined again (see _index_sweep.py): apart from ``.claimed/``, so that
+a drain reapplies at once only what a killed drainer left, not every
+resource being computed. These are the filesystem steps of that protocol;
+nothing here opens the index.
 """
 
 from __future__ import annotations
@@ -19,7 +23,21 @@ from ._nofollow import require_directory
 
 T = TypeVar("T")
 
-__all__ = ("busy", "chunks", "claim_all", "claimed_names", "marker_dirs", "release_claimed")
+__all__ = (
+    "KEPT_DIR",
+    "busy",
+    "chunks",
+    "claim_all",
+    "claimed_names",
+    "keep",
+    "kept_names",
+    "marker_dirs",
+    "release_claimed",
+    "release_kept",
+)
+
+#: Under .updates/: markers of resources whose lock was held when last applied.
+KEPT_DIR = ".kept"
 
 
 def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:
@@ -55,6 +73,14 @@ def claimed_names(coll_dir: Path) -> list[str]:
     return _marker_names(marker_dirs(coll_dir)[1])
 
 
+def kept_names(coll_dir: Path) -> list[str]:
+    """The markers in ``.kept/``: resources whose lock was held when last applied."""
+    try:
+        return _marker_names(coll_dir / _store.UPDATES_DIR / KEPT_DIR)
+    except FileNotFoundError:
+        return []
+
+
 def claim_all(coll_dir: Path) -> Iterator[str]:
     """Rename every marker into .claimed/, yielding names as they are claimed.
 
@@ -78,23 +104,57 @@ def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
     marker. So a claimed marker may only go if its lock was free *before*
     the drain read the resource: then every later change belongs to a
     writer that took the lock afterwards and made a new marker. A kept
-    marker stays in .claimed/ and is applied again by each drain until its
-    lock is found free. A "resource directory" that is a symlink or a file
-    is never busy (no compute runs in one) and is never looked into.
+    marker moves to .kept/ and is examined again by sweeps until its lock
+    is found free (see _index_sweep.py). A "resource directory" that is a
+    symlink or a file is never busy (no compute runs in one) and is never
+    looked into.
     """
+    base = os.fspath(coll_dir)  # joined as strings: pathlib costs more than the probe
     return {
         i
         for i in idents
-        if _store.directory_problem(coll_dir / i) == ""
-        and lock_held(coll_dir / i / _store.LOCK_FILE)
+        if _store.directory_problem(f"{base}/{i}") == ""
+        and lock_held(f"{base}/{i}/{_store.LOCK_FILE}")
     }
 
 
-def release_claimed(coll_dir: Path, names: list[str]) -> None:
-    """Unlink applied markers: the last step, so a crash before it only repeats work."""
-    claimed = coll_dir / _store.UPDATES_DIR / _store.CLAIMED_DIR
+def _unlink_all(directory: str, names: Iterable[str]) -> None:
     for name in names:
-        (claimed / name).unlink(missing_ok=True)
+        try:
+            os.unlink(f"{directory}/{name}")
+        except FileNotFoundError:
+            pass
+
+
+def release_claimed(coll_dir: Path, names: Iterable[str]) -> None:
+    """Unlink applied markers: the last step, so a crash before it only repeats work."""
+    _unlink_all(f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}/{_store.CLAIMED_DIR}", names)
+
+
+def release_kept(coll_dir: Path, names: Iterable[str]) -> None:
+    """Unlink kept markers whose resource was read after its lock was found free."""
+    _unlink_all(f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}/{KEPT_DIR}", names)
+
+
+def keep(coll_dir: Path, names: Iterable[str]) -> None:
+    """Move applied markers of locked resources from .claimed/ to .kept/ (or create them).
+
+    One rename each, so a crash leaves the marker in one place or the other:
+    in .claimed/ it is applied again by the next drain, in .kept/ by the next
+    sweep. A name not in .claimed/ (a rebuild found the resource locked
+    without a marker) gets a new empty marker in .kept/.
+    """
+    names = list(names)
+    if not names:
+        return
+    updates = f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}"
+    kept = f"{updates}/{KEPT_DIR}"
+    os.makedirs(kept, exist_ok=True)
+    for name in names:
+        try:
+            os.rename(f"{updates}/{_store.CLAIMED_DIR}/{name}", f"{kept}/{name}")
+        except FileNotFoundError:
+            os.close(os.open(f"{kept}/{name}", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -15,6 +15,7 @@ Layout of one collection::
     COLL/.index.lock          flock serialising access to the index
     COLL/.updates/IDENT       change markers: "IDENT changed since the last drain"
     COLL/.updates/.claimed/   markers a drainer is applying
+    COLL/.updates/.kept/      markers of resources whose lock was held (see _index_sweep.py)
     COLL/.plans/SHA.txt       planned ident sets (fetch_many), one ident per line
     COLL/IDENT/status         one word, the commit point
     COLL/IDENT/meta.json      start_time, end_time, args, pid, host, attempt
@@ -69,6 +70,7 @@ from ._records import (
     read_meta,
     read_meta_checked,
     read_record,
+    read_record_and_host,
     read_status,
     scan_entries,
     scan_idents,
@@ -106,6 +108,7 @@ __all__ = (
     "read_meta_checked",
     "read_plan",
     "read_record",
+    "read_record_and_host",
     "read_status",
     "scan_collections",
     "scan_entries",

@@ -3,8 +3,9 @@
 Every read method of :class:`~hadrosaur.Project` opens the index, drains the
 markers, reads and closes. A live monitor that wants counts, a page of
 entries and the change feed at once uses ``Project.view`` instead, paying for
-the opening once. The view derives ``interrupted`` for the few pending
-entries it returns; nothing else touches the resource directories.
+the opening once. Nothing here touches the resource directories: the index
+stores ``interrupted``, recorded by the drain the first time it finds a
+pending resource's lock free (see _index_sweep.py), so no read probes locks.
 """
 
 from __future__ import annotations
@@ -13,19 +14,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ._index import CollectionIndex
-from ._liveness import current_status
 from ._store import Record, now_ms
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import InvalidStatus
-from .resource import (
-    COMPLETED,
-    COUNT_KEYS,
-    ERROR,
-    INTERRUPTED,
-    PENDING,
-    STATUSES,
-    UNAVAILABLE,
-)
+from .resource import COMPLETED, COUNT_KEYS, STATUSES
 
 __all__ = ("CollectionView", "normalize_status")
 
@@ -48,31 +40,19 @@ class CollectionView:
         self.name = name
         self.coll_dir: Path = index.coll_dir
 
-    def _live(self, ident: str, stored: str) -> str:
-        if stored != PENDING:  # the common case: skip building a Path (half the cost of ls)
-            return stored
-        return current_status(self.coll_dir / ident, stored)
-
     def _entry(self, ident: str, rec: Record) -> Entry:
-        return Entry(ident, self._live(ident, rec.status), rec.start, rec.end, rec.reason)
+        return Entry(ident, rec.status, rec.start, rec.end, rec.reason)
 
     def counts(self) -> dict[str, int]:
-        """Counts per status plus total: O(1) from counters, plus a probe per pending entry."""
-        stored = self._index.counts()
+        """Counts per status plus total: O(1), from the index's counters."""
         counts = dict.fromkeys(COUNT_KEYS, 0)
-        for status in (COMPLETED, ERROR, UNAVAILABLE):
-            counts[status] = stored[status]
-        for ident in self._index.idents(PENDING):
-            counts[self._live(ident, PENDING)] += 1
+        counts.update(self._index.counts())
         counts["total"] = sum(counts[s] for s in STATUSES)
         return counts
 
     def idents(self, status: str) -> list[str]:
         """Idents with ``status``, in ident order; O(k) for the k returned."""
-        status = normalize_status(status)
-        if status in (PENDING, INTERRUPTED):
-            return [i for i in self._index.idents(PENDING) if self._live(i, PENDING) == status]
-        return self._index.idents(status)
+        return self._index.idents(normalize_status(status))
 
     def entry(self, ident: str) -> Entry | None:
         """The index entry of one resource, or None when the index has none."""
@@ -90,11 +70,7 @@ class CollectionView:
         self, after: str | None = None, limit: int = 10_000
     ) -> list[tuple[str, str, int | None, int | None, str]]:
         """Like :meth:`entries` as (ident, status, start, end, reason) tuples: for bulk loads."""
-        rows = self._index.row_tuples(after, limit)
-        for i, row in enumerate(rows):
-            if row[1] == PENDING:
-                rows[i] = (row[0], self._live(row[0], PENDING), *row[2:])
-        return rows
+        return self._index.row_tuples(after, limit)
 
     def entries_of(self, idents: Iterable[str]) -> list[Entry]:
         """The current entries of the given idents (those the index has)."""
@@ -112,9 +88,8 @@ class CollectionView:
     def changes(self, cursor: Cursor | None, limit: int = 10_000) -> ChangeBatch:
         """Changes after ``cursor``, or ``reload=True`` when the caller must reload.
 
-        Pending entries in the batch carry their live status, but no change is
-        logged when a worker dies: a monitor should re-probe its pending rows
-        (``entries_of``) now and then to notice them becoming interrupted.
+        A worker's death is a change too: the drain that finds it logs the
+        resource as interrupted (see :attr:`sweep_unfinished`).
         """
         now = self._index.cursor()
         if cursor is None or cursor.epoch != now.epoch:
@@ -125,19 +100,8 @@ class CollectionView:
         changes, reload, more = found
         if reload:
             return ChangeBatch((), now, reload=True)
-        live = tuple(
-            c
-            if c.entry is None or c.entry.status != PENDING
-            else type(c)(c.seq, c.ident, self._entry_of_change(c.ident, c.entry))
-            for c in changes
-        )
         end = Cursor(now.epoch, changes[-1].seq) if changes else cursor
-        return ChangeBatch(live, end, more=more)
-
-    def _entry_of_change(self, ident: str, entry: Entry) -> Entry:
-        return Entry(
-            ident, self._live(ident, entry.status), entry.start_time, entry.end_time, entry.reason
-        )
+        return ChangeBatch(tuple(changes), end, more=more)
 
     def completions_per_minute(self, minutes: int = 10, now: int | None = None) -> dict[int, int]:
         """Resources completed per epoch minute over the ``minutes`` minutes before ``now`` (ms)."""
@@ -156,6 +120,18 @@ class CollectionView:
     def rebuilt(self) -> bool:
         """True when opening this view rebuilt the index from the directories."""
         return self._index.rebuilt
+
+    @property
+    def sweep_unfinished(self) -> bool:
+        """True when this opening ran out of time examining computing resources.
+
+        Opening the index re-examines, at most every half second and for a
+        bounded time, the resources that were being computed, and records
+        those whose worker has died as interrupted. When there were more than
+        that time allowed (tens of thousands), the rest are examined by the
+        next openings: a monitor should read again soon.
+        """
+        return self._index.sweep_unfinished
 
     @property
     def fallback(self) -> str:

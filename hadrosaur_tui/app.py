@@ -225,7 +225,6 @@ class HadrosaurApp(App[int]):
 
     def _rows_changed(self, touched: set[str] | None) -> None:
         assert self.model is not None
-        self.source.set_probe(self.model.pending_idents())
         for screen in self.screen_stack:
             if isinstance(screen, ResourcesScreen):
                 screen.rows_changed(touched)

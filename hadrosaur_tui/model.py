@@ -185,17 +185,6 @@ class CollectionModel:
         pos = bisect_left(self.idents, ident)
         return pos if pos < len(self.idents) and self.idents[pos] == ident else None
 
-    def pending_idents(self) -> list[str]:
-        """Idents whose status is pending or interrupted (to re-probe for liveness)."""
-        out = []
-        for status in ("pending", "interrupted"):
-            code = _CODE[status]
-            pos = self.codes.find(code)
-            while pos != -1:
-                out.append(self.idents[pos])
-                pos = self.codes.find(code, pos + 1)
-        return out
-
     def counts(self) -> dict[str, int]:
         """Rows per status in the model."""
         return {status: self.codes.count(code) for status, code in _CODE.items()}

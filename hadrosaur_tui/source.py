@@ -8,12 +8,18 @@ another process holding an index. Each *pass* it
    ``.updates/`` changed, and of all of them every ``poll_interval``,
 3. for the collection on screen: loads its rows page by page, then reads
    only the change log after its cursor, so the work is proportional to what
-   changed, not to the collection's size,
-4. re-probes the few pending rows (a dying worker writes nothing, so only a
-   probe notices that it became interrupted).
+   changed, not to the collection's size.
 
-A pass runs when the watcher reports a change, when the UI asks, or after
-``poll_interval`` seconds (the fallback when file events are unavailable).
+A dying worker writes nothing, so no file event tells of its death: opening
+the index does (it re-examines the resources being computed and logs those
+whose lock is free as interrupted; see hadrosaur/_index_sweep.py). So a
+collection with pending resources is read every ``LIVENESS_INTERVAL``
+seconds, and at once again while the index says its examination was cut
+short; the deaths then arrive through the change log like any change.
+
+A pass runs when the watcher reports a change, when the UI asks, after
+``LIVENESS_INTERVAL`` while something is pending, or after ``poll_interval``
+seconds (the fallback when file events are unavailable).
 An index held by another process is retried on the next pass, with a busy
 indicator, never an error.
 """
@@ -40,11 +46,12 @@ from .messages import (
 )
 from .model import RowBlock, RowTuple
 
-__all__ = ("LiveSource", "estimate_rate")
+__all__ = ("LIVENESS_INTERVAL", "LiveSource", "estimate_rate")
 
 PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
-_PROBE_INTERVAL = 1.0
+#: Seconds between reads of a collection that has pending resources.
+LIVENESS_INTERVAL = 0.5
 
 
 def _row(entry: Entry) -> RowTuple:
@@ -95,7 +102,9 @@ class LiveSource:
         self._dirty: set[str] = set()
         self._busy: set[str] = set()
         self._last_full = 0.0
-        self._last_probe = 0.0
+        self._last_liveness = 0.0
+        #: Collections whose last read counted pending resources.
+        self._computing: set[str] = set()
         self._paused = False
         # The collection on screen and how far it is loaded.
         self._active: str | None = None
@@ -104,7 +113,6 @@ class LiveSource:
         self._load_after: str | None = None
         self._loading = False
         self._cursor: Cursor | None = None
-        self._probe: list[str] = []
 
     # -- called from the UI thread -------------------------------------------------
 
@@ -125,15 +133,9 @@ class LiveSource:
             self._active = name
             self._generation += 1
             self._cursor = None
-            self._probe = []
             generation = self._generation
         self._wake.set()
         return generation
-
-    def set_probe(self, idents: list[str]) -> None:
-        """The pending rows of the active collection, to re-probe for liveness."""
-        with self._lock:
-            self._probe = list(idents)
 
     def set_paused(self, paused: bool) -> None:
         """While paused, nothing is read or posted."""
@@ -149,7 +151,10 @@ class LiveSource:
     def run(self) -> None:
         """Loop until stopped. Every exception is reported, none ends the loop."""
         while not self._stopped.is_set():
-            self._wake.wait(self.poll_interval)
+            computing = self._computing
+            self._wake.wait(
+                min(self.poll_interval, LIVENESS_INTERVAL) if computing else self.poll_interval
+            )
             self._wake.clear()
             if self._stopped.is_set():
                 break
@@ -168,16 +173,23 @@ class LiveSource:
         assert self._project is not None and self._collections is not None
         now = time.monotonic()  # scheduling uses real time; self.clock is for what is shown
         full = now - self._last_full >= self.poll_interval
+        liveness = now - self._last_liveness >= LIVENESS_INTERVAL
         with self._lock:
             dirty, self._dirty = self._dirty, set()
             active = self._active
-        names = [n for n in self._collections if full or n in dirty or n in self._busy]
+        names = [
+            n
+            for n in self._collections
+            if full or n in dirty or n in self._busy or (liveness and n in self._computing)
+        ]
         if active in self._collections and active not in names:
             names.append(active)
         for name in names:
             self._read_collection(name, name == active)
         if full:
             self._last_full = now
+        if liveness:
+            self._last_liveness = now
         if self._loading:
             self._wake.set()  # keep loading pages without waiting
 
@@ -216,6 +228,12 @@ class LiveSource:
                     self._busy.discard(name)
                     self.post(IndexBusyChanged(name, False))
                 counts = view.counts()
+                (self._computing.add if counts["pending"] else self._computing.discard)(name)
+                if view.sweep_unfinished:
+                    # More deaths to record than one opening may take time for: again soon.
+                    with self._lock:
+                        self._dirty.add(name)
+                    self._wake.set()
                 now_ms = int(self.clock() * 1000)
                 rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
                 legacy = _is_legacy(self.base / name)
@@ -232,7 +250,6 @@ class LiveSource:
     def _read_rows(self, name: str, view: CollectionView) -> None:
         with self._lock:
             generation = self._generation
-            probe = self._probe
         if self._loaded_generation != generation:
             # A new collection on screen (or a reload): start from the first page.
             self._loaded_generation = generation
@@ -262,10 +279,6 @@ class LiveSource:
         ]
         if batch.more:
             self._wake.set()
-        now = time.monotonic()
-        if probe and now - self._last_probe >= _PROBE_INTERVAL:
-            self._last_probe = now
-            changes.extend((e.ident, _row(e)) for e in view.entries_of(probe))
         if changes:
             self.post(RowsChanged(name, generation, changes))
 

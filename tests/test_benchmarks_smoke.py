@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = {"fetch", "reads", "tui", "concurrency"}
+SUITES = {"fetch", "reads", "tui", "concurrency", "pending"}
 
 
 @pytest.mark.slow
@@ -66,6 +66,10 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
         busy = report["suites"]["concurrency"][place]["with_readers"]
         assert busy["done"] == 40 and busy["lock_errors"] == 0, busy
         assert busy["tui_completed_shown"] == 40
+
+    pending = report["suites"]["pending"]
+    assert pending["stats"]["counts"]["interrupted"] == 100
+    assert pending["tui"]["counts"]["interrupted"] == 100
 
     table = report["table"]
     assert {"metric", "ours", "reference", "ratio", "target", "passed"} <= set(table[0])

@@ -41,7 +41,13 @@ def test_drain_applies_each_marker_once_and_removes_it(items: Project, base: Pat
     updates = base / "items" / ".updates"
     assert sorted(os.listdir(updates)) == ["a", "b", "fail-1"]
     with CollectionIndex(base / "items") as index:
-        assert index.counts() == {"completed": 2, "pending": 0, "error": 1, "unavailable": 0}
+        assert index.counts() == {
+            "completed": 2,
+            "pending": 0,
+            "interrupted": 0,
+            "error": 1,
+            "unavailable": 0,
+        }
     assert os.listdir(updates) == [".claimed"]
     assert os.listdir(updates / ".claimed") == []
 

@@ -336,8 +336,11 @@ def test_a_pending_resource_turned_into_a_link_is_not_probed_through_it(tmp_path
     assert [e.status for e in proj.entries("c")] == ["interrupted"]  # indexed as pending
     (res_dir / "status").unlink()
     res_dir.rmdir()
-    res_dir.symlink_to(outside)  # no marker: the index still says pending
-    assert [e.status for e in proj.entries("c")] == ["error"]
+    res_dir.symlink_to(outside)  # no marker: the index keeps what it recorded, unprobed
+    assert [e.status for e in proj.entries("c")] == ["interrupted"]  # never "completed"
+    (tmp_path / "base" / "c" / ".updates" / "x").touch()  # the next change is read, not followed
+    entries = proj.entries("c")
+    assert [e.status for e in entries] == ["error"] and "symlink refused" in entries[0].reason
 
 
 def test_a_linked_collection_file_is_not_read(tmp_path: Path) -> None:

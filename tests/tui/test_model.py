@@ -1,12 +1,23 @@
-"""CollectionModel: filters, sorts and live changes agree with a brute-force computation."""
+"""CollectionModel: filters, sorts and live changes agree with a brute-force computation;
+and a worker's death reaches it as a change."""
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from textual.message import Message
 
+from hadrosaur import Project
 from hadrosaur_tui.format import STATUS_ORDER
+from hadrosaur_tui.messages import RowsChanged, RowsLoaded
 from hadrosaur_tui.model import CollectionModel, RowBlock, RowTuple
+from hadrosaur_tui.source import LiveSource
+
+from ..helpers import spawn, wait_for
 
 IDENTS = [f"id-{i:02d}" for i in range(30)]
 rows_strategy = st.builds(
@@ -130,7 +141,7 @@ def test_unfiltered_ident_order_stores_no_view() -> None:
     assert model.order is None
 
 
-def test_pending_idents_and_row_durations() -> None:
+def test_row_durations() -> None:
     model = CollectionModel("c")
     model.extend(
         [
@@ -139,7 +150,63 @@ def test_pending_idents_and_row_durations() -> None:
             ("c", "completed", 1, 4, ""),
         ]
     )
-    assert model.pending_idents() == ["a", "b"]
     assert model.row(0).duration_ms(now_ms=600) == 500
     assert model.row(1).duration_ms(now_ms=600) is None
     assert model.row(2).duration_ms(now_ms=600) == 3
+
+
+SLOW_PIPELINE = """
+import os, time
+from pathlib import Path
+from hadrosaur import Project
+
+proj = Project(os.environ["HADROSAUR_TEST_BASE"])
+
+
+@proj.resource("c")
+def compute(ident, args, ctx):
+    print("computing", flush=True)
+    while not Path(args["go"]).exists():
+        time.sleep(0.01)
+    return ident
+"""
+
+
+def test_a_killed_worker_reaches_the_model_as_interrupted_through_the_change_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader thread's passes, run here one by one, feed a model as the app does."""
+    base = tmp_path / "base"
+    (tmp_path / "pipeline.py").write_text(SLOW_PIPELINE)
+    monkeypatch.setenv("HADROSAUR_TEST_BASE", str(base))
+    code = 'from pipeline import proj\nproj.fetch("c", "{}", {{"go": "/nonexistent"}})'
+    workers = [spawn(tmp_path, code.format(ident)) for ident in ("a", "b")]
+    for worker in workers:
+        assert worker.stdout is not None and worker.stdout.readline().strip() == "computing"
+    model = CollectionModel("c")
+    messages: list[Message] = []
+    source = LiveSource(base, messages.append, poll_interval=3600)
+    source.set_active("c")
+
+    def feed() -> dict[str, int]:
+        source.run_pass()
+        for message in messages:
+            if isinstance(message, RowsLoaded):
+                if message.reset:
+                    model.clear()
+                model.extend(message.rows)
+                model.loaded = message.done
+            elif isinstance(message, RowsChanged):
+                model.apply(message.changes)
+        messages.clear()
+        return model.counts()
+
+    wait_for(lambda: feed()["pending"] == 2 and model.loaded)
+    workers[0].send_signal(signal.SIGKILL)
+    workers[0].communicate()
+    wait_for(lambda: feed()["interrupted"] == 1)
+    assert (model.counts()["pending"], model.row(0).status) == (1, "interrupted")
+    assert Project(base, create=False).stats("c")["counts"]["interrupted"] == 1
+    workers[1].send_signal(signal.SIGKILL)
+    workers[1].communicate()
+    wait_for(lambda: feed()["interrupted"] == 2)

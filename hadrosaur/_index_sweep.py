@@ -1,0 +1,240 @@
+"""Applying markers, and finding out, once, which pending resources died.
+
+A pending resource is live while its worker holds its compute lock. Readers
+of the index never probe that lock: the drain records ``interrupted`` in the
+index the first time it finds a pending resource's lock free, and the entry
+stays interrupted, unprobed, until the resource's next change marker. So a
+read costs the same with 50,000 dead pending resources as with none.
+
+Where deaths are found:
+
+- **Applying a marker** (:meth:`IndexSweeps._apply_markers`): the locks of
+  the claimed markers' resources are probed first, then the files are read.
+  A marker whose lock was held moves to ``.updates/.kept/``; one whose lock
+  was free is removed, and a pending status read after that probe is
+  recorded as interrupted (:func:`~hadrosaur._liveness.settle`).
+- **Kept markers** (:meth:`IndexSweeps._sweep_kept`): the resources whose
+  lock was held when their marker was applied are examined again. Up to
+  ``FEW_KEPT`` of them (a few workers' worth: a probe costs ~5 µs) by every
+  opening, so a death shows at the next read; more than that at most once
+  per ``sweep_interval`` per reading process, spending ``sweep_budget`` on
+  live ones and resuming where the last sweep stopped (50,000 live ones are
+  all examined in ~7 s at ~5% of a core). One whose lock is now free is
+  re-read and recorded like a marker, and its kept marker removed; a sweep
+  finding deaths goes on (a mass death is change, not idle cost), up to
+  ``DEATH_BUDGET`` per opening.
+- **A rebuild** probes each resource it reads as pending (see _index.py).
+
+Why recording "interrupted" never hides a newer state. Writers take the
+compute lock, create the marker ``.updates/IDENT``, and only then change any
+file of the resource. The drain probes the lock (instant L), then reads the
+status file (S > L), then writes its batch (W > S). If the lock was free at
+L, any process that changes the resource's files after L took the lock after
+L, so it created its marker after L, and that marker was not among those
+this drain claimed before L (claims are renames of markers listed before the
+probe; a new marker is a new file in ``.updates/``). A drain applies a
+marker in a batch written after that marker's claim, and claims happen
+only after all earlier batches of the same drain are written, so that later
+marker is applied by a batch after W, which re-reads the files. Hence after
+W the index holds either the files' state as of S (nothing changed since),
+or a state that a marker still waiting in ``.updates/`` will correct:
+exactly the invariant every other record of the index keeps. The kept-marker
+sweep follows the same order (probe, read, write), and so does a rebuild
+(probe, then read again).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import _markers, _store
+from ._index_apply import IndexWrites
+from ._liveness import settle
+from ._locks import lock_held
+from ._names import check_ident
+from .errors import InvalidName
+from .resource import ERROR, PENDING
+
+__all__ = (
+    "DEATH_BUDGET",
+    "DEFAULT_SWEEP_BUDGET",
+    "DEFAULT_SWEEP_INTERVAL",
+    "FEW_KEPT",
+    "IndexSweeps",
+    "is_ident",
+    "reset_sweeps",
+)
+
+#: Seconds between two sweeps of the kept markers by one process.
+DEFAULT_SWEEP_INTERVAL = 0.5
+#: Seconds a sweep may spend probing locks it finds held (~4,000 probes).
+DEFAULT_SWEEP_BUDGET = 0.02
+#: Seconds a sweep that keeps finding deaths may go on before the next opening continues.
+DEATH_BUDGET = 1.0
+#: Seconds after which a listing of .kept/ is made again even if its mtime is unchanged.
+_LISTING_MAX_AGE = 5.0
+#: Up to this many kept markers are examined by every opening, unthrottled.
+FEW_KEPT = 64
+#: Kept markers examined per probe-and-apply step (one WriteBatch).
+_SWEEP_CHUNK = 500
+
+
+@dataclass
+class _Sweep:
+    """Where this process's sweep of one collection's kept markers stands."""
+
+    at: float = float("-inf")  # time.monotonic() when the last sweep began
+    after: str = ""  # the last kept marker examined: the next sweep resumes after it
+    hurry: bool = False  # the last sweep stopped while still finding deaths
+    many: bool = False  # the last sweep found more than FEW_KEPT kept markers
+    names: list[str] = field(default_factory=list)  # the last listing of .kept/, sorted
+    stamp: tuple[int, int, int] | None = None  # .kept/'s mtime, ctime, inode then
+    listed_at: float = float("-inf")
+
+
+#: Per collection directory; a cache that is safe to drop (a dropped entry means
+#: the next opening sweeps at once, from the start).
+_sweeps: dict[str, _Sweep] = {}
+
+
+class IndexSweeps(IndexWrites):
+    """Marker application and the sweep of kept markers (a base of ``CollectionIndex``)."""
+
+    sweep_interval: float
+    sweep_budget: float
+    fallback: str
+    #: Locks probed by this opening (for tests and diagnostics).
+    probed: int
+    #: True when this opening's sweep stopped at its time bound while finding deaths.
+    sweep_unfinished: bool
+    #: Resources whose markers this opening kept (their locks were just probed).
+    _just_kept: set[str]
+
+    def _apply_markers(self, names: list[str]) -> int:
+        idents = []
+        for name in names:
+            if name.startswith(_store.PLAN_MARKER_PREFIX):
+                plan_id = name[len(_store.PLAN_MARKER_PREFIX) :]
+                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
+            else:
+                try:
+                    idents.append(check_ident(name))
+                except InvalidName:
+                    pass  # not a marker we wrote; dropping it below is all there is to do
+        # Probed before the files are read: see the module docstring and _markers.busy.
+        busy = _markers.busy(self.coll_dir, idents)
+        self.probed += len(idents)
+        if idents:
+            self._apply_resources(idents, busy)
+        _markers.keep(self.coll_dir, [name for name in names if name in busy])
+        self._just_kept.update(busy)  # probed just now: this opening's sweep skips them
+        free = [name for name in names if name not in busy]
+        _markers.release_claimed(self.coll_dir, free)
+        # A kept marker of the same resource is done with too: read after a free probe.
+        _markers.release_kept(self.coll_dir, free)
+        return len(names)
+
+    def _sweep_kept(self, force: bool = False) -> None:
+        """Re-examine kept markers: record the resources whose lock is free now.
+
+        When the last sweep found many, at most once per ``sweep_interval``
+        per process, spending about ``sweep_budget`` seconds on locks found
+        held: a reader's cost follows what changed, not how many resources
+        are being computed. Deaths found are change, so a sweep that keeps
+        finding them goes on, up to ``DEATH_BUDGET`` seconds, and the next
+        opening continues at once (``sweep_unfinished``). ``force``: all of
+        them, now (for check()).
+        """
+        state = _sweeps.setdefault(os.fspath(self.coll_dir), _Sweep())
+        now = time.monotonic()
+        due = not state.many or state.hurry or now - state.at >= self.sweep_interval
+        if not (force or due):
+            return
+        names = self._kept_listing(state, now)
+        state.many = len(names) > FEW_KEPT
+        # A pass goes through the names in order; one cut short resumes where it stopped.
+        order = names[bisect_right(names, state.after) :] if state.after else names
+        quiet_until, stop_at = now + self.sweep_budget, now + DEATH_BUDGET
+        done = 0
+        dying = False
+        for chunk in _markers.chunks(order, _SWEEP_CHUNK):
+            clock = time.monotonic()
+            if not force and done and (clock >= stop_at or (clock >= quiet_until and not dying)):
+                break
+            idents = [n for n in chunk if is_ident(n) and n not in self._just_kept]
+            busy = _markers.busy(self.coll_dir, idents)
+            self.probed += len(idents)
+            free = [i for i in idents if i not in busy]
+            if free:
+                self._apply_resources(free, busy)
+            _markers.release_kept(
+                self.coll_dir, [n for n in chunk if n not in busy and n not in self._just_kept]
+            )
+            dying = bool(free)
+            done += len(chunk)
+            state.after = chunk[-1]
+        finished = done >= len(order)
+        state.hurry = self.sweep_unfinished = dying and not finished
+        if finished:
+            state.after = ""
+        # From its start: a reader polling every sweep_interval finds the next one due.
+        state.at = now
+
+    def _kept_listing(self, state: _Sweep, now: float) -> list[str]:
+        """The sorted names in .kept/, listed again only when the directory changed.
+
+        Only holders of the index lock change .kept/, so its mtime, checked
+        under the lock, tells whether the last listing still holds; a coarse
+        clock may give two changes one mtime, so a listing also expires.
+        """
+        try:
+            stamp = os.stat(f"{os.fspath(self.coll_dir)}/{_store.UPDATES_DIR}/{_markers.KEPT_DIR}")
+        except FileNotFoundError:
+            return []
+        key = (stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino)
+        if key != state.stamp or now - state.listed_at > _LISTING_MAX_AGE:
+            state.names = sorted(_markers.kept_names(self.coll_dir))
+            state.stamp, state.listed_at = key, now
+        return state.names
+
+    def _scanned_record(
+        self, ident: str, held: bool | None = None, problem: str = ""
+    ) -> tuple[_store.Record | None, bool]:
+        """(record to keep, lock held) for one entry of a scan, for a rebuild or a check.
+
+        ``held``: the result of a probe made before this call, if any. Else
+        only a pending resource is probed, and then read again after the
+        probe, so that "interrupted" always rests on a probe made before the read.
+        ``problem``: why the scan found no real directory there (a symlink, a
+        file): a damaged resource, never looked into.
+        """
+        if problem:
+            return _store.Record(ERROR, reason=_store.damaged_dir_reason(problem)), False
+        res_dir = f"{os.fspath(self.coll_dir)}/{ident}"
+        rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
+        if rec is None or rec.status != PENDING:
+            return rec, bool(held)
+        if held is None:
+            self.probed += 1
+            if lock_held(f"{res_dir}/{_store.LOCK_FILE}"):
+                return rec, True
+            rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
+            held = False
+        return (None if rec is None else settle(rec, host, not held)), held
+
+
+def is_ident(name: str) -> bool:
+    try:
+        check_ident(name)
+    except InvalidName:
+        return False
+    return True
+
+
+def reset_sweeps(coll_dir: Path) -> None:
+    """Forget this process's sweep state of a collection (the next opening sweeps at once)."""
+    _sweeps.pop(os.fspath(coll_dir), None)
