@@ -293,7 +293,7 @@ def test_another_hosts_pending_resource_stays_pending(coll: Path) -> None:
 
 
 def test_an_index_of_schema_2_is_rebuilt_with_interrupted_stored(coll: Path) -> None:
-    import plyvel
+    from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
 
     proj = Project(coll.parent, create=False)
     _started(coll, "r")

@@ -34,6 +34,17 @@ def _odd_base(base: Path) -> Project:
     return proj
 
 
+def _hadrosaur(tmp_path: Path, *args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hadrosaur", *map(str, args)],
+        env=child_env(tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_skipped_directories_are_listed_with_their_reason(base: Path) -> None:
     proj = _odd_base(base)
     assert proj.collections() == ["good"]
@@ -47,14 +58,7 @@ def test_skipped_directories_are_listed_with_their_reason(base: Path) -> None:
 @pytest.mark.parametrize("command", ["stats", "reindex"])
 def test_cli_overviews_warn_and_go_on(base: Path, tmp_path: Path, command: str) -> None:
     _odd_base(base)
-    done = subprocess.run(
-        [sys.executable, "-m", "hadrosaur", command, str(base)],
-        env=child_env(tmp_path),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _hadrosaur(tmp_path, command, base)
     assert done.returncode == 0, done.stderr
     assert "good" in done.stdout
     warnings = done.stderr.splitlines()
@@ -92,13 +96,6 @@ def test_a_symlinked_collection_is_skipped_with_its_reason(base: Path, tmp_path:
     assert proj.collections() == ["good"]
     skipped = {s.name: s.reason for s in proj.skipped_directories()}
     assert "symbolic link" in skipped["linked"]
-    done = subprocess.run(
-        [sys.executable, "-m", "hadrosaur", "stats", str(base)],
-        env=child_env(tmp_path),
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _hadrosaur(tmp_path, "stats", base)
     assert done.returncode == 0, done.stderr
     assert "skipped 'linked'" in done.stderr and "symbolic link" in done.stderr

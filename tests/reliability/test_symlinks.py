@@ -18,10 +18,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import plyvel
 import pytest
 
 from hadrosaur import HadrosaurError, Project, RefusedPath
+from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
 
 from ..helpers import REPO
 
