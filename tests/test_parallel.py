@@ -53,7 +53,14 @@ def spawn_gated_run(
             proj = Project({str(base)!r})
             proj.resource("items")(gated)
             gates = {{"gates": {str(gates)!r}}}
-            proj.fetch_many("items", {idents!r}, gates, executor={executor})
+            executor = {executor}
+            try:
+                proj.fetch_many("items", {idents!r}, gates, executor=executor)
+            finally:
+                # An executor left to the interpreter's exit can print "Bad file
+                # descriptor" from concurrent.futures' atexit hook (CPython 3.11).
+                if executor is not None:
+                    executor.shutdown()
         """
     return spawn(tmp_path, code, **popen)
 
