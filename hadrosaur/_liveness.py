@@ -18,7 +18,6 @@ index read into the record it keeps, so that a death found once is recorded
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 from functools import cache
 from pathlib import Path
@@ -86,4 +85,5 @@ def settle(record: _store.Record, host: object, lock_free: bool) -> _store.Recor
     """
     if record.status != PENDING or not lock_free or not _local(host):
         return record
-    return dataclasses.replace(record, status=INTERRUPTED)
+    # Built directly: dataclasses.replace costs ~6 µs, and a mass death settles 50,000.
+    return _store.Record(INTERRUPTED, record.start, record.end, record.reason)
