@@ -312,3 +312,29 @@ def test_a_huge_sparse_meta_json_reads_as_damage_not_as_a_crash(
     )
     assert "Traceback" not in done.stderr, done.stderr[-1500:]
     assert done.returncode == 0, done.stderr[-1500:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recompute (CLI, and the TUI's r/R) imports whatever file .collection.json names, "
+    "even one inside BASE: a planted or copied .collection.json runs code found in BASE, "
+    "though Security says hadrosaur trusts nothing it finds inside BASE",
+)
+def test_recompute_runs_no_code_named_by_a_planted_collection_file(tmp_path: Path) -> None:
+    base = _two_completed(tmp_path)
+    pwned = tmp_path / "pwned"
+    # Code that arrived with the base (a half-copied archive, someone else's files).
+    payload = base / "items" / "a" / "storage" / "helper.py"
+    payload.parent.mkdir()
+    payload.write_text(
+        f"open({str(pwned)!r}, 'w').write('ran')\n\ndef plain(ident, args, ctx):\n    return 1\n"
+    )
+    coll_file = base / "items" / ".collection.json"
+    data = json.loads(coll_file.read_text())
+    data["function"].update(
+        module="__main__", qualname="plain", file=str(payload), sys_path0=str(payload.parent)
+    )
+    coll_file.write_text(json.dumps(data))
+
+    _cli(tmp_path, "recompute", str(base), "items", "b")
+    assert not pwned.exists(), "hadrosaur recompute ran a file found inside BASE"
