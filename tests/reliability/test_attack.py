@@ -257,26 +257,58 @@ def test_a_hard_linked_log_does_not_show_a_file_from_outside_base(tmp_path: Path
     assert "TOP-SECRET-CONTENT" not in done.stdout
 
 
-@pytest.mark.parametrize("kind", ["symlink", "file"])
+@pytest.mark.parametrize(
+    "kind",
+    ["trash symlink", "trash file", "updates file", "claimed file", "index.lock directory"],
+)
 @pytest.mark.xfail(
     strict=True,
-    reason="a planted COLL/.index.deleting that is a symlink or a file makes every reindex fail "
-    "(exit 1, 'Make ... writable'): shutil.rmtree refuses it and the error is not handled",
+    reason="a planted COLL/.index.deleting (symlink or file), .updates or .updates/.claimed "
+    "as a file, or .index.lock as a directory makes every reindex fail (exit 1, 'Make ... "
+    "writable', an unhandled OSError in the message): the index is never rebuilt",
 )
-def test_a_planted_index_trash_does_not_stop_reindex(tmp_path: Path, kind: str) -> None:
+def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str) -> None:
     base = _two_completed(tmp_path)
-    trash = base / "items" / ".index.deleting"
+    coll = base / "items"
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "keep").write_text("secret")
-    if kind == "symlink":
-        trash.symlink_to(outside)
+    if kind == "trash symlink":
+        (coll / ".index.deleting").symlink_to(outside)
+    elif kind == "trash file":
+        (coll / ".index.deleting").write_text("junk")
+    elif kind == "updates file":
+        shutil.rmtree(coll / ".updates")
+        (coll / ".updates").write_text("junk")
+    elif kind == "claimed file":
+        shutil.rmtree(coll / ".updates" / ".claimed", ignore_errors=True)
+        (coll / ".updates" / ".claimed").write_text("junk")
     else:
-        trash.write_text("junk")
+        (coll / ".index.lock").unlink(missing_ok=True)
+        (coll / ".index.lock").mkdir()
 
     done = _cli(tmp_path, "reindex", str(base))
     assert (outside / "keep").read_text() == "secret"
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defining a collection whose .updates is a plain file raises a bare "
+    "FileExistsError from os.makedirs, not a HadrosaurError naming the damage",
+)
+def test_defining_a_collection_whose_updates_is_a_file_raises_a_hadrosaur_error(
+    tmp_path: Path,
+) -> None:
+    from hadrosaur import HadrosaurError
+
+    base = _two_completed(tmp_path)
+    updates = base / "items" / ".updates"
+    shutil.rmtree(updates)
+    updates.write_text("junk")
+    proj = Project(base)
+    with pytest.raises(HadrosaurError):
+        proj.resource("items")(lambda ident, args, ctx: ident)
 
 
 def _limit_memory() -> None:
