@@ -370,3 +370,49 @@ def test_recompute_runs_no_code_named_by_a_planted_collection_file(tmp_path: Pat
 
     _cli(tmp_path, "recompute", str(base), "items", "b")
     assert not pwned.exists(), "hadrosaur recompute ran a file found inside BASE"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="argparse's 'unrecognized arguments' error echoes extra arguments raw: a name "
+    "taken from a listing (ls BASE/COLL | xargs hadrosaur show ...) puts escape sequences "
+    "on the terminal, though the other error messages escape them",
+)
+def test_unrecognised_arguments_are_not_echoed_raw_to_a_terminal(tmp_path: Path) -> None:
+    import pty
+    import re
+    import select
+    import time
+
+    base = _two_completed(tmp_path)
+    evil = "x\x1b]0;PWNED\x07\x1b[2J\x9b\u202e"
+    main, sub = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hadrosaur", "ls", str(base), "items", evil],
+        env=child_env(tmp_path),
+        stdin=sub,
+        stdout=sub,
+        stderr=sub,
+    )
+    os.close(sub)
+    out = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(main, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+        elif child.poll() is not None:
+            break
+    child.wait(timeout=60)
+    os.close(main)
+    assert child.returncode == 2
+    # hadrosaur's own dimming (SGR) aside, no escape sequence may come out.
+    shown = re.sub(rb"\x1b\[[0-9;]*m", b"", out)
+    assert b"\x1b" not in shown and b"\x07" not in shown, out
+    assert "\x9b".encode() not in shown and "\u202e".encode() not in shown, out
