@@ -416,3 +416,27 @@ def test_unrecognised_arguments_are_not_echoed_raw_to_a_terminal(tmp_path: Path)
     shown = re.sub(rb"\x1b\[[0-9;]*m", b"", out)
     assert b"\x1b" not in shown and b"\x07" not in shown, out
     assert "\x9b".encode() not in shown and "\u202e".encode() not in shown, out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open_regular turns only ELOOP into a refusal: a UNIX socket in place of run.log "
+    "fails to open with ENXIO, so fetch_log raises a bare OSError (and 'hadrosaur log' says "
+    "'No such device or address') instead of damage 'run.log: not a regular file (a socket)'",
+)
+def test_a_socket_in_place_of_run_log_reads_as_damage(tmp_path: Path) -> None:
+    import socket
+
+    from hadrosaur import DamagedResource
+
+    base = _two_completed(tmp_path)
+    log = base / "items" / "a" / "run.log"
+    log.unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(log))
+        proj = Project(base, create=False)
+        with pytest.raises(DamagedResource, match="socket"):
+            proj.fetch_log("items", "a")
+    finally:
+        sock.close()
