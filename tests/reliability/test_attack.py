@@ -1,0 +1,442 @@
+"""Breakages found by a hostile test of the README's "Guarantees" and "Security".
+
+Each test is a reproduction of a promise that does not hold yet, marked
+``xfail(strict=True)`` so that the suite stays green until it is fixed (and
+goes red, as a reminder to drop the mark, once it is). They use real
+processes; where a process could hang, it runs under a deadline and is
+killed afterwards, never a timing assertion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from hadrosaur import Project
+
+from ..helpers import child_env
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+
+#: The pipeline the children import (a module, so pool workers find it by name).
+PIPELINE = '''
+import os
+import time
+
+
+def forks_then_dies(ident, args, ctx):
+    """A function that starts a helper process (a server, a daemon) and then crashes."""
+    if ident.startswith("fdie"):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(3600)
+            os._exit(0)
+        with open(args["pids"], "a") as out:
+            out.write(f"{pid}\\n")
+        os._exit(3)
+    return ident
+
+
+def closes_stdio(ident, args, ctx):
+    """A function that closes its standard output and error, as daemonising code does."""
+    if ident.startswith("close"):
+        for fd in (1, 2):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    return ident
+
+
+def closes_inherited(ident, args, ctx):
+    """A function that closes every inherited descriptor above stderr (a common idiom)."""
+    if ident.startswith("close"):
+        os.closerange(3, 256)
+    return ident
+
+
+def plain(ident, args, ctx):
+    ctx.logger.info("plain %s", ident)
+    return ident
+'''
+
+
+def _pipeline(tmp_path: Path) -> Path:
+    (tmp_path / "atk_pipeline.py").write_text(PIPELINE)
+    return tmp_path
+
+
+def _fetch_many_code(base: Path, func: str, idents: list[str], args: object) -> str:
+    return textwrap.dedent(
+        f"""
+        import json
+        from hadrosaur import Project
+        from atk_pipeline import {func}
+        if __name__ == "__main__":
+            proj = Project({str(base)!r})
+            proj.resource("items")({func})
+            got = proj.fetch_many("items", {idents!r}, {args!r}, progress=False)
+            print(json.dumps({{r.ident: r.status for r in got}}))
+        """
+    )
+
+
+def _kill_pids(path: Path) -> None:
+    if not path.exists():
+        return
+    for line in path.read_text().split():
+        try:
+            os.kill(int(line), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fetch_many waits until every process a dead worker forked has exited: the "
+    "grandchild inherits the worker's pipe and its multiprocessing sentinel",
+)
+def test_a_worker_that_forked_a_helper_and_died_does_not_hold_fetch_many(
+    tmp_path: Path,
+) -> None:
+    pipeline_dir = _pipeline(tmp_path)
+    base = tmp_path / "base"
+    pids = tmp_path / "grandchildren"
+    idents = ["fdie-0", "a", "b", "c"]
+    out_path = tmp_path / "out.json"
+    with out_path.open("w") as out, (tmp_path / "err.txt").open("w") as err:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _fetch_many_code(base, "forks_then_dies", idents, {"pids": str(pids)}),
+            ],
+            env=child_env(pipeline_dir),
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    try:
+        # Four tiny resources: a deadline, not a measurement. The grandchild lives an hour.
+        returncode = child.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        returncode = None
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+        _kill_pids(pids)
+    assert returncode == 0, "fetch_many did not return while the dead worker's child lived"
+    statuses = json.loads(out_path.read_text())
+    assert statuses == {"fdie-0": "error", "a": "completed", "b": "completed", "c": "completed"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after a function closes fds 1 and 2, the worker's next compute lock gets fd 1 and "
+    "the next such function closes it: StorageError aborts fetch_many, the rest is never started",
+)
+def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path) -> None:
+    pipeline_dir = _pipeline(tmp_path)
+    base = tmp_path / "base"
+    idents = [f"close-{i}" for i in range(3)] + [f"ok-{i}" for i in range(30)]
+    done = subprocess.run(
+        [sys.executable, "-c", _fetch_many_code(base, "closes_stdio", idents, None)],
+        env=child_env(pipeline_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = Project(base, create=False).stats("items")["counts"]
+    assert counts["unavailable"] == 0, counts
+    assert counts["completed"] == len(idents), counts
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a worker whose pipe a function closed dies with a 'Process hadrosaur-worker:' "
+    "traceback on stderr",
+)
+def test_a_function_that_closes_inherited_descriptors_leaves_no_traceback(tmp_path: Path) -> None:
+    pipeline_dir = _pipeline(tmp_path)
+    base = tmp_path / "base"
+    idents = [f"close-{i}" for i in range(2)] + [f"ok-{i}" for i in range(20)]
+    done = subprocess.run(
+        [sys.executable, "-c", _fetch_many_code(base, "closes_inherited", idents, None)],
+        env=child_env(pipeline_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(json.loads(done.stdout).values()) <= {"completed", "error"}
+    assert done.stderr == "", done.stderr[-2000:]
+
+
+def _cli(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hadrosaur", *argv],
+        env=child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _two_completed(tmp_path: Path) -> Path:
+    """A base with collection 'items' holding two completed resources (made in a child)."""
+    pipeline_dir = _pipeline(tmp_path)
+    base = tmp_path / "base"
+    code = textwrap.dedent(
+        f"""
+        from hadrosaur import Project
+        from atk_pipeline import plain
+        if __name__ == "__main__":
+            proj = Project({str(base)!r})
+            proj.resource("items")(plain)
+            for ident in ("a", "b"):
+                assert proj.fetch("items", ident).status == "completed"
+        """
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], env=child_env(pipeline_dir), check=True, timeout=120
+    )
+    return base
+
+
+def _snapshot(directory: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(directory)): (p.read_bytes() if p.is_file() else None)
+        for p in sorted(directory.rglob("*"))
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="marker_dirs() mkdirs .updates/.claimed before checking .updates: a reader creates "
+    "a directory inside the target of a symlinked .updates",
+)
+def test_a_reader_writes_nothing_through_a_symlinked_updates_dir(tmp_path: Path) -> None:
+    base = _two_completed(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("secret")
+    before = _snapshot(outside)
+    updates = base / "items" / ".updates"
+    shutil.rmtree(updates)
+    updates.symlink_to(outside)
+
+    done = _cli(tmp_path, "stats", str(base))
+    assert done.returncode == 0, done.stderr
+    assert _snapshot(outside) == before, "hadrosaur stats created something outside BASE"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="only symlinks are refused: a run.log hard-linked to a file outside BASE is shown "
+    "by 'hadrosaur log' (the brief's 'a secret file outside BASE must never be shown')",
+)
+def test_a_hard_linked_log_does_not_show_a_file_from_outside_base(tmp_path: Path) -> None:
+    base = _two_completed(tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT\n")
+    log = base / "items" / "a" / "run.log"
+    log.unlink()
+    os.link(secret, log)
+
+    done = _cli(tmp_path, "log", str(base), "items", "a")
+    assert "TOP-SECRET-CONTENT" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["trash symlink", "trash file", "updates file", "claimed file", "index.lock directory"],
+)
+@pytest.mark.xfail(
+    strict=True,
+    reason="a planted COLL/.index.deleting (symlink or file), .updates or .updates/.claimed "
+    "as a file, or .index.lock as a directory makes every reindex fail (exit 1, 'Make ... "
+    "writable', an unhandled OSError in the message): the index is never rebuilt",
+)
+def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str) -> None:
+    base = _two_completed(tmp_path)
+    coll = base / "items"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("secret")
+    if kind == "trash symlink":
+        (coll / ".index.deleting").symlink_to(outside)
+    elif kind == "trash file":
+        (coll / ".index.deleting").write_text("junk")
+    elif kind == "updates file":
+        shutil.rmtree(coll / ".updates")
+        (coll / ".updates").write_text("junk")
+    elif kind == "claimed file":
+        shutil.rmtree(coll / ".updates" / ".claimed", ignore_errors=True)
+        (coll / ".updates" / ".claimed").write_text("junk")
+    else:
+        (coll / ".index.lock").unlink(missing_ok=True)
+        (coll / ".index.lock").mkdir()
+
+    done = _cli(tmp_path, "reindex", str(base))
+    assert (outside / "keep").read_text() == "secret"
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defining a collection whose .updates is a plain file raises a bare "
+    "FileExistsError from os.makedirs, not a HadrosaurError naming the damage",
+)
+def test_defining_a_collection_whose_updates_is_a_file_raises_a_hadrosaur_error(
+    tmp_path: Path,
+) -> None:
+    from hadrosaur import HadrosaurError
+
+    base = _two_completed(tmp_path)
+    updates = base / "items" / ".updates"
+    shutil.rmtree(updates)
+    updates.write_text("junk")
+    proj = Project(base)
+    with pytest.raises(HadrosaurError):
+        proj.resource("items")(lambda ident, args, ctx: ident)
+
+
+def _limit_memory() -> None:
+    import resource
+
+    limit = 1 << 30  # 1 GiB of address space: far more than a stats of two resources needs
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="meta.json is read whole (read_regular without a limit): a planted sparse 4 GiB "
+    "meta.json, which costs no disk, makes 'hadrosaur stats' and 'ls' allocate gigabytes "
+    "and end in a MemoryError traceback (or the OOM killer without a limit)",
+)
+@pytest.mark.parametrize("command", ["stats", "ls"])
+def test_a_huge_sparse_meta_json_reads_as_damage_not_as_a_crash(
+    tmp_path: Path, command: str
+) -> None:
+    base = _two_completed(tmp_path)
+    meta = base / "items" / "a" / "meta.json"
+    with meta.open("r+b") as f:
+        f.truncate(4 << 30)
+    (base / "items" / ".updates" / "a").touch()  # as any change behind hadrosaur's back
+    argv = [str(base)] if command == "stats" else [str(base), "items"]
+    done = subprocess.run(
+        [sys.executable, "-m", "hadrosaur", command, *argv],
+        env=child_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_memory,
+    )
+    assert "Traceback" not in done.stderr, done.stderr[-1500:]
+    assert done.returncode == 0, done.stderr[-1500:]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="recompute (CLI, and the TUI's r/R) imports whatever file .collection.json names, "
+    "even one inside BASE: a planted or copied .collection.json runs code found in BASE, "
+    "though Security says hadrosaur trusts nothing it finds inside BASE",
+)
+def test_recompute_runs_no_code_named_by_a_planted_collection_file(tmp_path: Path) -> None:
+    base = _two_completed(tmp_path)
+    pwned = tmp_path / "pwned"
+    # Code that arrived with the base (a half-copied archive, someone else's files).
+    payload = base / "items" / "a" / "storage" / "helper.py"
+    payload.parent.mkdir()
+    payload.write_text(
+        f"open({str(pwned)!r}, 'w').write('ran')\n\ndef plain(ident, args, ctx):\n    return 1\n"
+    )
+    coll_file = base / "items" / ".collection.json"
+    data = json.loads(coll_file.read_text())
+    data["function"].update(
+        module="__main__", qualname="plain", file=str(payload), sys_path0=str(payload.parent)
+    )
+    coll_file.write_text(json.dumps(data))
+
+    _cli(tmp_path, "recompute", str(base), "items", "b")
+    assert not pwned.exists(), "hadrosaur recompute ran a file found inside BASE"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="argparse's 'unrecognized arguments' error echoes extra arguments raw: a name "
+    "taken from a listing (ls BASE/COLL | xargs hadrosaur show ...) puts escape sequences "
+    "on the terminal, though the other error messages escape them",
+)
+def test_unrecognised_arguments_are_not_echoed_raw_to_a_terminal(tmp_path: Path) -> None:
+    import pty
+    import re
+    import select
+    import time
+
+    base = _two_completed(tmp_path)
+    evil = "x\x1b]0;PWNED\x07\x1b[2J\x9b\u202e"
+    main, sub = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hadrosaur", "ls", str(base), "items", evil],
+        env=child_env(tmp_path),
+        stdin=sub,
+        stdout=sub,
+        stderr=sub,
+    )
+    os.close(sub)
+    out = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(main, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            out += data
+        elif child.poll() is not None:
+            break
+    child.wait(timeout=60)
+    os.close(main)
+    assert child.returncode == 2
+    # hadrosaur's own dimming (SGR) aside, no escape sequence may come out.
+    shown = re.sub(rb"\x1b\[[0-9;]*m", b"", out)
+    assert b"\x1b" not in shown and b"\x07" not in shown, out
+    assert "\x9b".encode() not in shown and "\u202e".encode() not in shown, out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open_regular turns only ELOOP into a refusal: a UNIX socket in place of run.log "
+    "fails to open with ENXIO, so fetch_log raises a bare OSError (and 'hadrosaur log' says "
+    "'No such device or address') instead of damage 'run.log: not a regular file (a socket)'",
+)
+def test_a_socket_in_place_of_run_log_reads_as_damage(tmp_path: Path) -> None:
+    import socket
+
+    from hadrosaur import DamagedResource
+
+    base = _two_completed(tmp_path)
+    log = base / "items" / "a" / "run.log"
+    log.unlink()
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(log))
+        proj = Project(base, create=False)
+        with pytest.raises(DamagedResource, match="socket"):
+            proj.fetch_log("items", "a")
+    finally:
+        sock.close()
