@@ -85,36 +85,51 @@ def sort_out(
         word = _store.read_status(res_dir)
         if word in (COMPLETED, ERROR) and _by_worker(_store.read_meta(res_dir), pid, started_ms):
             out.found[ident] = load_resource(coll_dir, collection, ident, strict=False)
-        elif word == PENDING and _record_death(res_dir, pid, started_ms, exitcode, durable):
+        elif word == PENDING and (
+            outcome := _record_death(res_dir, pid, started_ms, exitcode, durable)
+        ):
             out.found[ident] = load_resource(coll_dir, collection, ident, strict=False)
-            out.died_on = ident
+            if outcome == _RECORDED:
+                out.died_on = ident
+            # else _HELD: a process the worker forked holds its lock (see _record_death):
+            # returned as it reads (pending), not sent to a worker that would wait for it.
         else:
             out.again.append(position)  # never reached, or someone else computes it now
     return out
 
 
+#: What _record_death did: nothing (the attempt is not the dead worker's), recorded
+#: the death, or found the lock held by a process the dead worker forked.
+_RECORDED, _HELD = "recorded", "held"
+
+
 def _record_death(
     res_dir: str, pid: int, started_ms: int, exitcode: int | None, durable: bool
-) -> bool:
-    """Turn the dead worker's pending attempt into an error; False if it is not that.
+) -> str:
+    """Turn the dead worker's pending attempt into an error; "" if it is not that.
 
     Done under the compute lock, taken without waiting: if another process
     holds it, that process is computing the resource anew, and this one must
-    not write over its attempt.
+    not write over its attempt. Unless meta.json still names the dead worker:
+    then the holder is a process the function forked (an flock belongs to the
+    open file, which a fork shares, and no flag closes it on fork), which
+    keeps the resource pending while it lives; _HELD says so, so that the run
+    returns it as it is instead of waiting for that process.
     """
     try:
-        fd = os.open(f"{res_dir}/{_store.LOCK_FILE}", os.O_RDWR | os.O_CLOEXEC)
+        fd = os.open(f"{res_dir}/{_store.LOCK_FILE}", os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:
-        return False
+        return ""
     try:
         try:
             # Non-blocking: a holder is computing it now, and its outcome wins.
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            return False
+            held = _store.read_status(res_dir) == PENDING
+            return _HELD if held and _by_worker(_store.read_meta(res_dir), pid, started_ms) else ""
         meta = _store.read_meta(res_dir)
         if _store.read_status(res_dir) != PENDING or not _by_worker(meta, pid, started_ms):
-            return False
+            return ""
         coll_dir, ident = os.path.split(res_dir)
         reason = (
             f"hadrosaur: the worker process (pid {pid}) computing this resource died: "
@@ -131,6 +146,6 @@ def _record_death(
         except OSError as exc:
             # Left pending and unlocked, it still reads interrupted: never completed.
             _log.warning("could not record the death of the worker computing %s: %s", res_dir, exc)
-        return True
+        return _RECORDED
     finally:
         os.close(fd)  # releases the flock

@@ -45,6 +45,9 @@ __all__ = ("Died", "Done", "Failed", "RemoteTraceback", "WorkerPool")
 
 #: After SIGTERM, how long a worker may take to exit before it gets SIGKILL.
 TERMINATE_GRACE = 2.0
+#: How often (s) a wait also asks whether busy workers are still alive: their
+#: pipe and sentinel do not tell when a process the function forked holds them.
+LIVENESS_POLL = 0.5
 #: The exit status of a worker that a Ctrl-C reached while it waited for work.
 _INTERRUPTED_EXIT = 128 + signal.SIGINT
 #: prctl(2) option: the signal this process gets when its parent (thread) dies.
@@ -170,10 +173,18 @@ class WorkerPool:
             raise RuntimeError("wait() with no task in flight")
         while True:
             busy = [slot for slot in self._slots if slot.busy]
-            ready = set(wait([s.conn for s in busy] + [s.process.sentinel for s in busy]))
+            ready = set(
+                wait([s.conn for s in busy] + [s.process.sentinel for s in busy], LIVENESS_POLL)
+            )
             events: list[Event] = []
             for slot in busy:
-                if slot.conn in ready or slot.process.sentinel in ready:
+                # A child the function forked inherits the worker's pipe and sentinel
+                # and keeps them open after the worker dies: so ask the kernel too.
+                if (
+                    slot.conn in ready
+                    or slot.process.sentinel in ready
+                    or not slot.process.is_alive()
+                ):
                     event = self._collect(slot)
                     if event is not None:
                         events.append(event)
@@ -189,9 +200,11 @@ class WorkerPool:
                 pass  # already dead: nothing to stop
         for slot in self._slots:
             while slot.busy:
-                ready = wait([slot.conn, slot.process.sentinel])
-                if slot.process.sentinel in ready:
+                ready = wait([slot.conn, slot.process.sentinel], LIVENESS_POLL)
+                if slot.process.sentinel in ready or not slot.process.is_alive():
                     break
+                if not ready:
+                    continue
                 try:
                     # A reply nobody wants any more, read so that the worker is
                     # not blocked sending it while we wait for it to exit.
