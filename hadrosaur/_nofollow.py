@@ -100,6 +100,11 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
         # With O_NOFOLLOW, ELOOP means "the last component is a symlink".
         if exc.errno == errno.ELOOP:
             raise RefusedFile(errno.ELOOP, SYMLINK_REFUSED, os.fspath(path)) from None
+        # ENXIO: opening a UNIX socket (no device behind it) fails before any fstat.
+        if exc.errno == errno.ENXIO:
+            raise RefusedFile(
+                errno.ENXIO, "not a regular file (a socket)", os.fspath(path)
+            ) from None
         raise
     try:
         st = os.fstat(fd)
@@ -112,8 +117,14 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
     return fd, st
 
 
-def read_regular(path: str | os.PathLike[str], limit: int = -1) -> bytes | None:
+def read_regular(
+    path: str | os.PathLike[str], limit: int = -1, max_size: int | None = None
+) -> bytes | None:
     """The bytes of a regular file (its first ``limit`` bytes if given); None when missing.
+
+    ``max_size``: a file larger than this is refused (RefusedFile) rather than
+    read whole: a sparse multi-gigabyte file costs nothing on disk but would
+    cost its size in memory.
 
     A whole file is read up to the size fstat saw: the content as of that
     moment, in one ``read`` for any small file. Bytes appended afterwards (a
@@ -129,6 +140,12 @@ def read_regular(path: str | os.PathLike[str], limit: int = -1) -> bytes | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
+        if max_size is not None and st.st_size > max_size:
+            raise RefusedFile(
+                errno.EFBIG,
+                f"too large ({st.st_size:,} bytes; at most {max_size:,} expected)",
+                os.fspath(path),
+            )
         if limit >= 0:
             return os.read(fd, limit) if limit else b""
         chunks = []

@@ -48,6 +48,9 @@ __all__ = (
 )
 
 _KNOWN_STATUS_WORDS = frozenset((COMPLETED, PENDING, ERROR))
+#: A meta.json larger than this is damage, not read: it holds times, a pid and
+#: the args, and every reader (stats, ls, the TUI) may read it.
+META_MAX_BYTES = 64 * 1024 * 1024
 _REASON_MAX = 300
 
 #: Paths may be given as str or Path (see _store.StrPath).
@@ -109,7 +112,7 @@ def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
     put it there, and its target is not read.
     """
     try:
-        raw = read_regular(os.path.join(res_dir, META_FILE))
+        raw = read_regular(os.path.join(res_dir, META_FILE), max_size=META_MAX_BYTES)
     except RefusedFile as exc:
         return {}, f"{META_FILE}: {exc.reason}"
     except OSError:

@@ -315,12 +315,6 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="meta.json is read whole (read_regular without a limit): a planted sparse 4 GiB "
-    "meta.json, which costs no disk, makes 'hadrosaur stats' and 'ls' allocate gigabytes "
-    "and end in a MemoryError traceback (or the OOM killer without a limit)",
-)
 @pytest.mark.parametrize("command", ["stats", "ls"])
 def test_a_huge_sparse_meta_json_reads_as_damage_not_as_a_crash(
     tmp_path: Path, command: str
@@ -415,12 +409,6 @@ def test_unrecognised_arguments_are_not_echoed_raw_to_a_terminal(tmp_path: Path)
     assert "\x9b".encode() not in shown and "\u202e".encode() not in shown, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open_regular turns only ELOOP into a refusal: a UNIX socket in place of run.log "
-    "fails to open with ENXIO, so fetch_log raises a bare OSError (and 'hadrosaur log' says "
-    "'No such device or address') instead of damage 'run.log: not a regular file (a socket)'",
-)
 def test_a_socket_in_place_of_run_log_reads_as_damage(tmp_path: Path) -> None:
     import socket
 
