@@ -49,8 +49,10 @@ def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:
     """
     updates = coll_dir / _store.UPDATES_DIR
     claimed = updates / _store.CLAIMED_DIR
-    claimed.mkdir(parents=True, exist_ok=True)
+    # Checked before .claimed/ is created in it: through a symlinked .updates/,
+    # even that mkdir would write outside BASE.
     require_directory(str(updates), "a directory of markers")
+    claimed.mkdir(parents=True, exist_ok=True)
     require_directory(str(claimed), "a directory of markers")
     return updates, claimed
 
@@ -150,6 +152,7 @@ def keep(coll_dir: Path, names: Iterable[str]) -> None:
     updates = f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}"
     kept = f"{updates}/{KEPT_DIR}"
     os.makedirs(kept, exist_ok=True)
+    require_directory(kept, "a directory of markers")  # never renamed into through a link
     for name in names:
         try:
             os.rename(f"{updates}/{_store.CLAIMED_DIR}/{name}", f"{kept}/{name}")
