@@ -115,8 +115,27 @@ def _fetch_chunk(job: _Job, idents: list[str], args: list[Any]) -> list[Resource
         except KeyboardInterrupt:
             done.append(load_resource(job.coll_dir, job.collection, ident, strict=False))
             break
+        finally:
+            _reopen_standard_streams()
         done.append(res)
     return done
+
+
+def _reopen_standard_streams() -> None:
+    """Point fds 0-2 at /dev/null again if the last function closed them (as daemons do).
+
+    Else the next resource's compute lock would be opened as fd 1, and the
+    next function that closes its stdout would release that lock mid-compute.
+    Three fstat calls per resource, in workers only.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
 
 
 def fetch_many(

@@ -136,11 +136,6 @@ def test_a_worker_that_forked_a_helper_and_died_does_not_hold_fetch_many(
     assert statuses == {"fdie-0": "pending", "a": "completed", "b": "completed", "c": "completed"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a function closes fds 1 and 2, the worker's next compute lock gets fd 1 and "
-    "the next such function closes it: StorageError aborts fetch_many, the rest is never started",
-)
 def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path) -> None:
     pipeline_dir = _pipeline(tmp_path)
     base = tmp_path / "base"
