@@ -24,7 +24,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
 from ._cli_commands import (
@@ -169,9 +169,18 @@ def _add(
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a message that repeats the user's arguments never reaches a
+    terminal raw: an argument may hold escape sequences (xargs over names)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {Output(sys.stderr).cell(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hadrosaur`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hadrosaur",
         description="Inspect and recompute the resources of a hadrosaur base directory.",
         epilog="exit codes: 0 ok, 1 a recomputed resource ended in error or an index could "

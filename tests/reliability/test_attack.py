@@ -353,12 +353,6 @@ def test_recompute_runs_no_code_named_by_a_planted_collection_file(tmp_path: Pat
     assert not pwned.exists(), "hadrosaur recompute ran a file found inside BASE"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="argparse's 'unrecognized arguments' error echoes extra arguments raw: a name "
-    "taken from a listing (ls BASE/COLL | xargs hadrosaur show ...) puts escape sequences "
-    "on the terminal, though the other error messages escape them",
-)
 def test_unrecognised_arguments_are_not_echoed_raw_to_a_terminal(tmp_path: Path) -> None:
     import pty
     import re
