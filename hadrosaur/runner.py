@@ -118,6 +118,7 @@ def loaded_function(
     else:
         ref = _recorded_reference(coll_dir, collection)
         paths, cwd = _recorded_environment(ref)
+        _refuse_code_inside_base(coll_dir, collection, [ref.get("file"), *paths])
     with _environment(paths, cwd):
         with recording_suspended():
             func = (
@@ -149,6 +150,28 @@ def _recorded_reference(coll_dir: Path, collection: str) -> dict[str, Any]:
             "made by hadrosaur 0.4.1, or the file is missing or damaged)",
         )
     return ref
+
+
+def _refuse_code_inside_base(coll_dir: Path, collection: str, places: list[Any]) -> None:
+    """FunctionNotLoadable if the reference would run or import code from inside BASE.
+
+    Nothing found in a base directory is trusted (README "Security"): a
+    ``.collection.json`` that names a script, or a sys.path entry, inside the
+    base may have come with a copied archive or from someone else, so the
+    recorded reference is refused there. Code elsewhere is the user's own, as
+    the recorded reference says; --app names a function explicitly.
+    """
+    base = os.path.realpath(coll_dir.parent)
+    for place in places:
+        if not isinstance(place, str) or not place:
+            continue
+        real = os.path.realpath(place)
+        if real == base or real.startswith(base + os.sep):
+            raise FunctionNotLoadable(
+                collection,
+                f"its recorded reference points inside the base directory ({place}), and "
+                "hadrosaur never runs code found in a base directory",
+            )
 
 
 def _recorded_environment(ref: dict[str, Any]) -> tuple[list[str], str | None]:

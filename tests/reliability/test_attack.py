@@ -327,12 +327,6 @@ def test_a_huge_sparse_meta_json_reads_as_damage_not_as_a_crash(
     assert done.returncode == 0, done.stderr[-1500:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="recompute (CLI, and the TUI's r/R) imports whatever file .collection.json names, "
-    "even one inside BASE: a planted or copied .collection.json runs code found in BASE, "
-    "though Security says hadrosaur trusts nothing it finds inside BASE",
-)
 def test_recompute_runs_no_code_named_by_a_planted_collection_file(tmp_path: Path) -> None:
     base = _two_completed(tmp_path)
     pwned = tmp_path / "pwned"
