@@ -9,6 +9,7 @@ number of processes may use one base directory at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -124,8 +125,7 @@ class Project:
             # BASE is the user's and may be a link; COLL and COLL/.updates are
             # inside it: refused if they are links, before anything is written there.
             require_directory(str(coll_dir), "a collection directory")
-            (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
-            require_directory(str(coll_dir / _store.UPDATES_DIR), "a directory of markers")
+            _make_updates_dir(coll_dir)
             write_collection_file(coll_dir, name, func, self.durable)
             self._functions[name] = func
             self._defined_dirs[name] = str(coll_dir)
@@ -165,7 +165,9 @@ class Project:
         coll_dir = self.base / name
         require_directory(str(coll_dir), "a collection directory")
         if name in self._functions:
-            (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                # A file or a link there: readers are served from a scan (see _markers).
+                (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
         elif not _store.is_collection_dir(coll_dir):
             raise UnknownCollection(name, self.base)
         return coll_dir
@@ -417,6 +419,15 @@ class Project:
 
 def _describe(rec: _store.Record | None) -> str:
     return "nothing" if rec is None else rec.status
+
+
+def _make_updates_dir(coll_dir: Path) -> None:
+    """Create COLL/.updates/ (and COLL); RefusedPath if a link or a file stands there."""
+    updates = coll_dir / _store.UPDATES_DIR
+    # Checked first: a plain file there made mkdir raise a bare FileExistsError.
+    if not require_directory(str(updates), "a directory of markers"):
+        updates.mkdir(parents=True, exist_ok=True)
+        require_directory(str(updates), "a directory of markers")
 
 
 def _qualified(func: Callable[..., Any]) -> str:

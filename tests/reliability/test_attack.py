@@ -279,11 +279,6 @@ def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str)
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defining a collection whose .updates is a plain file raises a bare "
-    "FileExistsError from os.makedirs, not a HadrosaurError naming the damage",
-)
 def test_defining_a_collection_whose_updates_is_a_file_raises_a_hadrosaur_error(
     tmp_path: Path,
 ) -> None:
