@@ -49,6 +49,7 @@ mount, a full disk), readers build it in memory from a scan instead
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -95,6 +96,23 @@ _DRAIN_CHUNK = 2000
 DEFAULT_LOG_LIMIT = 100_000
 #: Where an index being deleted is moved first (one at a time: the index lock is held).
 _TRASH = _store.INDEX_DIR + ".deleting"
+
+
+def _clear_trash(trash: Path) -> None:
+    """Remove what stands at the trash path: a directory tree, or just a link or a file.
+
+    A symlink or file there is not ours (nothing renames one there); it is
+    unlinked, never followed, so a link's target is left alone.
+    """
+    kind = _store.directory_problem(trash)
+    if kind is None:
+        return
+    if kind:
+        os.unlink(trash)
+    else:
+        shutil.rmtree(trash)
+
+
 _log = logging.getLogger("hadrosaur")
 
 
@@ -240,9 +258,8 @@ class CollectionIndex(IndexSweeps):
         LevelDB whose remaining files may still open and answer, wrongly; a
         directory renamed away in one step is never opened again.
         """
+        _clear_trash(self.coll_dir / _TRASH)  # left by a process killed while deleting
         trash = self.coll_dir / _TRASH
-        if os.path.lexists(trash):
-            shutil.rmtree(trash)  # left by a process killed while deleting
         if self.path.is_symlink() or self.path.is_file():
             self.path.unlink()
         elif self.path.exists():
@@ -264,9 +281,9 @@ class CollectionIndex(IndexSweeps):
                 delay = min(delay * 2, 0.1)
 
     def _open(self, started: float) -> None:
-        if os.path.lexists(self.coll_dir / _TRASH):
-            # An index deleted by a process killed half-way: finish the job.
-            shutil.rmtree(self.coll_dir / _TRASH, ignore_errors=True)
+        # An index deleted by a process killed half-way: finish the job.
+        with contextlib.suppress(OSError):
+            _clear_trash(self.coll_dir / _TRASH)
         try:
             if os.path.islink(self.path):
                 # Never opened through a link (it would read and write its target):
