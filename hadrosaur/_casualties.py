@@ -14,7 +14,6 @@ at every retry, and an error says why, where ``interrupted`` would not.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 
 from . import _store
 from ._compute import load_resource
+from ._locks import lock_if_free
 from .resource import COMPLETED, ERROR, PENDING, Resource
 
 __all__ = ("Casualties", "describe_exit", "sort_out")
@@ -117,16 +117,14 @@ def _record_death(
     returns it as it is instead of waiting for that process.
     """
     try:
-        fd = os.open(f"{res_dir}/{_store.LOCK_FILE}", os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+        # Non-blocking: a holder is computing it now, and its outcome wins.
+        fd = lock_if_free(f"{res_dir}/{_store.LOCK_FILE}")
     except OSError:
         return ""
+    if fd is None:
+        held = _store.read_status(res_dir) == PENDING
+        return _HELD if held and _by_worker(_store.read_meta(res_dir), pid, started_ms) else ""
     try:
-        try:
-            # Non-blocking: a holder is computing it now, and its outcome wins.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            held = _store.read_status(res_dir) == PENDING
-            return _HELD if held and _by_worker(_store.read_meta(res_dir), pid, started_ms) else ""
         meta = _store.read_meta(res_dir)
         if _store.read_status(res_dir) != PENDING or not _by_worker(meta, pid, started_ms):
             return ""

@@ -130,7 +130,7 @@ def _resource(
 def _read_result(res_dir: str) -> Any:
     """The parsed result.json of a resource; DamagedResource when it cannot be."""
     try:
-        raw = _store.read_file(f"{res_dir}/{_store.RESULT_FILE}")
+        raw = _store.read_regular(f"{res_dir}/{_store.RESULT_FILE}")
     except RefusedFile as exc:  # a symlink, a directory, a FIFO: not read
         raise DamagedResource(Path(res_dir), f"{_store.RESULT_FILE}: {exc.reason}") from None
     except OSError as exc:  # an I/O error

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import RefusedPath
 
-__all__ = ("compute_lock", "is_locked", "lock_held", "try_lock_exclusive")
+__all__ = ("compute_lock", "is_locked", "lock_held", "lock_if_free", "try_lock_exclusive")
 
 #: Called (with the lock's path) after the lock file is opened and before it is
 #: locked. Only tests set it, to stop a process in exactly that gap: whoever
@@ -62,6 +62,21 @@ def compute_lock(path: str | Path) -> Iterator[None]:
     finally:
         # Closing the descriptor releases the flock; no separate LOCK_UN needed.
         os.close(fd)
+
+
+def lock_if_free(path: str | os.PathLike[str]) -> int | None:
+    """An exclusive flock on an existing lock file, taken without waiting; None if held.
+
+    Returns the descriptor (close it to release). Raises OSError when the file
+    cannot be opened (missing, or RefusedPath for a symlink).
+    """
+    fd = _open_lock(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def is_locked(path: str | os.PathLike[str]) -> bool:

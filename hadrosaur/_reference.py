@@ -81,7 +81,7 @@ def read_collection_file(coll_dir: Path) -> dict[str, Any]:
     reference pointing at code must come from the collection itself.
     """
     try:
-        raw = _store.read_file(coll_dir / _store.COLLECTION_FILE)
+        raw = _store.read_regular(coll_dir / _store.COLLECTION_FILE)
         data = json.loads(raw) if raw is not None else {}
     except (OSError, ValueError, RecursionError):  # a symlink, a directory, garbage, too deep
         return {}

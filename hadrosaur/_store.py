@@ -109,6 +109,7 @@ __all__ = (
     "read_plan",
     "read_record",
     "read_record_and_host",
+    "read_regular",
     "read_status",
     "scan_collections",
     "scan_entries",
@@ -236,21 +237,6 @@ def _open_marker(path: str) -> int | None:
         raise
 
 
-def _read_bytes(path: StrPath, limit: int = -1) -> bytes | None:
-    """Read a file whole (or its first ``limit`` bytes); None when it does not exist.
-
-    With os.open/os.read rather than open(): no buffered file object to build,
-    which is a third of the cost of reading a small file. A symlink, FIFO or
-    device is refused (RefusedFile), never followed or waited on: see _nofollow.py.
-    """
-    return read_regular(path, limit)
-
-
-def read_file(path: StrPath) -> bytes | None:
-    """The bytes of a regular file, or None when it does not exist (RefusedFile: not one)."""
-    return _read_bytes(path)
-
-
 def is_collection_dir(path: Path) -> bool:
     """True for a directory hadrosaur (this version or 0.4.1) has used as a collection."""
     return any(
@@ -343,7 +329,7 @@ def read_plan(coll_dir: Path, plan_id: str) -> list[str]:
     if directory_problem(coll_dir / PLANS_DIR):
         return []  # never read through a link
     try:
-        raw = _read_bytes(coll_dir / PLANS_DIR / f"{plan_id}.txt")
+        raw = read_regular(coll_dir / PLANS_DIR / f"{plan_id}.txt")
     except OSError:
         return []
     if raw is None:

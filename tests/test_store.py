@@ -122,17 +122,17 @@ def test_a_linked_meta_or_error_log_makes_the_record_damaged(tmp_path: Path, sec
 def test_read_file_refuses_links_and_fifos_without_blocking(tmp_path: Path, secret: Path) -> None:
     (tmp_path / "link").symlink_to(secret)
     with pytest.raises(_store.RefusedFile) as caught:
-        _store.read_file(tmp_path / "link")
+        _store.read_regular(tmp_path / "link")
     assert caught.value.reason == "symlink refused"
     os.mkfifo(tmp_path / "fifo")  # no writer: a blocking open would never return
     with pytest.raises(_store.RefusedFile, match="a FIFO"):
-        _store.read_file(tmp_path / "fifo")
+        _store.read_regular(tmp_path / "fifo")
     (tmp_path / "dir").mkdir()
     with pytest.raises(_store.RefusedFile, match="a directory"):
-        _store.read_file(tmp_path / "dir")
-    assert _store.read_file(tmp_path / "missing") is None
+        _store.read_regular(tmp_path / "dir")
+    assert _store.read_regular(tmp_path / "missing") is None
     (tmp_path / "big").write_bytes(b"x" * 200_000)
-    assert _store.read_file(tmp_path / "big") == b"x" * 200_000
+    assert _store.read_regular(tmp_path / "big") == b"x" * 200_000
 
 
 def test_a_linked_resource_directory_is_a_damaged_record(tmp_path: Path) -> None:
