@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import _layout
+from . import _layout, _store
 from ._cli_format import (
     Output,
     counts_table,
@@ -29,7 +29,7 @@ from ._cli_format import (
     format_time,
     table,
 )
-from ._nofollow import RefusedFile, directory_problem, read_regular, require_directory
+from ._nofollow import directory_problem, require_directory
 from .entries import Entry
 from .errors import DamagedResource, HadrosaurError, UnknownResource
 from .follow import LogFollower
@@ -243,11 +243,7 @@ def _follow(res_dir: Path, out: Output) -> int:
     log = res_dir / _layout.LOG_FILE
     backups = [p for p in res_dir.glob(_layout.LOG_FILE + ".*") if p.suffix[1:].isdigit()]
     for part in sorted(backups, key=lambda p: int(p.suffix[1:]), reverse=True):
-        try:
-            raw = read_regular(part)
-        except RefusedFile as exc:
-            raise DamagedResource(part, exc.reason) from None
-        out.write("" if raw is None else raw.decode("utf-8", "replace"))
+        out.write(_store.read_text(res_dir, part.name))
     follower = LogFollower(log)
     held = ""  # a CR that ends an update: it may be the CR of a CRLF split across updates
     try:

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ._layout import (
@@ -32,6 +33,7 @@ from ._nofollow import (
     open_regular,
     read_regular,
 )
+from .errors import DamagedResource
 from .resource import COMPLETED, ERROR, PENDING
 
 __all__ = (
@@ -43,6 +45,7 @@ __all__ = (
     "read_record",
     "read_record_and_host",
     "read_status",
+    "read_text",
     "scan_entries",
     "scan_idents",
 )
@@ -75,6 +78,19 @@ def read_status(res_dir: StrPath) -> str | None:
         return None
     word = raw.decode("utf-8", "replace").strip()
     return COMPLETED if word == LEGACY_COMPLETED else word
+
+
+def read_text(res_dir: StrPath, name: str) -> str:
+    """A text file of a resource ("" when missing), never followed if it is a symlink.
+
+    Raises:
+        DamagedResource: ``name`` is a symlink, a FIFO, a directory...: not read.
+    """
+    try:
+        raw = read_regular(os.path.join(res_dir, name))
+    except RefusedFile as exc:
+        raise DamagedResource(Path(res_dir), f"{name}: {exc.reason}") from None
+    return "" if raw is None else raw.decode("utf-8", "replace")
 
 
 def _read_int_file(path: StrPath) -> int | None:

@@ -72,6 +72,7 @@ from ._records import (
     read_record,
     read_record_and_host,
     read_status,
+    read_text,
     scan_entries,
     scan_idents,
 )
@@ -111,6 +112,7 @@ __all__ = (
     "read_record_and_host",
     "read_regular",
     "read_status",
+    "read_text",
     "scan_collections",
     "scan_entries",
     "scan_idents",

@@ -126,7 +126,8 @@ def _reopen_standard_streams() -> None:
 
     Else the next resource's compute lock would be opened as fd 1, and the
     next function that closes its stdout would release that lock mid-compute.
-    Three fstat calls per resource, in workers only.
+    Three fstat calls per resource, in whatever process runs the chunk (a pool
+    worker, or the caller's process for a ThreadPoolExecutor).
     """
     for fd in (0, 1, 2):
         try:

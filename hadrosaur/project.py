@@ -23,7 +23,7 @@ from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._kv import LevelDBError
 from ._liveness import current_status
 from ._names import check_collection, check_ident
-from ._nofollow import RefusedFile, read_regular, require_directory
+from ._nofollow import require_directory
 from ._reference import write_collection_file
 from ._store import SkippedDirectory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
@@ -32,7 +32,6 @@ from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
     CollectionNotDefined,
-    DamagedResource,
     IndexUnavailable,
     InvalidArgs,
     UnknownCollection,
@@ -303,7 +302,7 @@ class Project:
                 what it points at is not read.
         """
         res_dir = self._res_dir(collection, ident)
-        return _read_text(res_dir, _store.ERROR_FILE)
+        return _store.read_text(res_dir, _store.ERROR_FILE)
 
     def fetch_log(self, collection: str, ident: str) -> str:
         """The run log of the resource's last attempt, rotated parts included ("" when none).
@@ -315,9 +314,10 @@ class Project:
         """
         res_dir = self._res_dir(collection, ident)
         parts = [
-            _read_text(res_dir, f"{_store.LOG_FILE}.{n}") for n in range(self.log_backups, 0, -1)
+            _store.read_text(res_dir, f"{_store.LOG_FILE}.{n}")
+            for n in range(self.log_backups, 0, -1)
         ]
-        return "".join(parts) + _read_text(res_dir, _store.LOG_FILE)
+        return "".join(parts) + _store.read_text(res_dir, _store.LOG_FILE)
 
     # -- reading a collection (from its index) ---------------------------------
 
@@ -433,12 +433,3 @@ def _make_updates_dir(coll_dir: Path) -> None:
 def _qualified(func: Callable[..., Any]) -> str:
     module = getattr(func, "__module__", "?")
     return f"{'__main__' if module == '__mp_main__' else module}.{func.__qualname__}"
-
-
-def _read_text(res_dir: Path, name: str) -> str:
-    """A text file of a resource ("" when missing), never followed if it is a symlink."""
-    try:
-        raw = read_regular(res_dir / name)
-    except RefusedFile as exc:
-        raise DamagedResource(res_dir, f"{name}: {exc.reason}") from None
-    return "" if raw is None else raw.decode("utf-8", "replace")
