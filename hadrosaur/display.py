@@ -119,7 +119,8 @@ def json_safe(text: str) -> str:
     ``json.dumps`` escapes C0 controls but lets DEL, C1 controls and bidi
     characters through as they are; this writes them as ``\\u`` escapes too
     (four hex digits each), so the output is still the same JSON for
-    ``json.loads`` and harmless on a terminal. Other non-ASCII text (``é``, ``日本``) stays readable.
+    ``json.loads`` and harmless on a terminal. Other non-ASCII text (``é``,
+    ``日本``) stays readable.
 
     Example:
         >>> json_safe('"\\x9b2J"')

@@ -18,9 +18,9 @@ import pytest
 
 from hadrosaur import Project
 from hadrosaur_tui.app import HadrosaurApp
-from hadrosaur_tui.screens.resources import ResourcesScreen
 
 from .harness import make_app, settle
+from .test_app import open_first_collection
 
 pytestmark = pytest.mark.asyncio
 
@@ -73,11 +73,7 @@ async def test_no_tab_shows_what_a_link_points_at(linked_base: Path) -> None:
     seen: dict[str, str] = {}
     notes: dict[str, str] = {}
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourcesScreen)
+        screen = await open_first_collection(pilot)
         assert isinstance(app, HadrosaurApp)
         for _ in range(len(LINKED) + 1):
             await settle(pilot)
@@ -103,11 +99,7 @@ async def test_no_tab_shows_what_a_link_points_at(linked_base: Path) -> None:
 async def test_the_log_tab_shows_a_note_for_a_linked_log(linked_base: Path) -> None:
     app = make_app(linked_base)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourcesScreen)
+        screen = await open_first_collection(pilot)
         while screen.selected != "link-log":
             await pilot.press("down")
             await settle(pilot)
