@@ -322,6 +322,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     counts: dict[str, dict[str, int]] = {}
     unwritable = 0
     for name in names:
+        for line in proj.repair_layout(name):
+            print(f"hadrosaur: {line}", file=sys.stderr)
         with proj.view(name) as view:
             if view.fallback:
                 unwritable += 1

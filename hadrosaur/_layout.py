@@ -8,6 +8,7 @@ __all__ = (
     "ERROR_FILE",
     "INDEX_DIR",
     "INDEX_LOCK_FILE",
+    "KEPT_DIR",
     "LEGACY_COMPLETED",
     "LEGACY_END_FILE",
     "LEGACY_INDEX_DIR",
@@ -35,6 +36,8 @@ INDEX_DIR = ".index"
 INDEX_LOCK_FILE = ".index.lock"
 UPDATES_DIR = ".updates"
 CLAIMED_DIR = ".claimed"
+#: Under .updates/: markers of resources whose lock was held when last applied.
+KEPT_DIR = ".kept"
 PLANS_DIR = ".plans"
 #: A marker named ``.plan.SHA`` in .updates/ says "plan SHA was added".
 PLAN_MARKER_PREFIX = ".plan."

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
-from . import _store
+from . import _layout, _store
 from ._locks import lock_held
 from ._nofollow import require_directory
 
@@ -36,8 +36,7 @@ __all__ = (
     "release_kept",
 )
 
-#: Under .updates/: markers of resources whose lock was held when last applied.
-KEPT_DIR = ".kept"
+KEPT_DIR = _layout.KEPT_DIR
 
 
 def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:

@@ -35,6 +35,9 @@ from pathlib import Path
 from .errors import RefusedPath
 
 __all__ = (
+    "DIRECTORY",
+    "REGULAR_FILE",
+    "SYMLINK",
     "SYMLINK_REFUSED",
     "RefusedFile",
     "describe_mode",
@@ -49,6 +52,7 @@ __all__ = (
 SYMLINK_REFUSED = "symlink refused"
 SYMLINK = "a symbolic link"
 DIRECTORY = "a directory"
+REGULAR_FILE = "a regular file"
 
 _READ_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
 
@@ -73,7 +77,7 @@ def describe_mode(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return DIRECTORY
     if stat.S_ISREG(mode):
-        return "a regular file"
+        return REGULAR_FILE
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISSOCK(mode):

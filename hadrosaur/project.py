@@ -21,6 +21,7 @@ from . import _store
 from ._compute import ComputeFunction, compute_resource, load_resource
 from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._kv import LevelDBError
+from ._layout_repair import repair_layout
 from ._liveness import current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
@@ -392,15 +393,35 @@ class Project:
         return self._read(collection, lambda v: v.changes(cursor, limit))
 
     def reindex(self, collection: str | None = None) -> dict[str, dict[str, int]]:
-        """Rebuild indexes from the directories; return the new counts per collection."""
+        """Rebuild indexes from the directories; return the new counts per collection.
+
+        Links, files or empty directories standing where a collection's marker
+        directories or index lock belong are removed first (see
+        :meth:`repair_layout`).
+        """
         names = [collection] if collection is not None else self.collections()
         out = {}
         for name in names:
+            self.repair_layout(name)
             with self.view(name) as v:
                 if not v.rebuilt:
                     v.rebuild()
                 out[name] = v.counts()
         return out
+
+    def repair_layout(self, collection: str) -> list[str]:
+        """Remove what is not hadrosaur's where a collection's own entries belong.
+
+        A symlink, a file or a FIFO at ``.updates``, ``.updates/.claimed`` or
+        ``.updates/.kept``, and an empty directory or a link at ``.index.lock``
+        make every reader serve from a scan; reindex removes them (a link, never
+        its target) so that the index can be rebuilt. Returns one line per
+        entry removed.
+
+        Raises:
+            RefusedPath: ``.index.lock`` is a directory that is not empty.
+        """
+        return repair_layout(self._coll_dir(collection))
 
     def check(self, collection: str, fix: bool = False) -> list[str]:
         """Compare a collection's index with its directories; rebuild it if ``fix``.

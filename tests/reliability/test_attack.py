@@ -244,22 +244,16 @@ def test_a_hard_linked_log_does_not_show_a_file_from_outside_base(tmp_path: Path
     assert "TOP-SECRET-CONTENT" not in done.stdout
 
 
-_NOT_YET = pytest.mark.xfail(
-    strict=True,
-    reason=".updates or .updates/.claimed as a file, or .index.lock as a directory makes "
-    "every reindex fail (exit 1, 'Make ... writable', an unhandled OSError in the message): "
-    "the index is never rebuilt",
-)
-
-
 @pytest.mark.parametrize(
     "kind",
     [
         "trash symlink",
         "trash file",
-        pytest.param("updates file", marks=_NOT_YET),
-        pytest.param("claimed file", marks=_NOT_YET),
-        pytest.param("index.lock directory", marks=_NOT_YET),
+        "updates file",
+        "updates symlink",
+        "claimed file",
+        "kept symlink",
+        "index.lock directory",
     ],
 )
 def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str) -> None:
@@ -275,6 +269,12 @@ def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str)
     elif kind == "updates file":
         shutil.rmtree(coll / ".updates")
         (coll / ".updates").write_text("junk")
+    elif kind == "updates symlink":
+        shutil.rmtree(coll / ".updates")
+        (coll / ".updates").symlink_to(outside)
+    elif kind == "kept symlink":
+        shutil.rmtree(coll / ".updates" / ".kept", ignore_errors=True)
+        (coll / ".updates" / ".kept").symlink_to(outside)
     elif kind == "claimed file":
         shutil.rmtree(coll / ".updates" / ".claimed", ignore_errors=True)
         (coll / ".updates" / ".claimed").write_text("junk")
@@ -284,7 +284,29 @@ def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str)
 
     done = _cli(tmp_path, "reindex", str(base))
     assert (outside / "keep").read_text() == "secret"
+    assert sorted(p.name for p in outside.iterdir()) == ["keep"]
     assert done.returncode == 0, done.stderr
+    assert "Make" not in done.stderr, done.stderr
+    # Rebuilt for real, not served from a scan: the next reader finds a working index.
+    with Project(base, create=False).view("items") as view:
+        assert not view.fallback
+        assert view.counts()["completed"] == 2
+
+
+def test_reindex_leaves_a_non_empty_directory_at_the_index_lock_and_says_so(
+    tmp_path: Path,
+) -> None:
+    base = _two_completed(tmp_path)
+    lock = base / "items" / ".index.lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    (lock / "notes.txt").write_text("mine")
+
+    done = _cli(tmp_path, "reindex", str(base))
+    assert done.returncode == 2  # bad input, as for every refused path
+    assert "not empty" in done.stderr and "Move it out" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (lock / "notes.txt").read_text() == "mine"
 
 
 def test_defining_a_collection_whose_updates_is_a_file_raises_a_hadrosaur_error(
