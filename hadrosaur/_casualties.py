@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from . import _store
 from ._compute import load_resource
 from ._locks import lock_if_free
+from ._pool import PIPE_LOST_EXIT
 from .resource import COMPLETED, ERROR, PENDING, Resource
 
 __all__ = ("Casualties", "describe_exit", "sort_out")
@@ -52,6 +53,11 @@ def describe_exit(exitcode: int | None) -> str:
     """How a process ended, in words: ``killed by signal SIGSEGV (11): ...``."""
     if exitcode is None:
         return "it vanished without an exit status"
+    if exitcode == PIPE_LOST_EXIT:
+        return (
+            f"it exited with status {exitcode}: the function closed file descriptors it did "
+            "not open (e.g. os.closerange), among them the worker's pipe to fetch_many"
+        )
     if exitcode >= 0:
         return f"it exited with status {exitcode} (os._exit() or a crash in native code)"
     number = -exitcode

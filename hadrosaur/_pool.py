@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import ctypes
+import errno
 import multiprocessing
 import os
 import pickle
@@ -41,7 +42,7 @@ from typing import Any
 from ._store import now_ms
 from .errors import HadrosaurError
 
-__all__ = ("Died", "Done", "Failed", "RemoteTraceback", "WorkerPool")
+__all__ = ("PIPE_LOST_EXIT", "Died", "Done", "Failed", "RemoteTraceback", "WorkerPool")
 
 #: After SIGTERM, how long a worker may take to exit before it gets SIGKILL.
 TERMINATE_GRACE = 2.0
@@ -50,6 +51,8 @@ TERMINATE_GRACE = 2.0
 LIVENESS_POLL = 0.5
 #: The exit status of a worker that a Ctrl-C reached while it waited for work.
 _INTERRUPTED_EXIT = 128 + signal.SIGINT
+#: The exit status of a worker whose pipe to the parent the function closed.
+PIPE_LOST_EXIT = 125
 #: prctl(2) option: the signal this process gets when its parent (thread) dies.
 _PR_SET_PDEATHSIG = 1
 
@@ -292,6 +295,13 @@ def _serve(conn: Connection, parent: int | None) -> None:
             conn.send_bytes(_run_task(data))
     except (BrokenPipeError, ConnectionResetError):
         return  # the parent is gone: nobody wants the reply
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            raise
+        # The function closed this worker's end of the pipe (os.closerange(3, ...)
+        # is a common idiom): no reply can reach the parent, which sees the exit
+        # status and records the resource (see _casualties.describe_exit).
+        os._exit(PIPE_LOST_EXIT)
     except KeyboardInterrupt:
         # Ctrl-C in a terminal signals the whole process group, workers too;
         # the parent handles it (it stops the run), so exit without a traceback.

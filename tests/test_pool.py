@@ -93,3 +93,20 @@ def test_a_worker_killed_while_idle_is_replaced_at_the_next_task() -> None:
         pool.submit(os.getpid, (), tag="after")
         [after] = pool.wait()
     assert isinstance(after, Done) and after.value not in (before.value, os.getpid())
+
+
+def _close_inherited() -> None:
+    os.closerange(3, 1024)
+
+
+def test_a_task_that_closes_the_workers_pipe_is_a_death_that_says_so() -> None:
+    from hadrosaur._casualties import describe_exit
+
+    with WorkerPool(1) as pool:
+        pool.submit(_close_inherited, (), tag="closer")
+        [died] = pool.wait()
+        assert isinstance(died, Died) and died.tag == "closer"
+        assert "os.closerange" in describe_exit(died.exitcode)
+        pool.submit(os.getpid, (), tag="after")
+        [after] = pool.wait()
+        assert isinstance(after, Done), "the pool carries on with a new worker"

@@ -153,11 +153,6 @@ def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path
     assert counts["completed"] == len(idents), counts
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a worker whose pipe a function closed dies with a 'Process hadrosaur-worker:' "
-    "traceback on stderr",
-)
 def test_a_function_that_closes_inherited_descriptors_leaves_no_traceback(tmp_path: Path) -> None:
     pipeline_dir = _pipeline(tmp_path)
     base = tmp_path / "base"
