@@ -396,7 +396,7 @@ class CollectionIndex(IndexSweeps):
 
         Markers present when the rebuild starts are claimed first and removed
         at the end (the scan already reflects them), except those of resources
-        whose lock was held (see _markers.busy), which are kept; markers
+        whose lock was held (see _markers.probe), which are kept; markers
         created during the scan are drained afterwards as usual. A resource
         read as pending is probed: interrupted if its lock is free, else
         given a kept marker so that a sweep notices its end.
@@ -410,9 +410,9 @@ class CollectionIndex(IndexSweeps):
                 pass
             claimed_before = _markers.claimed_names(self.coll_dir)
             kept_before = _markers.kept_names(self.coll_dir)
-            # Probed before the scan, for the reason given in _markers.busy.
+            # Probed before the scan, for the reason given in _markers.probe.
             probed = {n for n in (*claimed_before, *kept_before) if is_ident(n)}
-            busy = _markers.busy(self.coll_dir, probed)
+            busy = _markers.probe(self.coll_dir, probed).busy
             self.probed += len(probed)
         self._fresh_db()
         counts: Counter[str] = Counter()

@@ -126,13 +126,13 @@ class IndexSweeps(IndexWrites):
                 except InvalidName:
                     pass  # not a marker we wrote; dropping it below is all there is to do
         # Probed before the files are read: see the module docstring and _markers.busy.
-        busy = _markers.busy(self.coll_dir, idents)
+        probe = _markers.probe(self.coll_dir, idents)
         self.probed += len(idents)
         if idents:
-            self._apply_resources(idents, busy)
-        _markers.keep(self.coll_dir, [name for name in names if name in busy])
-        self._just_kept.update(busy)  # probed just now: this opening's sweep skips them
-        free = [name for name in names if name not in busy]
+            self._apply_resources(idents, probe)
+        _markers.keep(self.coll_dir, [name for name in names if name in probe.busy])
+        self._just_kept.update(probe.busy)  # probed just now: this opening's sweep skips them
+        free = [name for name in names if name not in probe.busy]
         _markers.release_claimed(self.coll_dir, free)
         # A kept marker of the same resource is done with too: read after a free probe.
         _markers.release_kept(self.coll_dir, free)
@@ -166,13 +166,14 @@ class IndexSweeps(IndexWrites):
             if not force and done and (clock >= stop_at or (clock >= quiet_until and not dying)):
                 break
             idents = [n for n in chunk if is_ident(n) and n not in self._just_kept]
-            busy = _markers.busy(self.coll_dir, idents)
+            probe = _markers.probe(self.coll_dir, idents)
             self.probed += len(idents)
-            free = [i for i in idents if i not in busy]
+            free = [i for i in idents if i not in probe.busy]
             if free:
-                self._apply_resources(free, busy)
+                self._apply_resources(free, probe)
             _markers.release_kept(
-                self.coll_dir, [n for n in chunk if n not in busy and n not in self._just_kept]
+                self.coll_dir,
+                [n for n in chunk if n not in probe.busy and n not in self._just_kept],
             )
             dying = bool(free)
             done += len(chunk)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,13 +26,14 @@ T = TypeVar("T")
 
 __all__ = (
     "KEPT_DIR",
-    "busy",
+    "Probe",
     "chunks",
     "claim_all",
     "claimed_names",
     "keep",
     "kept_names",
     "marker_dirs",
+    "probe",
     "release_claimed",
     "release_kept",
 )
@@ -97,8 +99,21 @@ def claim_all(coll_dir: Path) -> Iterator[str]:
         yield name
 
 
-def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
-    """The idents whose compute lock is held now: their markers must be kept.
+@dataclass
+class Probe:
+    """What probing the compute locks of some resources found.
+
+    ``directories``: the idents that are real directories (one lstat each,
+    made before the probe: their files may be read without another check).
+    ``busy``: those of them whose lock was held.
+    """
+
+    directories: set[str] = field(default_factory=set)
+    busy: set[str] = field(default_factory=set)
+
+
+def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:
+    """Which idents' compute locks are held now: their markers must be kept.
 
     A writer makes its marker before its first write, holds the lock until
     after its last, and may die between two writes without making another
@@ -111,12 +126,13 @@ def busy(coll_dir: Path, idents: Iterable[str]) -> set[str]:
     looked into.
     """
     base = os.fspath(coll_dir)  # joined as strings: pathlib costs more than the probe
-    return {
-        i
-        for i in idents
-        if _store.directory_problem(f"{base}/{i}") == ""
-        and lock_held(f"{base}/{i}/{_store.LOCK_FILE}")
-    }
+    found = Probe()
+    for ident in idents:
+        if _store.directory_problem(f"{base}/{ident}") == "":
+            found.directories.add(ident)
+            if lock_held(f"{base}/{ident}/{_store.LOCK_FILE}"):
+                found.busy.add(ident)
+    return found
 
 
 def _unlink_all(directory: str, names: Iterable[str]) -> None:

@@ -182,15 +182,15 @@ from pathlib import Path
 from hadrosaur import _markers
 from hadrosaur._index import CollectionIndex
 
-probe = _markers.busy
+real_probe = _markers.probe
 
-def busy(coll_dir, idents):
-    found = probe(coll_dir, idents)
-    print("probed", sorted(found), flush=True)
+def probe(coll_dir, idents):
+    found = real_probe(coll_dir, idents)
+    print("probed", sorted(found.busy), flush=True)
     sys.stdin.readline()
     return found
 
-_markers.busy = busy
+_markers.probe = probe
 with CollectionIndex(Path(sys.argv[1])) as index:
     print(index.get("r").status, flush=True)
 """
