@@ -1,0 +1,203 @@
+"""Error signatures: which recorded errors share a cause.
+
+A run of 100,000 resources may fail 14,000 times for five reasons. Each
+error's text (its ``error.log``: a Python traceback, or hadrosaur's note that
+a worker died) is reduced to a *signature*: the exception type, its message
+with the parts that vary from one resource to the next replaced by
+placeholders (the *template*), and the innermost frame of the user's own code.
+Errors with the same signature are one group; different exception types
+never share one.
+
+The rules, applied to the message in this order (examples in the README's
+"Triage" section):
+
+1. the resource's own ident, wherever it occurs, becomes ``<ident>``;
+2. a UUID becomes ``<uuid>``; ``0x``-prefixed hex, and runs of 8 or more hex
+   digits mixing digits and letters (hashes, addresses), become ``<hex>``;
+3. a token of letters and digits whose digits come in two or more runs
+   (``tmpk3j2x9a``: a random name) becomes ``<id>``;
+4. every other number (``42``, ``3.5``, ``1e-9``, the digits of ``node017``)
+   becomes ``<n>``; so host names differing only by numbers, line numbers,
+   sizes, counts and ids inside names (``sample_00042``) normalise alike;
+5. runs of spaces and tabs become one space, and the template keeps the
+   message's first ``TEMPLATE_MAX`` characters.
+
+Quoted values are not removed as such: ``KeyError: 'weight'`` names the
+missing key, which *is* the cause; their varying parts (numbers, the
+ident, hashes) are normalised by the rules above.
+
+The signature string is 10 hex digits of a BLAKE2b hash of the exception
+type, the template and the frame, so it is stable across runs, machines and
+Python versions: it can be typed (``hadrosaur ls BASE COLL --group SIG``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+
+__all__ = (
+    "TEMPLATE_MAX",
+    "ErrorSignature",
+    "RaisedError",
+    "error_headline",
+    "normalise_message",
+    "parse_error",
+    "signature_of",
+)
+
+#: Characters of a normalised message kept in a template (and hashed).
+TEMPLATE_MAX = 500
+#: How much of the end of an error text is parsed: the raised exception is at the end.
+_TAIL_CHARS = 16_384
+
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line \d+, in (?P<func>.+)$')
+_EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::(?: (?P<message>.*))?)?$")
+_VOLATILE = re.compile(
+    r"(?P<uuid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+    r"|(?P<hex>0[xX][0-9a-fA-F]+"
+    r"|(?<![0-9A-Za-z])(?=[0-9a-fA-F]*[a-fA-F])(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}(?![0-9A-Za-z]))"
+    r"|(?P<id>(?<![0-9A-Za-z])(?=[A-Za-z]*[0-9]+[A-Za-z]+[0-9])[0-9A-Za-z]+(?![0-9A-Za-z]))"
+    r"|(?P<n>[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+)
+_PLACEHOLDERS = {"uuid": "<uuid>", "hex": "<hex>", "id": "<id>", "n": "<n>"}
+_SPACES = re.compile(r"[ \t]+")
+#: Stands for the ident while the other rules run (a Unicode noncharacter: never in text).
+_IDENT_MARK = "\ufdd0"
+#: Parts of a file's path that say it is not the user's code (wherever Python is installed).
+_LIBRARY_PATH = re.compile(r"[/\\](?:site-packages|dist-packages|lib[/\\]python\d+\.\d+)[/\\]")
+_OWN_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+@dataclass(frozen=True)
+class RaisedError:
+    """What an error text says was raised.
+
+    Attributes:
+        exception: the exception's type as the traceback prints it
+            (``KeyError``, ``mymodule.BadInput``); "" when the text is not a
+            Python traceback (e.g. hadrosaur's note that a worker died).
+        message: the exception's message, all of its lines ("" if it has none);
+            for a text that is not a traceback, its last non-blank line.
+        frame: ``file.py:function`` of the innermost frame in the user's code
+            ("" when there is none: not a traceback, or only library frames).
+    """
+
+    exception: str
+    message: str
+    frame: str
+
+
+@dataclass(frozen=True)
+class ErrorSignature:
+    """The cause of an error, as far as its text tells.
+
+    Attributes:
+        signature: 10 hex digits naming the group (stable across runs and machines).
+        exception: the exception type ("" when the error is not a traceback).
+        message: the normalised message (the template), one line.
+        frame: ``file.py:function`` of the innermost user frame, or "".
+    """
+
+    signature: str
+    exception: str
+    message: str
+    frame: str
+
+
+def parse_error(text: str) -> RaisedError:
+    """The exception type, message and innermost user frame of an error text.
+
+    With chained exceptions ("During handling of the above exception...")
+    the last traceback is the one raised, and it is the one read.
+    """
+    lines = text[-_TAIL_CHARS:].splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    last_frame = -1
+    frame = ""
+    for number in range(len(lines) - 1, -1, -1):
+        if 'File "' in lines[number] and _FRAME.match(lines[number]):
+            last_frame = number
+            break
+    if last_frame < 0:
+        last = lines[-1].strip() if lines else ""
+        match = _EXCEPTION_LINE.match(last)
+        # "KeyError: 'x'" alone is an exception; "hadrosaur: the worker died" is not.
+        if match and match.group("message") is not None and _looks_like_a_class(match["type"]):
+            return RaisedError(match.group("type"), match.group("message") or "", "")
+        return RaisedError("", last, "")
+    frame = _innermost_user_frame(lines, last_frame)
+    # After the last frame: its source line and carets (indented), then the exception.
+    start = last_frame + 1
+    while start < len(lines) and (not lines[start] or lines[start][0].isspace()):
+        start += 1
+    if start >= len(lines):
+        return RaisedError("", "", frame)
+    match = _EXCEPTION_LINE.match(lines[start])
+    if not match:
+        return RaisedError("", "\n".join(lines[start:]), frame)
+    rest = [match.group("message") or ""]
+    for line in lines[start + 1 :]:
+        if line.startswith(("  +", "  |")):
+            break  # an ExceptionGroup's sub-exceptions follow: they are not its message
+        rest.append(line)
+    return RaisedError(match.group("type"), "\n".join(rest).strip("\n"), frame)
+
+
+def _looks_like_a_class(name: str) -> bool:
+    return name.rpartition(".")[2][:1].isupper()
+
+
+def _innermost_user_frame(lines: list[str], last_frame: int) -> str:
+    """``file.py:function`` of the last frame, up from ``last_frame``, that is the user's code."""
+    for number in range(last_frame, -1, -1):
+        line = lines[number]
+        if line.startswith("Traceback (most recent call last)"):
+            break  # the frames above belong to an earlier exception of the chain
+        match = _FRAME.match(line) if 'File "' in line else None
+        if match is None:
+            continue
+        path = match.group("file")
+        if path.startswith("<frozen ") or _LIBRARY_PATH.search(path):
+            continue
+        if path.startswith(_OWN_PACKAGE):  # tracebacks print absolute paths of modules
+            continue
+        return f"{os.path.basename(path)}:{match.group('func').strip()}"
+    return ""
+
+
+def normalise_message(message: str, ident: str = "") -> str:
+    """The template of a message: its varying parts replaced (see the module docstring)."""
+    if ident:
+        message = message.replace(ident, _IDENT_MARK)
+    template = _VOLATILE.sub(_placeholder, message)
+    template = _SPACES.sub(" ", template).replace(_IDENT_MARK, "<ident>")
+    return " ".join(part.strip() for part in template.splitlines() if part.strip())[:TEMPLATE_MAX]
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return _PLACEHOLDERS[match.lastgroup or "n"]
+
+
+def signature_of(text: str, ident: str = "") -> ErrorSignature:
+    """The signature of an error text (an ``error.log``) of the resource ``ident``."""
+    raised = parse_error(text)
+    template = normalise_message(raised.message, ident)
+    frame = raised.frame.replace(ident, "<ident>") if ident else raised.frame
+    digest = hashlib.blake2b(
+        f"{raised.exception}\x1f{template}\x1f{frame}".encode("utf-8", "replace"),
+        digest_size=5,
+    ).hexdigest()
+    return ErrorSignature(digest, raised.exception, template, frame)
+
+
+def error_headline(text: str) -> str:
+    """``ExceptionType: first line of the message``: one line that says what was raised."""
+    raised = parse_error(text)
+    first = next((line.strip() for line in raised.message.splitlines() if line.strip()), "")
+    if not raised.exception:
+        return first
+    return f"{raised.exception}: {first}" if first else raised.exception
