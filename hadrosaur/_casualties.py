@@ -21,9 +21,10 @@ import signal
 from dataclasses import dataclass, field
 
 from . import _store
-from ._compute import load_resource
+from ._load import load_resource
 from ._locks import lock_if_free
-from .resource import COMPLETED, ERROR, PENDING, Resource
+from .resource import Resource
+from .status import COMPLETED, ERROR, PENDING
 
 __all__ = ("Casualties", "describe_exit", "sort_out")
 

@@ -42,14 +42,15 @@ from concurrent.futures import (
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import _store
 from ._casualties import describe_exit, sort_out
-from ._compute import ComputeFunction, compute_resource, load_resource
+from ._compute import ComputeFunction, compute_resource
+from ._load import completed_resource, load_resource
 from ._names import check_ident
 from ._pool import Died, Done, Failed, WorkerPool
 from ._progress import ProgressBar, wants_progress
 from .errors import DamagedResource, InvalidArgs, NotPicklable, WorkerDied
-from .resource import COMPLETED, ERROR, Resource
+from .resource import Resource
+from .status import ERROR
 
 if TYPE_CHECKING:
     from .project import Project
@@ -244,17 +245,14 @@ def _check_picklable(job: _Job) -> None:
 
 
 def _completed(job: _Job, idents: list[str]) -> dict[str, Resource]:
-    """The idents already completed, read from their status files (no index, no lock)."""
+    """The idents already completed, read from their files (no index, no lock)."""
     found = {}
     for ident in idents:
-        res_dir = os.path.join(job.coll_dir, ident)
-        if _store.read_status(res_dir) != COMPLETED:
-            continue
         try:
-            res = load_resource(job.coll_dir, job.collection, ident)
+            res = completed_resource(job.coll_dir, job.collection, ident)
         except DamagedResource:
             continue  # the worker's fetch logs it and computes it again
-        if res.status == COMPLETED:
+        if res is not None:
             found[ident] = res
     return found
 

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _store
-from ._compute import ComputeFunction, compute_resource, load_resource
+from ._compute import ComputeFunction, compute_resource
 from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._kv import LevelDBError
-from ._liveness import current_status
+from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
 from ._reference import write_collection_file
@@ -36,7 +36,8 @@ from .errors import (
     InvalidArgs,
     UnknownCollection,
 )
-from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
+from .resource import Resource
+from .status import COMPLETED
 from .view import CollectionView, normalize_status
 
 __all__ = ("Project",)
@@ -274,18 +275,7 @@ class Project:
         A damaged resource (a garbled status; a resource directory, status or
         meta.json that is a symlink) is an error, as in :meth:`load`.
         """
-        res_dir = self._coll_dir(collection) / check_ident(ident)
-        dir_problem = _store.directory_problem(res_dir)
-        if dir_problem is None:
-            return UNAVAILABLE
-        if dir_problem:
-            return ERROR  # a symlink or a file where the resource directory should be
-        word = _store.read_status(res_dir)
-        if word is None:
-            return UNAVAILABLE
-        if word not in (COMPLETED, PENDING, ERROR) or _store.read_meta_checked(res_dir)[1]:
-            return ERROR  # a damaged status file, or a meta.json that is a symlink
-        return current_status(res_dir, word)
+        return read_current_status(self._coll_dir(collection) / check_ident(ident))
 
     def _res_dir(self, collection: str, ident: str) -> Path:
         """A resource's directory, refused (RefusedPath) if it is a symlink or a file."""

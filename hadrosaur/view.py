@@ -17,16 +17,14 @@ from ._index import CollectionIndex
 from ._store import Record, now_ms
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import InvalidStatus
-from .resource import COMPLETED, COUNT_KEYS, STATUSES
+from .status import COUNT_KEYS, STATUSES, canonical
 
 __all__ = ("CollectionView", "normalize_status")
-
-_ALIASES = {"complete": COMPLETED}
 
 
 def normalize_status(status: str) -> str:
     """Check a status a caller asks for; ``complete`` (0.4.1) means completed."""
-    status = _ALIASES.get(status, status)
+    status = canonical(status)
     if status not in STATUSES:
         raise InvalidStatus(status, STATUSES)
     return status
