@@ -20,11 +20,12 @@ import os
 import signal
 from dataclasses import dataclass, field
 
-from . import _store
+from . import _markers, _store
 from ._load import load_resource
 from ._locks import lock_if_free
 from .resource import Resource
 from .status import COMPLETED, ERROR, PENDING
+from .times import now_ms
 
 __all__ = ("Casualties", "describe_exit", "sort_out")
 
@@ -134,14 +135,14 @@ def _record_death(
             f"hadrosaur: the worker process (pid {pid}) computing this resource died: "
             f"{describe_exit(exitcode)}. The other resources of the run were not affected.\n"
         )
-        meta["end_time"] = _store.now_ms()
+        meta["end_time"] = now_ms()
         try:
             # The order of the lifecycle (see _compute.py): marker, outcome, status, marker.
-            _store.touch_marker(coll_dir, ident, durable)
+            _markers.touch_marker(coll_dir, ident, durable)
             _store.atomic_write(f"{res_dir}/{_store.ERROR_FILE}", reason.encode(), durable)
             _store.atomic_write(f"{res_dir}/{_store.META_FILE}", json.dumps(meta).encode(), durable)
             _store.atomic_write(f"{res_dir}/{_store.STATUS_FILE}", ERROR.encode(), durable)
-            _store.touch_marker(coll_dir, ident, durable)
+            _markers.touch_marker(coll_dir, ident, durable)
         except OSError as exc:
             # Left pending and unlocked, it still reads interrupted: never completed.
             _log.warning("could not record the death of the worker computing %s: %s", res_dir, exc)

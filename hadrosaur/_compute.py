@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _store
+from . import _markers, _store
 from ._liveness import local_host
 from ._load import completed_resource, int_or_none
 from ._locks import compute_lock
@@ -36,6 +36,7 @@ from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .errors import DamagedResource, HadrosaurError, StorageError
 from .resource import Resource
 from .status import COMPLETED, ERROR, PENDING
+from .times import now_ms
 
 __all__ = ("ComputeFunction", "compute_resource")
 
@@ -102,7 +103,7 @@ class _Attempt:
         self.meta_path = f"{res_dir}/{_store.META_FILE}"
         self.durable = durable
         self.meta: dict[str, Any] = {
-            "start_time": _store.now_ms(),
+            "start_time": now_ms(),
             "end_time": None,
             "args": args,
             "pid": _store.process_id(),
@@ -121,7 +122,7 @@ class _Attempt:
         try:
             # Tells watchers and readers promptly. Not needed for correctness:
             # the marker written in start() stays until a drain sees the lock free.
-            _store.touch_marker(self.coll_dir, self.ident, self.durable)
+            _markers.touch_marker(self.coll_dir, self.ident, self.durable)
         except OSError as exc:
             _log.debug("could not renew the marker of %s: %s", self.res_dir, exc)
 
@@ -130,7 +131,7 @@ class _Attempt:
         # while this process holds the compute lock (see _index.py), so every
         # change made from now on reaches the index, even if this process dies
         # between two writes: the first drain after the lock is free reads them.
-        _store.touch_marker(self.coll_dir, self.ident, self.durable)
+        _markers.touch_marker(self.coll_dir, self.ident, self.durable)
         try:
             self._write_meta()
             self._set_status(PENDING)
@@ -146,13 +147,13 @@ class _Attempt:
 
     def complete(self, result_json: bytes) -> None:
         self._write(_store.RESULT_FILE, result_json)
-        self.meta["end_time"] = _store.now_ms()
+        self.meta["end_time"] = now_ms()
         self._write_meta()
         self._set_status(COMPLETED)
 
     def fail(self, text: str) -> None:
         self._write(_store.ERROR_FILE, text.encode("utf-8", "replace"))
-        self.meta["end_time"] = _store.now_ms()
+        self.meta["end_time"] = now_ms()
         self._write_meta()
         self._set_status(ERROR)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _store
+from .times import now_ms
 
 __all__ = (
     "function_reference",
@@ -101,8 +102,8 @@ def write_collection_file(
     data = {
         "name": name,
         "function": reference,
-        "created": old.get("created", _store.now_ms()),
-        "updated": _store.now_ms(),
+        "created": old.get("created", now_ms()),
+        "updated": now_ms(),
     }
     path = coll_dir / _store.COLLECTION_FILE
     if path.is_dir() and not path.is_symlink():

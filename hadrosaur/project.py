@@ -9,7 +9,6 @@ number of processes may use one base directory at the same time.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -18,14 +17,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _store
+from ._collections import (
+    SkippedDirectory,
+    existing_collection_dir,
+    make_updates_dir,
+    scan_collections,
+)
 from ._compute import ComputeFunction, compute_resource
 from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
 from ._kv import LevelDBError
 from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
+from ._plans import write_plan
 from ._reference import write_collection_file
-from ._store import SkippedDirectory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
@@ -34,7 +39,6 @@ from .errors import (
     CollectionNotDefined,
     IndexUnavailable,
     InvalidArgs,
-    UnknownCollection,
 )
 from .resource import Resource
 from .status import COMPLETED
@@ -125,7 +129,7 @@ class Project:
             # BASE is the user's and may be a link; COLL and COLL/.updates are
             # inside it: refused if they are links, before anything is written there.
             require_directory(str(coll_dir), "a collection directory")
-            _make_updates_dir(coll_dir)
+            make_updates_dir(coll_dir)
             write_collection_file(coll_dir, name, func, self.durable)
             self._functions[name] = func
             self._defined_dirs[name] = str(coll_dir)
@@ -149,7 +153,7 @@ class Project:
         Directories that cannot be collections are left out: see
         :meth:`skipped_directories`.
         """
-        return sorted(set(_store.list_collections(self.base)) | set(self._functions))
+        return sorted(set(scan_collections(self.base)[0]) | set(self._functions))
 
     def skipped_directories(self) -> list[SkippedDirectory]:
         """Directories of the base that look like collections but have invalid names.
@@ -157,20 +161,11 @@ class Project:
         Overviews (``hadrosaur stats``, the TUI) name them in a warning
         rather than fail: such a directory was not made by this library.
         """
-        return _store.scan_collections(self.base)[1]
+        return scan_collections(self.base)[1]
 
     def _coll_dir(self, name: str) -> Path:
         """The directory of an existing collection (validated; RefusedPath if it is a link)."""
-        name = check_collection(name)
-        coll_dir = self.base / name
-        require_directory(str(coll_dir), "a collection directory")
-        if name in self._functions:
-            with contextlib.suppress(FileExistsError):
-                # A file or a link there: readers are served from a scan (see _markers).
-                (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
-        elif not _store.is_collection_dir(coll_dir):
-            raise UnknownCollection(name, self.base)
-        return coll_dir
+        return existing_collection_dir(self.base, name, name in self._functions)
 
     # -- computing -----------------------------------------------------------
 
@@ -216,7 +211,7 @@ class Project:
         plan id (the name of the file under ``COLL/.plans/``).
         """
         checked = [check_ident(i) for i in idents]
-        return _store.write_plan(self._coll_dir(collection), checked, self.durable)
+        return write_plan(self._coll_dir(collection), checked, self.durable)
 
     def fetch_many(
         self,
@@ -409,15 +404,6 @@ class Project:
 
 def _describe(rec: _store.Record | None) -> str:
     return "nothing" if rec is None else rec.status
-
-
-def _make_updates_dir(coll_dir: Path) -> None:
-    """Create COLL/.updates/ (and COLL); RefusedPath if a link or a file stands there."""
-    updates = coll_dir / _store.UPDATES_DIR
-    # Checked first: a plain file there made mkdir raise a bare FileExistsError.
-    if not require_directory(str(updates), "a directory of markers"):
-        updates.mkdir(parents=True, exist_ok=True)
-        require_directory(str(updates), "a directory of markers")
 
 
 def _qualified(func: Callable[..., Any]) -> str:

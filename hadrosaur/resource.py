@@ -14,6 +14,7 @@ from typing import Any
 
 from . import _layout
 from .status import COMPLETED, COUNT_KEYS, ERROR, INTERRUPTED, PENDING, STATUSES, UNAVAILABLE
+from .times import duration_ms
 
 __all__ = (
     "COMPLETED",
@@ -77,6 +78,4 @@ class Resource:
     @property
     def duration_ms(self) -> int | None:
         """Milliseconds from start to end, or None when either is unknown."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return self.end_time - self.start_time
+        return duration_ms(self.start_time, self.end_time)

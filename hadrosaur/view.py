@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ._index import CollectionIndex
-from ._store import Record, now_ms
+from ._store import Record
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import InvalidStatus
 from .status import COUNT_KEYS, STATUSES, canonical
+from .times import now_ms
 
 __all__ = ("CollectionView", "normalize_status")
 
