@@ -9,6 +9,7 @@ number of processes may use one base directory at the same time.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -245,9 +246,21 @@ class Project:
                 workers keep dying before they start any resource.
         """
         # Imported here so that `import hadrosaur` does not load process pools.
-        from .parallel import fetch_many
+        from .parallel import FetchJob, fetch_many
 
-        return fetch_many(self, collection, idents, args, executor, recompute, progress)
+        func = self.function(collection)  # first: CollectionNotDefined, InvalidName
+        job = FetchJob(
+            coll_dir=self._defined_dirs[collection],
+            collection=collection,
+            func=func,
+            recompute=recompute,
+            durable=self.durable,
+            log_max_bytes=self.log_max_bytes,
+            log_backups=self.log_backups,
+        )
+        return fetch_many(
+            job, idents, functools.partial(self.plan, collection), args, executor, progress
+        )
 
     # -- reading one resource (straight from its directory) --------------------
 
