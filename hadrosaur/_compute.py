@@ -12,8 +12,9 @@ place before the status says completed, the last attempt's result and
 traceback are removed only once the status says pending, and the compute
 lock is held from before ``pending`` is written until after the final status
 is, so "pending and unlocked" can only mean the process died. tests/reliability/test_kills.py
-kills processes inside each of these steps. Reading a resource without
-computing it (the cache hit included) is in _load.py.
+kills processes inside each of these steps. The writes themselves, in that
+order, are _attempt.py's; reading a resource without computing it (the cache
+hit included) is _load.py's.
 """
 
 from __future__ import annotations
@@ -27,16 +28,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _markers, _store
-from ._liveness import local_host
+from . import _store
+from ._attempt import Attempt
 from ._load import completed_resource, int_or_none
 from ._locks import compute_lock
 from ._nofollow import require_directory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .errors import DamagedResource, HadrosaurError, StorageError
 from .resource import Resource
-from .status import COMPLETED, ERROR, PENDING
-from .times import now_ms
+from .status import COMPLETED, ERROR
 
 __all__ = ("ComputeFunction", "compute_resource")
 
@@ -80,108 +80,6 @@ def _clear_previous_attempt(res_dir: str) -> None:
             )
             if stale:
                 _remove(entry.path, entry.is_dir(follow_symlinks=False))
-
-
-class _Attempt:
-    """Writes the files of one attempt in the order the lifecycle requires."""
-
-    def __init__(
-        self,
-        coll_dir: str,
-        collection: str,
-        ident: str,
-        args: Any,
-        durable: bool,
-        previous_attempt: int,
-    ) -> None:
-        self.coll_dir = coll_dir
-        self.collection = collection
-        self.ident = ident
-        self.res_dir = res_dir = f"{coll_dir}/{ident}"
-        # Joined once: a fetch writes these paths several times each.
-        self.status_path = f"{res_dir}/{_store.STATUS_FILE}"
-        self.meta_path = f"{res_dir}/{_store.META_FILE}"
-        self.durable = durable
-        self.meta: dict[str, Any] = {
-            "start_time": now_ms(),
-            "end_time": None,
-            "args": args,
-            "pid": _store.process_id(),
-            "host": local_host(),
-            "attempt": previous_attempt + 1,
-        }
-
-    def _write(self, name: str, data: bytes) -> None:
-        _store.atomic_write(f"{self.res_dir}/{name}", data, self.durable)
-
-    def _write_meta(self) -> None:
-        _store.atomic_write(self.meta_path, json.dumps(self.meta).encode(), self.durable)
-
-    def _set_status(self, status: str) -> None:
-        _store.atomic_write(self.status_path, status.encode(), self.durable)
-        try:
-            # Tells watchers and readers promptly. Not needed for correctness:
-            # the marker written in start() stays until a drain sees the lock free.
-            _markers.touch_marker(self.coll_dir, self.ident, self.durable)
-        except OSError as exc:
-            _log.debug("could not renew the marker of %s: %s", self.res_dir, exc)
-
-    def start(self) -> None:
-        # The marker comes before any change. A drain applies it but keeps it
-        # while this process holds the compute lock (see _index.py), so every
-        # change made from now on reaches the index, even if this process dies
-        # between two writes: the first drain after the lock is free reads them.
-        _markers.touch_marker(self.coll_dir, self.ident, self.durable)
-        try:
-            self._write_meta()
-            self._set_status(PENDING)
-        except IsADirectoryError:
-            # status or meta.json damaged into a directory (os.replace cannot
-            # replace one with a file): nothing in it can be trusted, remove it.
-            for name in (_store.META_FILE, _store.STATUS_FILE):
-                path = os.path.join(self.res_dir, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-            self._write_meta()
-            self._set_status(PENDING)
-
-    def complete(self, result_json: bytes) -> None:
-        self._write(_store.RESULT_FILE, result_json)
-        self.meta["end_time"] = now_ms()
-        self._write_meta()
-        self._set_status(COMPLETED)
-
-    def fail(self, text: str) -> None:
-        self._write(_store.ERROR_FILE, text.encode("utf-8", "replace"))
-        self.meta["end_time"] = now_ms()
-        self._write_meta()
-        self._set_status(ERROR)
-
-    def record_storage_failure(self, exc: OSError) -> None:
-        """After a failed write, try to leave an error status rather than a stale pending.
-
-        If even that fails (the disk is full), the resource stays pending and
-        unlocked, which readers see as interrupted: never as completed.
-        """
-        try:
-            self.fail(f"hadrosaur: could not write the outcome of this attempt: {exc}\n")
-        except OSError:
-            pass  # the caller raises StorageError with the original cause
-
-    def resource(self, status: str, result: Any) -> Resource:
-        return Resource(
-            collection=self.collection,
-            ident=self.ident,
-            status=status,
-            result=result,
-            start_time=self.meta["start_time"],
-            end_time=self.meta["end_time"],
-            directory=self.res_dir,
-            args=self.meta["args"],
-            attempt=self.meta["attempt"],
-            pid=self.meta["pid"],
-            host=self.meta["host"],
-        )
 
 
 def _encode_result(result: Any) -> bytes:
@@ -305,7 +203,7 @@ def _compute_locked(
     if existed:
         previous = int_or_none(_store.read_meta(res_dir).get("attempt"))
         previous_attempt = previous if previous is not None else (0 if status is None else 1)
-    attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)
+    attempt = Attempt.begin(coll_dir, collection, ident, args, durable, previous_attempt)
     attempt.start()
     if existed:
         _clear_previous_attempt(res_dir)
