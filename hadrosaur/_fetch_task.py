@@ -18,6 +18,7 @@ from typing import Any
 
 from ._compute import ComputeFunction, compute_resource
 from ._load import load_resource
+from ._reference import qualified_name
 from .errors import NotPicklable
 from .resource import Resource
 
@@ -92,14 +93,10 @@ def reopen_standard_streams() -> None:
                 os.close(null)
 
 
-def _describe(func: Any) -> str:
-    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
-
-
 def check_picklable(job: FetchJob) -> None:
     """Fail before anything runs if workers could not receive the function by reference."""
     func = job.func
-    name = _describe(func)
+    name = qualified_name(func)
     qualname = getattr(func, "__qualname__", "")
     if getattr(func, "__name__", "") == "<lambda>":
         raise NotPicklable(job.collection, name, "it is a lambda, which has no importable name")

@@ -25,13 +25,13 @@ from ._collections import (
     scan_collections,
 )
 from ._compute import ComputeFunction, compute_resource
-from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
+from ._index import DEFAULT_LOG_LIMIT
 from ._kv import LevelDBError
 from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
 from ._plans import write_plan
-from ._reference import write_collection_file
+from ._reference import qualified_name, write_collection_file
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
@@ -43,7 +43,7 @@ from .errors import (
 )
 from .resource import Resource
 from .status import COMPLETED
-from .view import CollectionView, normalize_status
+from .view import CollectionView, normalize_status, open_view
 
 __all__ = ("Project",)
 
@@ -124,8 +124,8 @@ class Project:
 
         def define(func: F) -> F:
             old = self._functions.get(name)
-            if old is not None and _qualified(old) != _qualified(func):
-                raise CollectionAlreadyDefined(name, _qualified(old), _qualified(func))
+            if old is not None and qualified_name(old) != qualified_name(func):
+                raise CollectionAlreadyDefined(name, qualified_name(old), qualified_name(func))
             coll_dir = self.base / name
             # BASE is the user's and may be a link; COLL and COLL/.updates are
             # inside it: refused if they are links, before anything is written there.
@@ -329,20 +329,14 @@ class Project:
             >>> with proj.view("genomes") as v:  # doctest: +SKIP
             ...     counts, cursor = v.counts(), v.cursor()
         """
-        coll_dir = self._coll_dir(collection)
-        index = CollectionIndex(
-            coll_dir,
+        with open_view(
+            self._coll_dir(collection),
+            collection,
             timeout=self.index_timeout if timeout is None else timeout,
             durable=self.durable,
             log_limit=self.change_log_limit,
-        )
-        with index:
-            try:
-                yield CollectionView(index, collection)
-            except LevelDBError as exc:
-                # Corruption found while reading: drop the cache, the next opening rebuilds.
-                index.discard()
-                raise IndexUnavailable(index.path, exc) from exc
+        ) as v:
+            yield v
 
     def _read(self, collection: str, read: Callable[[CollectionView], T]) -> T:
         try:
@@ -417,8 +411,3 @@ class Project:
 
 def _describe(rec: _store.Record | None) -> str:
     return "nothing" if rec is None else rec.status
-
-
-def _qualified(func: Callable[..., Any]) -> str:
-    module = getattr(func, "__module__", "?")
-    return f"{'__main__' if module == '__mp_main__' else module}.{func.__qualname__}"
