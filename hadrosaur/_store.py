@@ -56,8 +56,12 @@ from ._nofollow import (
     directory_problem,
     read_regular,
 )
+
+# StrPath: paths may be given as str or Path; the hot paths join strings,
+# because pathlib costs more than the system calls on a fetch (measured: ~35%).
 from ._records import (
     Record,
+    StrPath,
     damaged_dir_reason,
     damaged_status_reason,
     read_meta,
@@ -89,10 +93,12 @@ __all__ = (
     "UPDATES_DIR",
     "Record",
     "RefusedFile",
+    "StrPath",
     "atomic_write",
     "damaged_dir_reason",
     "damaged_status_reason",
     "directory_problem",
+    "fsync_dir",
     "now_ms",
     "process_id",
     "read_meta",
@@ -106,11 +112,6 @@ __all__ = (
     "scan_idents",
     "write_all",
 )
-
-
-#: Paths may be given as str or Path; the hot paths join strings, because
-#: pathlib costs more than the system calls on a fetch (measured: ~35%).
-StrPath = str | os.PathLike[str]
 
 
 def fsync_dir(path: StrPath) -> None:
