@@ -46,7 +46,7 @@ _TIMEOUT = 300.0
 # A helper that starts its share of resources as fetch does and then holds their locks.
 _HOLDER = """
 import fcntl, json, os, socket, sys, time
-from hadrosaur import _store
+from hadrosaur import _markers, _store
 coll, idents = sys.argv[1], sys.argv[2:]
 fds = []
 host, pid = socket.gethostname(), os.getpid()
@@ -55,12 +55,12 @@ for ident in idents:
     fd = os.open(f"{res}/.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     fcntl.flock(fd, fcntl.LOCK_EX)
     fds.append(fd)
-    _store.touch_marker(coll, ident)
+    _markers.touch_marker(coll, ident)
     meta = {"start_time": _store.now_ms(), "end_time": None, "args": {}, "pid": pid,
             "host": host, "attempt": 2}
     _store.atomic_write(f"{res}/meta.json", json.dumps(meta).encode())
     _store.atomic_write(f"{res}/status", b"pending")
-    _store.touch_marker(coll, ident)
+    _markers.touch_marker(coll, ident)
 print("ready", flush=True)
 time.sleep(3600)
 """

@@ -11,7 +11,7 @@ the app running under ``App.run_test`` and watching files (``watch=True``):
 - the error filter: the ``x`` key's action, timed around the call;
 - latency: in this same process, a resource's status is changed the way a
   worker does it (``_store.atomic_write`` of ``status``, then
-  ``_store.touch_marker``) and the model is polled every 5 ms until the row
+  ``_markers.touch_marker``) and the model is polled every 5 ms until the row
   shows it; repeated for distinct resources, with a random pause between;
 - peak resident memory (``ru_maxrss``) after loading and at the end.
 
@@ -113,7 +113,7 @@ async def measure(base: Path, coll: str, changes: int, seed: int = 7) -> dict[st
 
 
 async def _latencies(coll_dir: Path, model: Any, changes: int, rng: random.Random) -> list[float]:
-    from hadrosaur import _store
+    from hadrosaur import _markers, _store
 
     chosen: list[str] = []
     seen: set[int] = set()
@@ -129,7 +129,7 @@ async def _latencies(coll_dir: Path, model: Any, changes: int, rng: random.Rando
     for ident in chosen:
         await asyncio.sleep(rng.uniform(0.05, 0.25))  # no phase-lock with the watcher's debounce
         _store.atomic_write(os.path.join(coll_dir, ident, _store.STATUS_FILE), b"error")
-        _store.touch_marker(coll_dir, ident)
+        _markers.touch_marker(coll_dir, ident)
         changed = time.perf_counter()
 
         def shown(ident: str = ident) -> bool:

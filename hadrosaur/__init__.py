@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from ._store import SkippedDirectory
+from ._collections import SkippedDirectory
 from .context import Context
 from .entries import Change, ChangeBatch, Cursor, Entry
 from .errors import (

@@ -14,17 +14,18 @@ at every retry, and an error says why, where ``interrupted`` would not.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 from dataclasses import dataclass, field
 
 from . import _store
-from ._compute import load_resource
+from ._attempt import Attempt
+from ._load import load_resource
 from ._locks import lock_if_free
 from ._pool import PIPE_LOST_EXIT
-from .resource import COMPLETED, ERROR, PENDING, Resource
+from .resource import Resource
+from .status import COMPLETED, ERROR, PENDING
 
 __all__ = ("Casualties", "describe_exit", "sort_out")
 
@@ -92,7 +93,7 @@ def sort_out(
         if word in (COMPLETED, ERROR) and _by_worker(_store.read_meta(res_dir), pid, started_ms):
             out.found[ident] = load_resource(coll_dir, collection, ident, strict=False)
         elif word == PENDING and (
-            outcome := _record_death(res_dir, pid, started_ms, exitcode, durable)
+            outcome := _record_death(res_dir, collection, pid, started_ms, exitcode, durable)
         ):
             out.found[ident] = load_resource(coll_dir, collection, ident, strict=False)
             if outcome == _RECORDED:
@@ -110,7 +111,12 @@ _RECORDED, _HELD = "recorded", "held"
 
 
 def _record_death(
-    res_dir: str, pid: int, started_ms: int, exitcode: int | None, durable: bool
+    res_dir: str,
+    collection: str,
+    pid: int,
+    started_ms: int,
+    exitcode: int | None,
+    durable: bool,
 ) -> str:
     """Turn the dead worker's pending attempt into an error; "" if it is not that.
 
@@ -139,14 +145,12 @@ def _record_death(
             f"hadrosaur: the worker process (pid {pid}) computing this resource died: "
             f"{describe_exit(exitcode)}. The other resources of the run were not affected.\n"
         )
-        meta["end_time"] = _store.now_ms()
+        # The dead worker's attempt, finished in the order of the lifecycle (see
+        # _attempt.py): marker, error.log, meta.json's end time, status, marker.
+        attempt = Attempt(coll_dir, collection, ident, meta, durable)
         try:
-            # The order of the lifecycle (see _compute.py): marker, outcome, status, marker.
-            _store.touch_marker(coll_dir, ident, durable)
-            _store.atomic_write(f"{res_dir}/{_store.ERROR_FILE}", reason.encode(), durable)
-            _store.atomic_write(f"{res_dir}/{_store.META_FILE}", json.dumps(meta).encode(), durable)
-            _store.atomic_write(f"{res_dir}/{_store.STATUS_FILE}", ERROR.encode(), durable)
-            _store.touch_marker(coll_dir, ident, durable)
+            attempt.mark()
+            attempt.fail(reason)
         except OSError as exc:
             # Left pending and unlocked, it still reads interrupted: never completed.
             _log.warning("could not record the death of the worker computing %s: %s", res_dir, exc)

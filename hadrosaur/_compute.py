@@ -12,7 +12,9 @@ place before the status says completed, the last attempt's result and
 traceback are removed only once the status says pending, and the compute
 lock is held from before ``pending`` is written until after the final status
 is, so "pending and unlocked" can only mean the process died. tests/reliability/test_kills.py
-kills processes inside each of these steps.
+kills processes inside each of these steps. The writes themselves, in that
+order, are _attempt.py's; reading a resource without computing it (the cache
+hit included) is _load.py's.
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from . import _store
-from ._liveness import current_status, local_host
+from ._attempt import Attempt
+from ._load import completed_resource, int_or_none
 from ._locks import compute_lock
-from ._nofollow import RefusedFile, require_directory
+from ._nofollow import require_directory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .errors import DamagedResource, HadrosaurError, StorageError
-from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
+from .resource import Resource
+from .status import COMPLETED, ERROR
 
-__all__ = ("ComputeFunction", "compute_resource", "load_resource")
+__all__ = ("ComputeFunction", "compute_resource")
 
 #: The signature of a collection's function: (ident, args, ctx) -> JSON value.
 ComputeFunction = Callable[[str, Any, Context], Any]
@@ -42,135 +46,13 @@ ComputeFunction = Callable[[str, Any, Context], Any]
 _log = logging.getLogger("hadrosaur")
 
 
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def load_resource(
-    coll_dir: _store.StrPath, collection: str, ident: str, strict: bool = True
-) -> Resource:
-    """Read a resource as it is on disk, without computing anything.
-
-    A damaged status file reads as an error whose ``problem`` says so; so do a
-    status or meta.json that is a symlink (or FIFO, device...), and a resource
-    "directory" that is a symlink or a file: nothing behind them is read.
-
-    Raises:
-        DamagedResource: the status says completed but result.json is missing,
-            unreadable or not valid JSON (with ``strict=False``: returned with
-            ``result`` None and ``problem`` set instead).
-    """
-    res_dir = os.path.join(coll_dir, ident)
-    dir_problem = _store.directory_problem(res_dir)
-    if dir_problem is None:
-        return _resource(collection, ident, res_dir, UNAVAILABLE, None, {})
-    if dir_problem:
-        problem = _store.damaged_dir_reason(dir_problem)
-        return _resource(collection, ident, res_dir, ERROR, None, {}, problem)
-    damage: DamagedResource | None = None
-    # The status and the result are two files: a recompute that begins between
-    # the two reads removes the result of a status just read as completed. So a
-    # missing result only means damage if the status still says completed after
-    # another look (three looks in a row: a recompute cycle takes far longer).
-    for _ in range(3):
-        word = _store.read_status(res_dir)
-        meta, meta_problem = _store.read_meta_checked(res_dir)
-        problem = ""
-        if word is None:
-            status = UNAVAILABLE
-        elif word not in (COMPLETED, PENDING, ERROR):
-            status = ERROR
-            problem = _store.damaged_status_reason(word)
-        elif meta_problem:
-            status, problem = ERROR, meta_problem
-        else:
-            status = current_status(Path(res_dir), word)
-        if status != COMPLETED:
-            return _resource(collection, ident, res_dir, status, None, meta, problem)
-        try:
-            result = _read_result(res_dir)
-        except DamagedResource as exc:
-            damage = exc
-            continue
-        return _resource(collection, ident, res_dir, status, result, meta)
-    assert damage is not None
-    if strict:
-        raise damage
-    return _resource(collection, ident, res_dir, COMPLETED, None, meta, damage.problem)
-
-
-def _resource(
-    collection: str,
-    ident: str,
-    res_dir: str,
-    status: str,
-    result: Any,
-    meta: dict[str, Any],
-    problem: str = "",
-) -> Resource:
-    start = _int_or_none(meta.get("start_time"))
-    attempt = _int_or_none(meta.get("attempt"))
-    host = meta.get("host")
-    return Resource(
-        collection=collection,
-        ident=ident,
-        status=status,
-        result=result,
-        start_time=start,
-        end_time=_int_or_none(meta.get("end_time")),
-        directory=res_dir,
-        args=meta.get("args"),
-        attempt=attempt if attempt is not None else (1 if start is not None else 0),
-        pid=_int_or_none(meta.get("pid")),
-        host=host if isinstance(host, str) else None,
-        problem=problem,
-    )
-
-
-def _read_result(res_dir: str) -> Any:
-    """The parsed result.json of a resource; DamagedResource when it cannot be."""
-    try:
-        raw = _store.read_regular(f"{res_dir}/{_store.RESULT_FILE}")
-    except RefusedFile as exc:  # a symlink, a directory, a FIFO: not read
-        raise DamagedResource(Path(res_dir), f"{_store.RESULT_FILE}: {exc.reason}") from None
-    except OSError as exc:  # an I/O error
-        raise DamagedResource(
-            Path(res_dir), f"result.json cannot be read ({exc.strerror or exc})"
-        ) from None
-    if raw is None:
-        raise DamagedResource(Path(res_dir), "status is completed but result.json is missing")
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise DamagedResource(Path(res_dir), f"result.json is not valid JSON ({exc})") from None
-
-
-def _completed_fast(res_dir: str, collection: str, ident: str) -> Resource | None:
-    """A resource whose status was just read as completed, from its result and meta.json.
-
-    The common case of a cached fetch, in two reads. Returns None whenever
-    anything is unusual (result missing or not JSON, meta.json without an
-    end time because a recompute has begun since the status was read): the
-    caller then takes the careful path of :func:`load_resource`.
-    """
-    try:
-        result = _read_result(res_dir)
-    except DamagedResource:
-        return None
-    meta, meta_problem = _store.read_meta_checked(res_dir)
-    if meta_problem or _int_or_none(meta.get("end_time")) is None:
-        return None
-    return _resource(collection, ident, res_dir, COMPLETED, result, meta)
-
-
 def _cached(coll_dir: str, collection: str, ident: str) -> Resource | None:
     """The completed resource if its files are sound, else None (compute it)."""
     try:
-        res = load_resource(coll_dir, collection, ident)
+        return completed_resource(coll_dir, collection, ident)
     except DamagedResource as exc:
         _log.warning("%s; computing it again", exc)
         return None
-    return res if res.status == COMPLETED else None
 
 
 def _remove(path: str, is_dir: bool) -> None:
@@ -198,108 +80,6 @@ def _clear_previous_attempt(res_dir: str) -> None:
             )
             if stale:
                 _remove(entry.path, entry.is_dir(follow_symlinks=False))
-
-
-class _Attempt:
-    """Writes the files of one attempt in the order the lifecycle requires."""
-
-    def __init__(
-        self,
-        coll_dir: str,
-        collection: str,
-        ident: str,
-        args: Any,
-        durable: bool,
-        previous_attempt: int,
-    ) -> None:
-        self.coll_dir = coll_dir
-        self.collection = collection
-        self.ident = ident
-        self.res_dir = res_dir = f"{coll_dir}/{ident}"
-        # Joined once: a fetch writes these paths several times each.
-        self.status_path = f"{res_dir}/{_store.STATUS_FILE}"
-        self.meta_path = f"{res_dir}/{_store.META_FILE}"
-        self.durable = durable
-        self.meta: dict[str, Any] = {
-            "start_time": _store.now_ms(),
-            "end_time": None,
-            "args": args,
-            "pid": _store.process_id(),
-            "host": local_host(),
-            "attempt": previous_attempt + 1,
-        }
-
-    def _write(self, name: str, data: bytes) -> None:
-        _store.atomic_write(f"{self.res_dir}/{name}", data, self.durable)
-
-    def _write_meta(self) -> None:
-        _store.atomic_write(self.meta_path, json.dumps(self.meta).encode(), self.durable)
-
-    def _set_status(self, status: str) -> None:
-        _store.atomic_write(self.status_path, status.encode(), self.durable)
-        try:
-            # Tells watchers and readers promptly. Not needed for correctness:
-            # the marker written in start() stays until a drain sees the lock free.
-            _store.touch_marker(self.coll_dir, self.ident, self.durable)
-        except OSError as exc:
-            _log.debug("could not renew the marker of %s: %s", self.res_dir, exc)
-
-    def start(self) -> None:
-        # The marker comes before any change. A drain applies it but keeps it
-        # while this process holds the compute lock (see _index.py), so every
-        # change made from now on reaches the index, even if this process dies
-        # between two writes: the first drain after the lock is free reads them.
-        _store.touch_marker(self.coll_dir, self.ident, self.durable)
-        try:
-            self._write_meta()
-            self._set_status(PENDING)
-        except IsADirectoryError:
-            # status or meta.json damaged into a directory (os.replace cannot
-            # replace one with a file): nothing in it can be trusted, remove it.
-            for name in (_store.META_FILE, _store.STATUS_FILE):
-                path = os.path.join(self.res_dir, name)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-            self._write_meta()
-            self._set_status(PENDING)
-
-    def complete(self, result_json: bytes) -> None:
-        self._write(_store.RESULT_FILE, result_json)
-        self.meta["end_time"] = _store.now_ms()
-        self._write_meta()
-        self._set_status(COMPLETED)
-
-    def fail(self, text: str) -> None:
-        self._write(_store.ERROR_FILE, text.encode("utf-8", "replace"))
-        self.meta["end_time"] = _store.now_ms()
-        self._write_meta()
-        self._set_status(ERROR)
-
-    def record_storage_failure(self, exc: OSError) -> None:
-        """After a failed write, try to leave an error status rather than a stale pending.
-
-        If even that fails (the disk is full), the resource stays pending and
-        unlocked, which readers see as interrupted: never as completed.
-        """
-        try:
-            self.fail(f"hadrosaur: could not write the outcome of this attempt: {exc}\n")
-        except OSError:
-            pass  # the caller raises StorageError with the original cause
-
-    def resource(self, status: str, result: Any) -> Resource:
-        return Resource(
-            collection=self.collection,
-            ident=self.ident,
-            status=status,
-            result=result,
-            start_time=self.meta["start_time"],
-            end_time=self.meta["end_time"],
-            directory=self.res_dir,
-            args=self.meta["args"],
-            attempt=self.meta["attempt"],
-            pid=self.meta["pid"],
-            host=self.meta["host"],
-        )
 
 
 def _encode_result(result: Any) -> bytes:
@@ -355,12 +135,9 @@ def compute_resource(
     if exists and not recompute:
         # Fast path without the lock: completed is only ever written after the
         # result, so a completed status means the result is there to read.
-        if _store.read_status(res_dir) == COMPLETED:
-            cached = _completed_fast(res_dir, collection, ident)
-            if cached is None:
-                cached = _cached(coll_dir, collection, ident)
-            if cached is not None:
-                return cached
+        cached = _cached(coll_dir, collection, ident)
+        if cached is not None:
+            return cached
     try:
         existed = _make_resource_dir(res_dir)
         with compute_lock(f"{res_dir}/{_store.LOCK_FILE}"):
@@ -424,9 +201,9 @@ def _compute_locked(
     existed = existed or status is not None
     previous_attempt = 0
     if existed:
-        previous = _int_or_none(_store.read_meta(res_dir).get("attempt"))
+        previous = int_or_none(_store.read_meta(res_dir).get("attempt"))
         previous_attempt = previous if previous is not None else (0 if status is None else 1)
-    attempt = _Attempt(coll_dir, collection, ident, args, durable, previous_attempt)
+    attempt = Attempt.begin(coll_dir, collection, ident, args, durable, previous_attempt)
     attempt.start()
     if existed:
         _clear_previous_attempt(res_dir)

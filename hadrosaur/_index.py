@@ -61,7 +61,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import _markers, _store
+from . import _markers, _plans, _store
 from ._index_apply import LOG_BOUNDS_KEY, MINUTES_KEPT, WRITE_CHUNK
 from ._index_keys import (
     STORED_STATUSES,
@@ -379,13 +379,13 @@ class CollectionIndex(IndexSweeps):
         Checking every plan at every drain would cost a read per plan per
         reader; the count of plan files tells when there is anything new.
         """
-        plan_ids = _store.plan_ids(self.coll_dir)
+        plan_ids = _plans.plan_ids(self.coll_dir)
         count = str(len(plan_ids)).encode()
         if self._db.get(b"Pn") == count:
             return
         for plan_id in plan_ids:
             if self._db.get(_plan_key(plan_id)) is None:
-                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
+                self._apply_plan(_plans.read_plan(self.coll_dir, plan_id), plan_id)
         with self._db.write_batch(sync=self.durable) as wb:
             wb.put(b"Pn", count)
 
@@ -443,8 +443,8 @@ class CollectionIndex(IndexSweeps):
                 if minute >= oldest:
                     wb.put(_m(minute), str(n).encode())
         self._next_seq = self._first_seq = 1
-        for plan_id in _store.plan_ids(self.coll_dir):
-            self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id, log=False)
+        for plan_id in _plans.plan_ids(self.coll_dir):
+            self._apply_plan(_plans.read_plan(self.coll_dir, plan_id), plan_id, log=False)
         self.epoch = secrets.token_hex(8)
         # The version goes in last: a rebuild killed half-way is redone next time.
         with self._db.write_batch(sync=self.durable) as wb:

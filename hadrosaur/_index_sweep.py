@@ -51,7 +51,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _markers, _store
+from . import _markers, _plans, _store
 from ._index_apply import IndexWrites
 from ._liveness import settle
 from ._locks import lock_held
@@ -119,7 +119,7 @@ class IndexSweeps(IndexWrites):
         for name in names:
             if name.startswith(_store.PLAN_MARKER_PREFIX):
                 plan_id = name[len(_store.PLAN_MARKER_PREFIX) :]
-                self._apply_plan(_store.read_plan(self.coll_dir, plan_id), plan_id)
+                self._apply_plan(_plans.read_plan(self.coll_dir, plan_id), plan_id)
             else:
                 try:
                     idents.append(check_ident(name))

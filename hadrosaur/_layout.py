@@ -9,7 +9,6 @@ __all__ = (
     "INDEX_DIR",
     "INDEX_LOCK_FILE",
     "KEPT_DIR",
-    "LEGACY_COMPLETED",
     "LEGACY_END_FILE",
     "LEGACY_INDEX_DIR",
     "LEGACY_START_FILE",
@@ -45,5 +44,3 @@ PLAN_MARKER_PREFIX = ".plan."
 LEGACY_INDEX_DIR = ".status"
 LEGACY_START_FILE = "start_time"
 LEGACY_END_FILE = "end_time"
-#: The status word hadrosaur 0.4.1 wrote for a finished resource.
-LEGACY_COMPLETED = "complete"

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from . import _store
 from ._locks import lock_held
-from .resource import COMPLETED, ERROR, INTERRUPTED, PENDING
+from .resource import ERROR, INTERRUPTED, PENDING
+from .status import is_damaged
 
 __all__ = ("current_status", "local_host", "settle", "written_here")
 
@@ -37,7 +38,7 @@ def local_host() -> str:
 
 def _status_now(res_dir: Path) -> str | None:
     word = _store.read_status(res_dir)
-    if word is None or word in (COMPLETED, PENDING, ERROR):
+    if word is None or not is_damaged(word):
         return word
     return ERROR  # a damaged status word counts as an error
 

@@ -1,6 +1,7 @@
 """Change markers: the files in ``COLL/.updates/`` that tell the index what to re-read.
 
-Writers create ``.updates/IDENT`` (or ``.updates/.plan-ID``) after each change;
+Writers create ``.updates/IDENT`` (or ``.updates/.plan-ID``) after each change
+(:func:`touch_marker`);
 a drainer renames markers into ``.updates/.claimed/``, applies them, and only
 then unlinks them (see _index.py for the whole protocol). A marker whose
 resource's lock was held moves to ``.updates/.kept/`` instead, where it waits
@@ -12,6 +13,7 @@ nothing here opens the index.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,9 +38,44 @@ __all__ = (
     "probe",
     "release_claimed",
     "release_kept",
+    "touch_marker",
 )
 
 KEPT_DIR = _layout.KEPT_DIR
+
+
+def touch_marker(coll_dir: _store.StrPath, name: str, durable: bool = False) -> None:
+    """Create the change marker ``.updates/NAME`` (a no-op if it already exists).
+
+    Writers call this only after the status file is in place, so a drainer
+    that finds the marker always reads the new status.
+    """
+    updates = f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}"
+    path = f"{updates}/{name}"
+    try:
+        fd = _open_marker(path)
+    except FileNotFoundError:
+        os.makedirs(updates, exist_ok=True)
+        fd = _open_marker(path)
+    if fd is not None:
+        os.close(fd)
+    if durable:
+        _store.fsync_dir(updates)
+
+
+def _open_marker(path: str) -> int | None:
+    """Create or open a marker; None when a symlink already stands there.
+
+    O_NOFOLLOW: O_CREAT through a dangling link would create its target,
+    outside BASE. A link there still says "changed" to a drainer, which only
+    looks at names, renames the link and unlinks it: nothing to do here.
+    """
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        raise
 
 
 def marker_dirs(coll_dir: Path) -> tuple[Path, Path]:

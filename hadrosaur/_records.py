@@ -19,7 +19,6 @@ from typing import Any
 
 from ._layout import (
     ERROR_FILE,
-    LEGACY_COMPLETED,
     LEGACY_END_FILE,
     LEGACY_START_FILE,
     META_FILE,
@@ -34,7 +33,7 @@ from ._nofollow import (
     read_regular,
 )
 from .errors import DamagedResource
-from .resource import COMPLETED, ERROR, PENDING
+from .status import ERROR, is_damaged, status_word
 
 __all__ = (
     "Record",
@@ -50,7 +49,6 @@ __all__ = (
     "scan_idents",
 )
 
-_KNOWN_STATUS_WORDS = frozenset((COMPLETED, PENDING, ERROR))
 #: A meta.json larger than this is damage, not read: it holds times, a pid and
 #: the args, and every reader (stats, ls, the TUI) may read it.
 META_MAX_BYTES = 64 * 1024 * 1024
@@ -76,8 +74,7 @@ def read_status(res_dir: StrPath) -> str | None:
         return _Unreadable(f"unreadable: {exc.strerror or exc}")
     if raw is None:
         return None
-    word = raw.decode("utf-8", "replace").strip()
-    return COMPLETED if word == LEGACY_COMPLETED else word
+    return status_word(raw)
 
 
 def read_text(res_dir: StrPath, name: str) -> str:
@@ -239,7 +236,7 @@ def read_record_and_host(
     meta, meta_problem = read_meta_checked(res_dir)
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
     host = meta.get("host")
-    if word not in _KNOWN_STATUS_WORDS:
+    if is_damaged(word):
         return Record(ERROR, start, end, damaged_status_reason(word)), host
     if meta_problem:
         return Record(ERROR, start, end, meta_problem), host

@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from . import _store
+from .times import now_ms
 
 __all__ = (
     "function_reference",
+    "qualified_name",
     "read_collection_file",
     "recording_suspended",
     "write_collection_file",
@@ -52,6 +54,22 @@ def recording_suspended() -> Iterator[None]:
         _recording.reset(token)
 
 
+def _module_of(func: Callable[..., Any]) -> str | None:
+    module = getattr(func, "__module__", None)
+    # multiprocessing imports the parent's script under this name in its workers.
+    return "__main__" if module == "__mp_main__" else module
+
+
+def qualified_name(func: Callable[..., Any]) -> str:
+    """``module.qualname`` of a function, its script's module named ``__main__`` everywhere.
+
+    For messages and for telling two definitions of a collection apart: a
+    worker process sees the parent's script as ``__mp_main__``, yet defines
+    the same function.
+    """
+    return f"{_module_of(func) or '?'}.{getattr(func, '__qualname__', repr(func))}"
+
+
 def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
     """Describe where ``func`` can be imported from."""
     try:
@@ -59,12 +77,8 @@ def function_reference(func: Callable[..., Any]) -> dict[str, Any]:
     except TypeError:  # builtins and C functions have no source file
         source = None
     path0 = sys.path[0] if sys.path else ""
-    module = getattr(func, "__module__", None)
-    if module == "__mp_main__":
-        # multiprocessing imports the parent's script under this name in its workers.
-        module = "__main__"
     return {
-        "module": module,
+        "module": _module_of(func),
         "qualname": getattr(func, "__qualname__", None),
         "file": str(Path(source).absolute()) if source and os.path.isfile(source) else None,
         "sys_path0": str(Path(path0 or os.getcwd()).absolute()),
@@ -101,8 +115,8 @@ def write_collection_file(
     data = {
         "name": name,
         "function": reference,
-        "created": old.get("created", _store.now_ms()),
-        "updated": _store.now_ms(),
+        "created": old.get("created", now_ms()),
+        "updated": now_ms(),
     }
     path = coll_dir / _store.COLLECTION_FILE
     if path.is_dir() and not path.is_symlink():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .times import duration_ms
+
 __all__ = ("Change", "ChangeBatch", "Cursor", "Entry")
 
 
@@ -33,9 +35,7 @@ class Entry:
     @property
     def duration_ms(self) -> int | None:
         """Milliseconds from start to end, or None while unknown."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return self.end_time - self.start_time
+        return duration_ms(self.start_time, self.end_time)
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pickle
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import (
     FIRST_COMPLETED,
     BrokenExecutor,
@@ -40,21 +39,19 @@ from concurrent.futures import (
     wait,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _store
 from ._casualties import describe_exit, sort_out
-from ._compute import ComputeFunction, compute_resource, load_resource
+from ._fetch_task import FetchJob, check_picklable, fetch_chunk
+from ._load import completed_resource
 from ._names import check_ident
 from ._pool import Died, Done, Failed, WorkerPool
 from ._progress import ProgressBar, wants_progress
-from .errors import DamagedResource, InvalidArgs, NotPicklable, WorkerDied
-from .resource import COMPLETED, ERROR, Resource
+from .errors import DamagedResource, InvalidArgs, WorkerDied
+from .resource import Resource
+from .status import ERROR
 
-if TYPE_CHECKING:
-    from .project import Project
-
-__all__ = ("fetch_many",)
+__all__ = ("FetchJob", "fetch_many")
 
 #: The most resources sent in one task: beyond this, the progress bar and the
 #: balance between workers suffer more than the pickling cost gains.
@@ -71,113 +68,40 @@ MAX_BARREN_DEATHS = 3
 _log = logging.getLogger("hadrosaur")
 
 
-@dataclass(frozen=True)
-class _Job:
-    """What a worker needs to compute resources of one collection, pickled with each chunk.
-
-    Only the collection's own function travels, so the other collections of
-    the project need not be picklable.
-    """
-
-    coll_dir: str
-    collection: str
-    func: ComputeFunction
-    recompute: bool
-    durable: bool
-    log_max_bytes: int
-    log_backups: int
-
-
-def _fetch_chunk(job: _Job, idents: list[str], args: list[Any]) -> list[Resource]:
-    """The task run by workers: compute each ident of a chunk in turn (module level, picklable).
-
-    One resource's end is confined to it (``contain``): a SystemExit or other
-    BaseException from its function is its error, and the chunk goes on. A
-    KeyboardInterrupt leaves it interrupted and ends the chunk early, as a
-    Ctrl-C should: the result is then shorter than ``idents``, and the caller
-    submits the rest again unless it is being interrupted itself.
-    """
-    done: list[Resource] = []
-    for ident, one_args in zip(idents, args, strict=True):
-        try:
-            res = compute_resource(
-                job.coll_dir,
-                job.collection,
-                ident,
-                job.func,
-                one_args,
-                recompute=job.recompute,
-                durable=job.durable,
-                log_max_bytes=job.log_max_bytes,
-                log_backups=job.log_backups,
-                contain=True,
-            )
-        except KeyboardInterrupt:
-            done.append(load_resource(job.coll_dir, job.collection, ident, strict=False))
-            break
-        finally:
-            _reopen_standard_streams()
-        done.append(res)
-    return done
-
-
-def _reopen_standard_streams() -> None:
-    """Point fds 0-2 at /dev/null again if the last function closed them (as daemons do).
-
-    Else the next resource's compute lock would be opened as fd 1, and the
-    next function that closes its stdout would release that lock mid-compute.
-    Three fstat calls per resource, in whatever process runs the chunk (a pool
-    worker, or the caller's process for a ThreadPoolExecutor).
-    """
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            null = os.open(os.devnull, os.O_RDWR)
-            if null != fd:
-                os.dup2(null, fd)
-                os.close(null)
-
-
 def fetch_many(
-    project: Project,
-    collection: str,
+    job: FetchJob,
     idents: Iterable[str],
+    plan: Callable[[list[str]], object],
     args: Any = None,
     executor: Any = None,
-    recompute: bool = False,
     progress: bool | None = None,
 ) -> list[Resource]:
     """Compute every ident not already completed, in parallel; return them in input order.
 
-    See :meth:`hadrosaur.Project.fetch_many`, which calls this.
+    See :meth:`hadrosaur.Project.fetch_many`, which calls this with the job of
+    one of its collections and its own :meth:`~hadrosaur.Project.plan` as
+    ``plan``: called with the unique idents once they and the args are
+    checked, before anything is submitted, so readers see the whole plan.
+    This module never sees the Project, so the two do not import each other.
 
     Example:
-        >>> fetch_many(proj, "squares", ["1", "2", "2"], progress=False)  # doctest: +SKIP
+        >>> job = FetchJob(coll_dir, "squares", square, False, False, 2**20, 3)  # doctest: +SKIP
+        >>> fetch_many(job, ["1", "2", "2"], print, progress=False)  # doctest: +SKIP
+        ['1', '2']
         [Resource(collection='squares', ident='1', ...), ..., ...]
     """
-    func = project.function(collection)
     order = [check_ident(ident) for ident in idents]
     unique = list(dict.fromkeys(order))  # computed once, returned at every position
     if not unique:
         return []
     pool, workers = _resolve_executor(executor)
-    job = _Job(
-        coll_dir=os.path.join(project.base, collection),
-        collection=collection,
-        func=func,
-        recompute=recompute,
-        durable=project.durable,
-        log_max_bytes=project.log_max_bytes,
-        log_backups=project.log_backups,
-    )
     if not isinstance(pool, ThreadPoolExecutor):
-        _check_picklable(job)
-    found = {} if recompute else _completed(job, unique)
+        check_picklable(job)
+    found = {} if job.recompute else _completed(job, unique)
     todo = [ident for ident in unique if ident not in found]
     todo_args = _args_of(todo, args)
-    project.plan(collection, unique)  # before submitting, so readers see the whole plan
-    with ProgressBar(collection, len(unique), len(found), wants_progress(progress)) as bar:
+    plan(unique)
+    with ProgressBar(job.collection, len(unique), len(found), wants_progress(progress)) as bar:
         if todo:
             if pool is None:
                 workers = min(workers, len(todo))
@@ -219,42 +143,15 @@ def _worker_count(executor: Executor, default: int) -> int:
     return count if isinstance(count, int) and count > 0 else default
 
 
-def _describe(func: Any) -> str:
-    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
-
-
-def _check_picklable(job: _Job) -> None:
-    """Fail before anything runs if workers could not receive the function by reference."""
-    func = job.func
-    name = _describe(func)
-    qualname = getattr(func, "__qualname__", "")
-    if getattr(func, "__name__", "") == "<lambda>":
-        raise NotPicklable(job.collection, name, "it is a lambda, which has no importable name")
-    if "<locals>" in qualname:
-        outer = qualname.split(".<locals>", 1)[0]
-        raise NotPicklable(
-            job.collection,
-            name,
-            f"it is defined inside the function {outer}(), so workers cannot import it",
-        )
-    try:
-        pickle.dumps(job)
-    except (pickle.PicklingError, TypeError, AttributeError) as exc:
-        raise NotPicklable(job.collection, name, f"pickling it failed ({exc})") from exc
-
-
-def _completed(job: _Job, idents: list[str]) -> dict[str, Resource]:
-    """The idents already completed, read from their status files (no index, no lock)."""
+def _completed(job: FetchJob, idents: list[str]) -> dict[str, Resource]:
+    """The idents already completed, read from their files (no index, no lock)."""
     found = {}
     for ident in idents:
-        res_dir = os.path.join(job.coll_dir, ident)
-        if _store.read_status(res_dir) != COMPLETED:
-            continue
         try:
-            res = load_resource(job.coll_dir, job.collection, ident)
+            res = completed_resource(job.coll_dir, job.collection, ident)
         except DamagedResource:
             continue  # the worker's fetch logs it and computes it again
-        if res.status == COMPLETED:
+        if res is not None:
             found[ident] = res
     return found
 
@@ -304,7 +201,7 @@ def _take(found: dict[str, Resource], results: list[Resource], bar: ProgressBar)
 
 
 def _run_own_pool(
-    workers: int, job: _Job, chunks: deque[_Chunk], bar: ProgressBar
+    workers: int, job: FetchJob, chunks: deque[_Chunk], bar: ProgressBar
 ) -> dict[str, Resource]:
     """Run the chunks on a pool of our own, which outlives the death of any worker.
 
@@ -319,7 +216,7 @@ def _run_own_pool(
         while chunks or pool.busy:
             while chunks and pool.has_idle():
                 chunk = chunks.popleft()
-                pool.submit(_fetch_chunk, (job, chunk.idents, chunk.args), chunk)
+                pool.submit(fetch_chunk, (job, chunk.idents, chunk.args), chunk)
             for event in pool.wait():
                 chunk = event.tag
                 if isinstance(event, Done):
@@ -334,7 +231,7 @@ def _run_own_pool(
 
 
 def _after_death(
-    job: _Job,
+    job: FetchJob,
     chunk: _Chunk,
     death: Died,
     found: dict[str, Resource],
@@ -376,7 +273,7 @@ def _after_death(
 def _run(
     pool: Executor,
     workers: int,
-    job: _Job,
+    job: FetchJob,
     chunks: deque[_Chunk],
     bar: ProgressBar,
 ) -> dict[str, Resource]:
@@ -393,7 +290,7 @@ def _run(
         while chunks or in_flight:
             while chunks and len(in_flight) < window:
                 chunk = chunks.popleft()
-                in_flight[pool.submit(_fetch_chunk, job, chunk.idents, chunk.args)] = chunk
+                in_flight[pool.submit(fetch_chunk, job, chunk.idents, chunk.args)] = chunk
             finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for future in finished:
                 chunk = in_flight.pop(future)

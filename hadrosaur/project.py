@@ -9,7 +9,7 @@ number of processes may use one base directory at the same time.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -18,15 +18,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _store
-from ._compute import ComputeFunction, compute_resource, load_resource
-from ._index import DEFAULT_LOG_LIMIT, CollectionIndex
+from ._collections import (
+    SkippedDirectory,
+    existing_collection_dir,
+    make_updates_dir,
+    scan_collections,
+)
+from ._compute import ComputeFunction, compute_resource
+from ._index import DEFAULT_LOG_LIMIT
 from ._kv import LevelDBError
 from ._layout_repair import repair_layout
-from ._liveness import current_status
+from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
-from ._reference import write_collection_file
-from ._store import SkippedDirectory
+from ._plans import write_plan
+from ._reference import qualified_name, write_collection_file
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import (
@@ -35,10 +41,10 @@ from .errors import (
     CollectionNotDefined,
     IndexUnavailable,
     InvalidArgs,
-    UnknownCollection,
 )
-from .resource import COMPLETED, ERROR, PENDING, UNAVAILABLE, Resource
-from .view import CollectionView, normalize_status
+from .resource import Resource
+from .status import COMPLETED
+from .view import CollectionView, normalize_status, open_view
 
 __all__ = ("Project",)
 
@@ -119,13 +125,13 @@ class Project:
 
         def define(func: F) -> F:
             old = self._functions.get(name)
-            if old is not None and _qualified(old) != _qualified(func):
-                raise CollectionAlreadyDefined(name, _qualified(old), _qualified(func))
+            if old is not None and qualified_name(old) != qualified_name(func):
+                raise CollectionAlreadyDefined(name, qualified_name(old), qualified_name(func))
             coll_dir = self.base / name
             # BASE is the user's and may be a link; COLL and COLL/.updates are
             # inside it: refused if they are links, before anything is written there.
             require_directory(str(coll_dir), "a collection directory")
-            _make_updates_dir(coll_dir)
+            make_updates_dir(coll_dir)
             write_collection_file(coll_dir, name, func, self.durable)
             self._functions[name] = func
             self._defined_dirs[name] = str(coll_dir)
@@ -149,7 +155,7 @@ class Project:
         Directories that cannot be collections are left out: see
         :meth:`skipped_directories`.
         """
-        return sorted(set(_store.list_collections(self.base)) | set(self._functions))
+        return sorted(set(scan_collections(self.base)[0]) | set(self._functions))
 
     def skipped_directories(self) -> list[SkippedDirectory]:
         """Directories of the base that look like collections but have invalid names.
@@ -157,20 +163,11 @@ class Project:
         Overviews (``hadrosaur stats``, the TUI) name them in a warning
         rather than fail: such a directory was not made by this library.
         """
-        return _store.scan_collections(self.base)[1]
+        return scan_collections(self.base)[1]
 
     def _coll_dir(self, name: str) -> Path:
         """The directory of an existing collection (validated; RefusedPath if it is a link)."""
-        name = check_collection(name)
-        coll_dir = self.base / name
-        require_directory(str(coll_dir), "a collection directory")
-        if name in self._functions:
-            with contextlib.suppress(FileExistsError):
-                # A file or a link there: readers are served from a scan (see _markers).
-                (coll_dir / _store.UPDATES_DIR).mkdir(parents=True, exist_ok=True)
-        elif not _store.is_collection_dir(coll_dir):
-            raise UnknownCollection(name, self.base)
-        return coll_dir
+        return existing_collection_dir(self.base, name, name in self._functions)
 
     # -- computing -----------------------------------------------------------
 
@@ -216,7 +213,7 @@ class Project:
         plan id (the name of the file under ``COLL/.plans/``).
         """
         checked = [check_ident(i) for i in idents]
-        return _store.write_plan(self._coll_dir(collection), checked, self.durable)
+        return write_plan(self._coll_dir(collection), checked, self.durable)
 
     def fetch_many(
         self,
@@ -250,9 +247,21 @@ class Project:
                 workers keep dying before they start any resource.
         """
         # Imported here so that `import hadrosaur` does not load process pools.
-        from .parallel import fetch_many
+        from .parallel import FetchJob, fetch_many
 
-        return fetch_many(self, collection, idents, args, executor, recompute, progress)
+        func = self.function(collection)  # first: CollectionNotDefined, InvalidName
+        job = FetchJob(
+            coll_dir=self._defined_dirs[collection],
+            collection=collection,
+            func=func,
+            recompute=recompute,
+            durable=self.durable,
+            log_max_bytes=self.log_max_bytes,
+            log_backups=self.log_backups,
+        )
+        return fetch_many(
+            job, idents, functools.partial(self.plan, collection), args, executor, progress
+        )
 
     # -- reading one resource (straight from its directory) --------------------
 
@@ -275,18 +284,7 @@ class Project:
         A damaged resource (a garbled status; a resource directory, status or
         meta.json that is a symlink) is an error, as in :meth:`load`.
         """
-        res_dir = self._coll_dir(collection) / check_ident(ident)
-        dir_problem = _store.directory_problem(res_dir)
-        if dir_problem is None:
-            return UNAVAILABLE
-        if dir_problem:
-            return ERROR  # a symlink or a file where the resource directory should be
-        word = _store.read_status(res_dir)
-        if word is None:
-            return UNAVAILABLE
-        if word not in (COMPLETED, PENDING, ERROR) or _store.read_meta_checked(res_dir)[1]:
-            return ERROR  # a damaged status file, or a meta.json that is a symlink
-        return current_status(res_dir, word)
+        return read_current_status(self._coll_dir(collection) / check_ident(ident))
 
     def _res_dir(self, collection: str, ident: str) -> Path:
         """A resource's directory, refused (RefusedPath) if it is a symlink or a file."""
@@ -332,20 +330,14 @@ class Project:
             >>> with proj.view("genomes") as v:  # doctest: +SKIP
             ...     counts, cursor = v.counts(), v.cursor()
         """
-        coll_dir = self._coll_dir(collection)
-        index = CollectionIndex(
-            coll_dir,
+        with open_view(
+            self._coll_dir(collection),
+            collection,
             timeout=self.index_timeout if timeout is None else timeout,
             durable=self.durable,
             log_limit=self.change_log_limit,
-        )
-        with index:
-            try:
-                yield CollectionView(index, collection)
-            except LevelDBError as exc:
-                # Corruption found while reading: drop the cache, the next opening rebuilds.
-                index.discard()
-                raise IndexUnavailable(index.path, exc) from exc
+        ) as v:
+            yield v
 
     def _read(self, collection: str, read: Callable[[CollectionView], T]) -> T:
         try:
@@ -440,17 +432,3 @@ class Project:
 
 def _describe(rec: _store.Record | None) -> str:
     return "nothing" if rec is None else rec.status
-
-
-def _make_updates_dir(coll_dir: Path) -> None:
-    """Create COLL/.updates/ (and COLL); RefusedPath if a link or a file stands there."""
-    updates = coll_dir / _store.UPDATES_DIR
-    # Checked first: a plain file there made mkdir raise a bare FileExistsError.
-    if not require_directory(str(updates), "a directory of markers"):
-        updates.mkdir(parents=True, exist_ok=True)
-        require_directory(str(updates), "a directory of markers")
-
-
-def _qualified(func: Callable[..., Any]) -> str:
-    module = getattr(func, "__module__", "?")
-    return f"{'__main__' if module == '__mp_main__' else module}.{func.__qualname__}"

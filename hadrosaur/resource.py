@@ -1,4 +1,4 @@
-"""Resource: what fetch() returns, and the status words.
+"""Resource: what fetch() returns (the status words are re-exported from status.py).
 
 A resource is one computed thing, identified by (collection, ident) and stored
 in the directory ``BASE/COLLECTION/IDENT``. Its status file is the commit
@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from . import _layout
+from .status import COMPLETED, COUNT_KEYS, ERROR, INTERRUPTED, PENDING, STATUSES, UNAVAILABLE
+from .times import duration_ms
 
 __all__ = (
     "COMPLETED",
@@ -24,19 +26,6 @@ __all__ = (
     "UNAVAILABLE",
     "Resource",
 )
-
-COMPLETED = "completed"
-PENDING = "pending"
-ERROR = "error"
-UNAVAILABLE = "unavailable"
-#: Derived at read time, never written: the status file says pending but no
-#: live process holds the resource's compute lock.
-INTERRUPTED = "interrupted"
-
-#: Every status a reader can see.
-STATUSES: tuple[str, ...] = (COMPLETED, PENDING, INTERRUPTED, ERROR, UNAVAILABLE)
-#: The keys of ``stats(coll)["counts"]``; total is the sum of the others.
-COUNT_KEYS: tuple[str, ...] = ("total", *STATUSES)
 
 
 @dataclass(frozen=True)
@@ -89,6 +78,4 @@ class Resource:
     @property
     def duration_ms(self) -> int | None:
         """Milliseconds from start to end, or None when either is unknown."""
-        if self.start_time is None or self.end_time is None:
-            return None
-        return self.end_time - self.start_time
+        return duration_ms(self.start_time, self.end_time)

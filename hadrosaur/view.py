@@ -10,26 +10,46 @@ pending resource's lock free (see _index_sweep.py), so no read probes locks.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ._index import CollectionIndex
-from ._store import Record, now_ms
+from ._kv import LevelDBError
+from ._store import Record
 from .entries import ChangeBatch, Cursor, Entry
-from .errors import InvalidStatus
-from .resource import COMPLETED, COUNT_KEYS, STATUSES
+from .errors import IndexUnavailable, InvalidStatus
+from .status import COUNT_KEYS, STATUSES, canonical
+from .times import now_ms
 
-__all__ = ("CollectionView", "normalize_status")
-
-_ALIASES = {"complete": COMPLETED}
+__all__ = ("CollectionView", "normalize_status", "open_view")
 
 
 def normalize_status(status: str) -> str:
     """Check a status a caller asks for; ``complete`` (0.4.1) means completed."""
-    status = _ALIASES.get(status, status)
+    status = canonical(status)
     if status not in STATUSES:
         raise InvalidStatus(status, STATUSES)
     return status
+
+
+@contextmanager
+def open_view(
+    coll_dir: Path, name: str, *, timeout: float, durable: bool, log_limit: int
+) -> Iterator[CollectionView]:
+    """Open (and drain) a collection's index, and read it through a view until the block ends.
+
+    Corruption found while reading is a LevelDBError: the index is dropped,
+    so that the next opening rebuilds it from the directories, and the error
+    is raised as IndexUnavailable, whose ``__cause__`` it is.
+    """
+    index = CollectionIndex(coll_dir, timeout=timeout, durable=durable, log_limit=log_limit)
+    with index:
+        try:
+            yield CollectionView(index, name)
+        except LevelDBError as exc:
+            index.discard()
+            raise IndexUnavailable(index.path, exc) from exc
 
 
 class CollectionView:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hadrosaur import Project
-from hadrosaur._store import is_collection_dir
+from hadrosaur._collections import is_collection_dir
 
 from .helpers import run_child, spawn, wait_for
 

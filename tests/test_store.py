@@ -1,4 +1,4 @@
-"""The on-disk layout: atomic writes, status words, records, plans."""
+"""The on-disk layout: atomic writes, status words, records, collections, markers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hadrosaur import _store
+from hadrosaur import _markers, _store
+from hadrosaur._collections import scan_collections
 from hadrosaur._store import Record
 
 
@@ -60,14 +61,6 @@ def test_read_meta_falls_back_to_legacy_time_files(tmp_path: Path) -> None:
     assert _store.read_meta(tmp_path) == {}
 
 
-def test_plans_are_idempotent_and_marked_once(tmp_path: Path) -> None:
-    first = _store.write_plan(tmp_path, ["b", "a", "a"])
-    assert _store.write_plan(tmp_path, ["a", "b"]) == first
-    assert _store.read_plan(tmp_path, first) == ["a", "b"]
-    assert _store.plan_ids(tmp_path) == [first]
-    assert os.listdir(tmp_path / ".updates") == [f".plan.{first}"]
-
-
 def test_scan_and_collection_discovery(tmp_path: Path) -> None:
     (tmp_path / "coll" / ".updates").mkdir(parents=True)
     (tmp_path / "coll" / "a").mkdir()
@@ -80,8 +73,8 @@ def test_scan_and_collection_discovery(tmp_path: Path) -> None:
         ("a", ""),
         ("file", "not a directory (a regular file)"),
     ]
-    assert _store.list_collections(tmp_path) == ["coll", "legacy"]
-    assert _store.list_collections(tmp_path / "missing") == []
+    assert scan_collections(tmp_path)[0] == ["coll", "legacy"]
+    assert scan_collections(tmp_path / "missing")[0] == []
 
 
 # -- nothing inside BASE is followed ------------------------------------------------
@@ -164,7 +157,7 @@ def test_atomic_write_replaces_a_symlink_itself_not_its_target(
 def test_a_marker_is_never_created_through_a_dangling_link(tmp_path: Path) -> None:
     (tmp_path / ".updates").mkdir()
     (tmp_path / ".updates" / "x").symlink_to(tmp_path / "created-outside")
-    _store.touch_marker(tmp_path, "x")
+    _markers.touch_marker(tmp_path, "x")
     assert not (tmp_path / "created-outside").exists()
     assert (tmp_path / ".updates" / "x").is_symlink()  # still says "changed" to a drainer
 
@@ -173,4 +166,4 @@ def test_a_linked_collection_is_not_listed(tmp_path: Path) -> None:
     (tmp_path / "elsewhere" / ".updates").mkdir(parents=True)
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "linked").symlink_to(tmp_path / "elsewhere")
-    assert _store.list_collections(tmp_path / "base") == []
+    assert scan_collections(tmp_path / "base")[0] == []

@@ -125,14 +125,14 @@ def _patch_scan() -> None:
 
 
 def _patch_plan_marker() -> None:
-    original = _store.touch_marker
+    original = _markers.touch_marker
 
     def touch_marker(coll_dir: Any, name: str, durable: bool = False) -> None:
         if name.startswith(_store.PLAN_MARKER_PREFIX):
             _stop_here()  # the plan file is written, its marker is not
         original(coll_dir, name, durable)
 
-    _store.touch_marker = touch_marker
+    _markers.touch_marker = touch_marker
 
 
 def _patch_rmtree() -> None:

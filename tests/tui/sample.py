@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hadrosaur import _store
+from hadrosaur import _markers, _plans
 
 #: The app's clock in tests: 2026-03-01 12:00:00 UTC.
 NOW = 1772366400.0
@@ -65,7 +65,7 @@ def write_resource(
     if log:
         (res / "run.log").write_text(log)
     (res / "status").write_text(status)
-    _store.touch_marker(coll_dir, ident)
+    _markers.touch_marker(coll_dir, ident)
     return res
 
 
@@ -115,7 +115,7 @@ def build_sample_base(base: Path) -> Path:
                 result={"ident": ident, "contigs": i * 3, "path": f"/data/{ident}.fa"},
                 log=log_text(ident),
             )
-    _store.write_plan(genomes, [f"GCF_{i:04d}" for i in range(12)])
+    _plans.write_plan(genomes, [f"GCF_{i:04d}" for i in range(12)])
     imports = define_collection(base, "imports")
     for i in range(5):
         write_resource(
