@@ -1,6 +1,6 @@
 """How the ``hadrosaur`` command prints things for people: times, durations, tables.
 
-Kept apart from cli.py so that the commands read as what they do. Machine
+Kept apart from the commands so that they read as what they do. Machine
 output (``--json``) does not come through here: it keeps epoch milliseconds
 and raw values. :class:`Output` decides, per stream, whether user text is
 shown with its control characters made visible (a terminal) or as it is (a
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal, TextIO
 
-from .display import json_safe, visible
-from .resource import COUNT_KEYS
+from ..display import json_safe, visible
+from ..resource import COUNT_KEYS
 
 __all__ = (
     "DisplayMode",

@@ -1,72 +1,29 @@
-"""The ``hadrosaur`` command: answers about a base directory from the shell and from scripts.
+"""The argument parser of ``hadrosaur``: one sub-command per job, each with an example.
 
-``hadrosaur stats|ls|show|log|error|recompute|reindex|tui BASE ...`` (also
-``python -m hadrosaur ...``). Everything is read through the public
-:class:`~hadrosaur.Project` API, so the command sees exactly what a program
-would, from any process, while workers write. Bad input (a missing base, an
-unknown collection or ident, an invalid name) prints one line on stderr and
-exits with 2, never a traceback; ``--json`` prints what ``json.loads`` reads.
-
-Exit codes: 0 success, 1 a recomputed resource ended in error or an index
-could not be rebuilt (read-only), 2 bad input
-or a function that cannot be loaded, 130 interrupted by Ctrl-C.
-
-Text read from the base directory (logs, tracebacks, results, reasons) goes
-to a terminal with its control characters in a visible form (``ESC`` as
-``^[``), and to a pipe or file byte-exact; ``--raw`` and ``--visible`` choose
-either way explicitly (see :class:`~hadrosaur._cli_format.Output`).
+Each sub-command's parser sets ``command``, the function that runs it (see
+the command modules); the options that several share (``--json``, ``--raw``
+/ ``--visible``, ``--index-timeout``) are added the same way for each.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from ._cli_commands import (
-    cmd_error,
-    cmd_log,
-    cmd_ls,
-    cmd_recompute,
-    cmd_reindex,
-    cmd_show,
-    cmd_stats,
-    cmd_tui,
-)
-from ._cli_format import Output
-from .errors import HadrosaurError, IndexBusy
-from .project import DEFAULT_INDEX_TIMEOUT
-from .resource import ERROR, INTERRUPTED, STATUSES
+from .. import __version__
+from ..project import DEFAULT_INDEX_TIMEOUT
+from ..resource import ERROR, INTERRUPTED, STATUSES
+from ._output import Output
+from ._overview import cmd_reindex, cmd_stats
+from ._recompute import cmd_recompute
+from ._resources import cmd_ls, cmd_show
+from ._texts import cmd_error, cmd_log
+from ._tui import cmd_tui
 
-__all__ = ("build_parser", "main")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code.
-
-    Example:
-        >>> main(["stats", "./base_directory", "--json"])  # doctest: +SKIP
-        {"genomes": {"counts": {"total": 2, ...}}}
-        0
-    """
-    args = build_parser().parse_args(argv)
-    command: Callable[[argparse.Namespace], int] = args.command
-    try:
-        return command(args)
-    except HadrosaurError as exc:
-        return _fail(exc)
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):  # `hadrosaur ls ... | head`: not an error
-            _silence_stdout()
-            return 0
-        return _fail(exc)
-    except KeyboardInterrupt:
-        print("hadrosaur: interrupted", file=sys.stderr)
-        return 130
+__all__ = ("build_parser",)
 
 
 def _seconds(text: str) -> float:
@@ -77,33 +34,6 @@ def _seconds(text: str) -> float:
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
     return value
-
-
-def _fail(exc: BaseException) -> int:
-    message = " ".join(str(exc).split("\n"))
-    if isinstance(exc, IndexBusy):
-        # The library's advice names Project(index_timeout=...); here it is an option.
-        message = (
-            f"the index {exc.path} stayed busy for {exc.waited:.1f} s (another process "
-            "holds it); try again, or wait longer with --index-timeout SECONDS"
-        )
-    # Messages name paths inside the base directory, which anyone may have named.
-    print(f"hadrosaur: error: {Output(sys.stderr).cell(message)}", file=sys.stderr)
-    return 2
-
-
-def _silence_stdout() -> None:
-    # As the Python docs advise for SIGPIPE: point stdout at devnull so that
-    # the flush at interpreter exit does not raise a second time.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass  # stdout is not a real file (captured); nothing to flush at exit
-
-
-# -- the parser ----------------------------------------------------------------
 
 
 #: The positional arguments after BASE, by the names used in the command table.
