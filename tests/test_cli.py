@@ -30,7 +30,8 @@ from hadrosaur.display import BIDI_CONTROLS, DIM
 
 from .helpers import REPO
 
-COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex", "tui")
+#: The commands parsed here; ``tui`` hands its arguments to hadrosaur-tui (tested apart).
+COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex")
 
 
 def _compute(ident: str, args: dict[str, Any], ctx: Any) -> Any:
@@ -205,41 +206,70 @@ def test_every_command_has_help_with_an_example(
     assert f"example:\n  hadrosaur {command} ./base_directory" in out
 
 
-def test_tui_without_the_tui_package_is_a_clear_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "hadrosaur_tui.app", None)  # as if not installed
-    code, _, err = run(capsys, "tui", tmp_path)
-    assert code == 2 and "the TUI is not installed" in err and err.count("\n") == 1
-
-
-def _cli(*args: object, cwd: Path, pythonpath: str = str(REPO)) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: object, cwd: Path, pythonpath: str = str(REPO), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hadrosaur", *map(str, args)],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": pythonpath},
+        env={**os.environ, "PYTHONPATH": pythonpath, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def test_tui_calls_the_tui_app_when_installed(tmp_path: Path) -> None:
+def test_tui_without_the_tui_package_is_a_clear_message(tmp_path: Path) -> None:
+    as_if_not_installed = (
+        "import sys; sys.modules['hadrosaur_tui'] = None; "
+        "from hadrosaur.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", as_if_not_installed, "tui", str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the TUI is not installed" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_tui_runs_hadrosaur_tui_with_the_same_arguments(tmp_path: Path) -> None:
     fake = tmp_path / "fake" / "hadrosaur_tui"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
-    (fake / "app.py").write_text(
+    (fake / "__main__.py").write_text(
         textwrap.dedent("""
+        import json, sys
         from pathlib import Path
 
-        def run(base: Path) -> int:
-            Path(base, "tui-ran").write_text("yes")
-            return 3
+        Path(sys.argv[-1], "tui-ran").write_text(json.dumps(sys.argv[1:]))
+        raise SystemExit(3)
         """)
     )
-    done = _cli("tui", tmp_path, cwd=tmp_path, pythonpath=f"{fake.parent}{os.pathsep}{REPO}")
+    done = _cli(
+        "tui", "--poll", "0.5", "--no-watch", tmp_path,
+        cwd=tmp_path, pythonpath=f"{fake.parent}{os.pathsep}{REPO}",
+    )  # fmt: skip
     assert done.returncode == 3, done.stderr
-    assert (tmp_path / "tui-ran").read_text() == "yes"
+    assert json.loads((tmp_path / "tui-ran").read_text()) == [
+        "--poll", "0.5", "--no-watch", str(tmp_path),
+    ]  # fmt: skip
+
+
+def test_tui_help_and_version_are_hadrosaur_tuis(tmp_path: Path) -> None:
+    import hadrosaur
+
+    done = _cli("tui", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: hadrosaur-tui")
+    assert "example:\n  hadrosaur tui ./base_directory" in done.stdout
+    assert "--no-watch" in done.stdout and "--demo" in done.stdout
+    version = _cli("tui", "--version", cwd=tmp_path)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout == f"hadrosaur-tui {hadrosaur.__version__}\n"
+    assert _cli("--version", cwd=tmp_path).stdout == f"hadrosaur {hadrosaur.__version__}\n"
 
 
 def test_end_to_end_as_a_module(filled: Path, tmp_path: Path) -> None:
@@ -491,3 +521,25 @@ def test_visible_into_a_pipe(hostile: Path, tmp_path: Path) -> None:
     assert "^[]0;pwned-title^G" in done.stdout and "\x1b" not in done.stdout
     done = _cli("log", hostile, "h", "evil", "--visible", "--raw", cwd=tmp_path)
     assert done.returncode == 2 and "not allowed with" in done.stderr
+
+
+def test_the_library_never_imports_the_tui() -> None:
+    """Imports point down only: nothing in hadrosaur/ imports hadrosaur_tui, in any form."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "hadrosaur").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Call) and node.args:
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                first = node.args[0]
+                if called in ("import_module", "__import__") and isinstance(first, ast.Constant):
+                    names = [str(first.value)]
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if "hadrosaur_tui" in n]
+    assert found == []

@@ -28,11 +28,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from ..errors import HadrosaurError, IndexBusy
+from ..errors import HadrosaurError, IndexBusy, UnknownCollection
+from ._base_directory import BASE_ENV
 from ._output import Output
-from ._parser import build_parser
+from ._parser import build_parser, parse_arguments
+from ._tui import start_tui
 
-__all__ = ("build_parser", "main")
+__all__ = ("BASE_ENV", "build_parser", "main")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -43,10 +45,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         {"genomes": {"counts": {"total": 2, ...}}}
         0
     """
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["tui"]:
+        # Everything after `tui` is hadrosaur-tui's, --help and --version included.
+        return _run(lambda: start_tui(argv[1:]))
+    args = parse_arguments(argv)
     command: Callable[[argparse.Namespace], int] = args.command
+    hint = ""
+    if args.base_from_environment:
+        hint = (
+            f" (BASE is ${BASE_ENV}, {args.base}; to use another base directory, "
+            "write it as a path: ./NAME)"
+        )
+    return _run(lambda: command(args), unknown_collection_hint=hint)
+
+
+def _run(command: Callable[[], int], unknown_collection_hint: str = "") -> int:
+    """Run a command; turn what it raises into one line on stderr and an exit code."""
     try:
-        return command(args)
+        return command()
+    except UnknownCollection as exc:
+        return _fail(exc, unknown_collection_hint)
     except HadrosaurError as exc:
         return _fail(exc)
     except OSError as exc:
@@ -59,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _fail(exc: BaseException) -> int:
-    message = " ".join(str(exc).split("\n"))
+def _fail(exc: BaseException, hint: str = "") -> int:
+    message = " ".join(str(exc).split("\n")) + hint
     if isinstance(exc, IndexBusy):
         # The library's advice names Project(index_timeout=...); here it is an option.
         message = (

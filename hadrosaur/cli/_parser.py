@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+import textwrap
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
 from ..project import DEFAULT_INDEX_TIMEOUT
 from ..resource import ERROR, INTERRUPTED, STATUSES
+from ._base_directory import BASE_ENV, base_from_environment, split_base
 from ._output import Output
 from ._overview import cmd_reindex, cmd_stats
 from ._recompute import cmd_recompute
 from ._resources import cmd_ls, cmd_show
 from ._texts import cmd_error, cmd_log
-from ._tui import cmd_tui
 
-__all__ = ("build_parser",)
+__all__ = ("build_parser", "parse_arguments")
 
 
 def _seconds(text: str) -> float:
@@ -45,6 +46,23 @@ _POSITIONALS: dict[str, dict[str, Any]] = {
 }
 
 
+def _taken_without_base(positionals: Sequence[str]) -> int | None:
+    """How many positional arguments a command takes after BASE at most (None: no limit)."""
+    return None if any(p.endswith("*") for p in positionals) else len(positionals)
+
+
+def _base_note(positionals: Sequence[str]) -> str:
+    names = " ".join(p.rstrip("?*") for p in positionals)
+    full = f", or when BASE {names} are all given" if _taken_without_base(positionals) else ""
+    return textwrap.fill(
+        f"BASE may be left out when ${BASE_ENV} is set. The first argument is then BASE "
+        f"only when it is written as a path (it holds a / or starts with .){full}; "
+        f"otherwise the arguments start at {positionals[0].rstrip('?*')} and BASE is "
+        f"${BASE_ENV}.",
+        width=78,
+    )
+
+
 def _add(
     sub: Any,
     name: str,
@@ -55,24 +73,33 @@ def _add(
     json: bool = False,
     display: bool = False,
 ) -> argparse.ArgumentParser:
+    after_base = positionals.split()
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=text,
         description=text,
-        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+        epilog="example:\n"
+        + "\n".join(f"  {line}" for line in example.splitlines())
+        + "\n\n"
+        + _base_note(after_base),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("base", type=Path, metavar="BASE", help="the base directory")
-    if name != "tui":
-        parser.add_argument(
-            "--index-timeout",
-            type=_seconds,
-            default=None,
-            metavar="SECONDS",
-            help="how long to wait for an index another process holds "
-            f"(default {DEFAULT_INDEX_TIMEOUT:g})",
-        )
-    for positional in positionals.split():
+    in_environment = base_from_environment() is not None
+    parser.add_argument(
+        "base",
+        nargs="?" if in_environment else None,
+        metavar="BASE",
+        help=f"the base directory (may be left out when ${BASE_ENV} is set: see below)",
+    )
+    parser.add_argument(
+        "--index-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for an index another process holds "
+        f"(default {DEFAULT_INDEX_TIMEOUT:g})",
+    )
+    for positional in after_base:
         parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
     if json:
         parser.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -95,8 +122,44 @@ def _add(
             "by default only a terminal gets them so",
         )
         parser.set_defaults(display="auto")
-    parser.set_defaults(command=command)
+    parser.set_defaults(command=command, positionals=after_base, parser=parser)
     return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` and settle BASE by the rule of _base_directory.py.
+
+    Sets ``base`` (a Path), ``base_from_environment`` (whether it came from
+    ``$HADROSAUR_BASE``) and the positional arguments after it.
+    """
+    args = build_parser().parse_args(argv)
+    parser: argparse.ArgumentParser = args.parser
+    words: list[str] = [args.base] if args.base is not None else []
+    for positional in args.positionals:
+        given = getattr(args, _POSITIONALS[positional]["dest"])
+        words.extend(given if isinstance(given, list) else [] if given is None else [given])
+    env_base = base_from_environment()
+    base, rest = split_base(words, _taken_without_base(args.positionals), env_base)
+    if base is None:
+        parser.error(f"the following arguments are required: BASE (or set {BASE_ENV})")
+    value: Any
+    for positional in args.positionals:
+        spec = _POSITIONALS[positional]
+        if positional.endswith("*"):
+            value = rest
+            rest = []
+        elif rest:
+            value = rest.pop(0)
+        elif positional.endswith("?"):
+            value = None
+        else:
+            parser.error(f"the following arguments are required: {positional}")
+        setattr(args, spec["dest"], value)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.base_from_environment = env_base is not None and base is env_base
+    args.base = Path(base)
+    return args
 
 
 class _Parser(argparse.ArgumentParser):
@@ -214,11 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
         "COLL?",
         json=True,
     )
-    _add(
-        sub,
+    # Only listed here (and completed): main hands `tui ...` to hadrosaur-tui unparsed.
+    tui = sub.add_parser(
         "tui",
-        cmd_tui,
-        "the live terminal monitor (same as hadrosaur-tui BASE)",
-        base.format("tui").rstrip(),
+        help="the live terminal monitor: hadrosaur-tui with the same arguments",
+        add_help=False,
+    )
+    tui.add_argument(
+        "tui_args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="the arguments of hadrosaur-tui (hadrosaur tui --help lists them)",
     )
     return parser

@@ -1,26 +1,41 @@
-"""``hadrosaur tui``: the live monitor, as ``hadrosaur-tui`` starts it."""
+"""``hadrosaur tui ARGS``: the live monitor, started as ``python -m hadrosaur_tui ARGS``.
+
+The library never imports the TUI (imports point down only, and a library
+user need not load Textual): this process becomes the TUI through its entry
+point instead, with the arguments unchanged, so ``hadrosaur tui`` takes
+exactly the options of ``hadrosaur-tui`` and exits with its exit code.
+"""
 
 from __future__ import annotations
 
-import argparse
-import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
 
 from ..errors import HadrosaurError
 
-__all__ = ("cmd_tui",)
+__all__ = ("TUI_MODULE", "start_tui")
+
+#: The TUI's package, run with ``python -m``; looked up, never imported here.
+TUI_MODULE = "hadrosaur_tui"
 
 
-def cmd_tui(args: argparse.Namespace) -> int:
-    try:
-        app = importlib.import_module("hadrosaur_tui.app")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("hadrosaur_tui", "hadrosaur_tui.app"):
-            raise HadrosaurError(f"the TUI cannot start: {exc}") from exc
-        app = None
-    run = getattr(app, "run", None)
-    if not callable(run):
+def start_tui(tui_args: Sequence[str]) -> int:
+    """Replace this process with ``hadrosaur-tui TUI_ARGS``; return only on failure.
+
+    Raises:
+        HadrosaurError: the TUI package is not installed with this Python.
+    """
+    # find_spec of a top-level name locates the package without running any of it.
+    if importlib.util.find_spec(TUI_MODULE) is None:
         raise HadrosaurError(
-            "the TUI is not installed (no hadrosaur_tui.app.run); install hadrosaur with its "
-            "TUI, or use the other hadrosaur commands"
+            f"the TUI is not installed for {sys.executable} (no module {TUI_MODULE}); "
+            "install the hadrosaur package with its TUI, or use the other hadrosaur commands"
         )
-    return int(run(args.base))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # exec rather than a child process: the terminal, the signals and the exit code
+    # are the TUI's own, and no second Python waits in memory behind it.
+    os.execv(sys.executable, [sys.executable, "-m", TUI_MODULE, *tui_args])
+    return 0  # not reached: execv returns only by raising OSError
