@@ -112,7 +112,103 @@ def test_ls_filters_by_status_and_limits(filled: Path, capsys: pytest.CaptureFix
     rows = json.loads(run(capsys, "ls", filled, "items", "--limit", "2", "--json")[1])
     assert len(rows) == 2
     code, out, err = run(capsys, "ls", filled, "items", "--status", "pending")
-    assert (code, out, err) == (0, "", "no pending resources in items\n")
+    assert (code, out, err) == (0, "no pending resources in items\n", "")
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "many"])
+def test_ls_limit_must_be_one_or_more(
+    filled: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ls", str(filled), "items", "--limit", limit])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: hadrosaur ls") and "--limit" in err
+
+
+def test_ls_jsonl_streams_one_object_per_line(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl")
+    assert code == 0
+    lines = out.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [r["ident"] for r in rows] == ["a", "b", "bad", "int1", "p"]  # ident order: as read
+    listed = json.loads(run(capsys, "ls", filled, "items", "--json")[1])
+    assert sorted(rows, key=lambda r: r["ident"]) == sorted(listed, key=lambda r: r["ident"])
+    newest = json.loads(run(capsys, "ls", filled, "items", "--json", "--limit", "2")[1])
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl", "--limit", "2")
+    assert [json.loads(line) for line in out.splitlines()] == newest
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl", "--status", "error")
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == ["bad"]
+    assert run(capsys, "ls", filled, "items", "--jsonl", "--status", "pending")[:2] == (0, "")
+
+
+def test_ls_jsonl_pages_through_the_index(
+    base: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hadrosaur.cli import _listing
+
+    monkeypatch.setattr(_listing, "LS_PAGE", 3)  # pages of 3 over 8 resources
+    proj = Project(base)
+    proj.resource("many")(_compute)
+    idents = [f"r{n}" for n in range(8)]
+    for ident in idents:
+        proj.fetch("many", ident)
+    out = run(capsys, "ls", base, "many", "--jsonl")[1]
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == idents
+    proj.fetch("many", "bad1")
+    proj.fetch("many", "bad2")
+    out = run(capsys, "ls", base, "many", "--jsonl", "--status", "completed")[1]
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == idents
+
+
+def test_json_and_jsonl_exclude_each_other(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ls", str(filled), "items", "--json", "--jsonl"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("ident", ["a", "bad", "int1"])
+def test_ls_and_show_json_share_their_keys_and_values(
+    filled: Path, capsys: pytest.CaptureFixture[str], ident: str
+) -> None:
+    (row,) = [
+        r
+        for r in json.loads(run(capsys, "ls", filled, "items", "--json")[1])
+        if r["ident"] == ident
+    ]
+    shown = json.loads(run(capsys, "show", filled, "items", ident, "--json")[1])
+    assert set(row) < set(shown)
+    assert {key: shown[key] for key in row} == row
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stats", "{empty}"],
+        ["reindex", "{empty}"],
+        ["ls", "{base}", "items", "--status", "pending"],
+        ["log", "{base}", "items", "p2"],
+        ["error", "{base}", "items", "a"],
+        ["recompute", "{base}", "items", "--status", "interrupted"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_empty_answer_says_so_on_stdout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("items")(_compute)
+    proj.fetch("items", "a")
+    (tmp_path / "base" / "items" / "p2").mkdir()  # a resource directory with nothing in it
+    (tmp_path / "empty").mkdir()
+    values = {"base": tmp_path / "base", "empty": tmp_path / "empty"}
+    code, out, err = run(capsys, *(a.format(**values) for a in argv))
+    assert (code, err) == (0, "")
+    assert out.startswith(("no ", "items/", "nothing to recompute")) and out.count("\n") == 1
 
 
 def test_show_text_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,10 +246,10 @@ def test_log_and_error(filled: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(capsys, "error", filled, "items", "bad")
     assert code == 0 and out.startswith("Traceback") and "ValueError: bad input: bad" in out
     code, out, err = run(capsys, "error", filled, "items", "a")
-    assert (code, out, err) == (0, "", "items/a has no error (it is completed)\n")
+    assert (code, out, err) == (0, "items/a has no error (it is completed)\n", "")
     (filled / "items" / "a" / "run.log").unlink()
     code, out, err = run(capsys, "log", filled, "items", "a")
-    assert (code, out, err) == (0, "", "items/a has no log\n")
+    assert (code, out, err) == (0, "items/a has no log\n", "")
 
 
 def test_reindex_rebuilds_a_deleted_index(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -192,7 +288,7 @@ def test_bad_input_is_one_line_and_exit_2(
 
 def test_nothing_to_recompute(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "recompute", filled, "other", "--status", "error")
-    assert (code, out, err) == (0, "", "nothing to recompute: no error resources\n")
+    assert (code, out, err) == (0, "nothing to recompute: no error resources\n", "")
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -407,7 +503,8 @@ TERMINAL_COMMANDS = [
     (("error", "h", "evilerr"), HOSTILE_SHOWN),
     # The index keeps a reason with its C0 controls as spaces; C1 and bidi are left.
     (("ls", "h"), "<U+009B>31m <U+202E>evil"),
-    (("show", "h", "evilerr"), HOSTILE_SHOWN),
+    # show's reason is ls's (the index's), so C0 controls are spaces there too.
+    (("show", "h", "evilerr"), "<U+009B>31m <U+202E>evil"),
     (("show", "h", "evil"), "\\u001b]0;pwned-title\\u0007 \\u001b[2J"),
     (("show", "h", "evil"), "<U+009B>31m <U+202E>evil"),
 ]

@@ -25,6 +25,7 @@ __all__ = (
     "counts_table",
     "format_duration",
     "format_json",
+    "format_json_line",
     "format_time",
     "table",
 )
@@ -93,6 +94,11 @@ def format_json(value: Any) -> str:
     terminal and ``json.loads`` reads back the same value.
     """
     return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def format_json_line(value: Any) -> str:
+    """``value`` as one line of JSON (for ``--jsonl``), as safe as :func:`format_json`."""
+    return json_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def format_time(ms: int | None) -> str:

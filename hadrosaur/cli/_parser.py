@@ -18,10 +18,11 @@ from .. import __version__
 from ..project import DEFAULT_INDEX_TIMEOUT
 from ..resource import ERROR, INTERRUPTED, STATUSES
 from ._base_directory import BASE_ENV, base_from_environment, split_base
+from ._listing import cmd_ls
 from ._output import Output
 from ._overview import cmd_reindex, cmd_stats
 from ._recompute import cmd_recompute
-from ._resources import cmd_ls, cmd_show
+from ._showing import cmd_show
 from ._texts import cmd_error, cmd_log
 
 __all__ = ("build_parser", "parse_arguments")
@@ -34,6 +35,16 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
     return value
 
 
@@ -134,6 +145,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     """
     args = build_parser().parse_args(argv)
     parser: argparse.ArgumentParser = args.parser
+    if getattr(args, "jsonl", False) and args.json:
+        parser.error("argument --jsonl: not allowed with argument --json")
     words: list[str] = [args.base] if args.base is not None else []
     for positional in args.positionals:
         given = getattr(args, _POSITIONALS[positional]["dest"])
@@ -205,7 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         display=True,
     )
     p.add_argument("--status", choices=(*STATUSES, "complete"), help="only those in this status")
-    p.add_argument("--limit", type=int, metavar="N", help="only the N newest")
+    p.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="only the N newest (N at least 1)"
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="print one JSON object per line as the index is read, in ident order (with "
+        "--limit: the N newest, newest first): for very long lists",
+    )
     _add(
         sub,
         "show",

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ..errors import HadrosaurError
+from ..errors import DamagedResource, HadrosaurError
+from ..project import Project
 from ..resource import ERROR, Resource
 from ..runner import recompute
 from ._opening import open_project, require_resource, stdout_for
 from ._output import format_duration
-from ._resources import error_reason
 
 __all__ = ("cmd_recompute",)
+
+
+def error_reason(proj: Project, collection: str, ident: str) -> str:
+    """The last line of a resource's traceback, or why it cannot be read."""
+    try:
+        text = proj.fetch_error(collection, ident)
+    except DamagedResource as exc:  # error.log is a symlink...: say so, read nothing
+        return exc.problem
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
 
 
 def cmd_recompute(args: argparse.Namespace) -> int:
@@ -26,7 +35,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     if not idents:
         if not args.status:
             raise HadrosaurError("name the idents to recompute, or select them with --status")
-        print(f"nothing to recompute: no {' or '.join(args.status)} resources", file=sys.stderr)
+        print(f"nothing to recompute: no {' or '.join(args.status)} resources")
         return 0
     width = max(len(i) for i in idents)
     counts: dict[str, int] = {}

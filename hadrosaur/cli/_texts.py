@@ -27,7 +27,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         return _follow(proj.base / args.collection / args.ident, out)
     text = proj.fetch_log(args.collection, args.ident)
     if not text:
-        print(f"{args.collection}/{args.ident} has no log", file=sys.stderr)
+        print(f"{args.collection}/{args.ident} has no log")
     out.write(text)
     return 0
 
@@ -68,6 +68,6 @@ def cmd_error(args: argparse.Namespace) -> int:
     status = require_resource(proj, args.collection, args.ident)
     text = proj.fetch_error(args.collection, args.ident)
     if not text:
-        print(f"{args.collection}/{args.ident} has no error (it is {status})", file=sys.stderr)
+        print(f"{args.collection}/{args.ident} has no error (it is {status})")
     stdout_for(args).write(text)
     return 0
