@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's global completion looks for this marker)
 """The ``hadrosaur-tui`` command (also ``hadrosaur tui``, which runs ``python -m hadrosaur_tui``).
 
 ``hadrosaur-tui [BASE]`` or ``hadrosaur-tui --demo``. Without BASE the base
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = build_parser()
+    if argv is None and "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (TAB)
+        import argcomplete
+
+        argcomplete.autocomplete(parser, always_complete_options=False)
     args = parser.parse_args(argv)
     if args.demo and args.base is not None:
         parser.error("give either a base directory or --demo")

@@ -1,3 +1,4 @@
+# PYTHON_ARGCOMPLETE_OK  (argcomplete's global completion looks for this marker)
 """The ``hadrosaur`` command: answers about a base directory from the shell and from scripts.
 
 ``hadrosaur stats|ls|show|log|error|recompute|reindex|tui BASE ...`` (also
@@ -30,6 +31,7 @@ from collections.abc import Callable, Sequence
 
 from ..errors import HadrosaurError, IndexBusy, UnknownCollection
 from ._base_directory import BASE_ENV
+from ._completion import complete
 from ._output import Output
 from ._parser import build_parser, parse_arguments
 from ._tui import start_tui
@@ -45,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         {"genomes": {"counts": {"total": 2, ...}}}
         0
     """
+    if argv is None and "_ARGCOMPLETE" in os.environ:
+        complete(build_parser())  # the shell asks for completions (TAB): answers and exits
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["tui"]:
         # Everything after `tui` is hadrosaur-tui's, --help and --version included.

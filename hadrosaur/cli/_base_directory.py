@@ -16,13 +16,53 @@ the shell completion (which sees the words typed so far).
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Sequence
+from typing import Any
 
-__all__ = ("BASE_ENV", "base_from_environment", "split_base", "written_as_path")
+__all__ = (
+    "BASE_ENV",
+    "POSITIONALS",
+    "base_from_environment",
+    "split_base",
+    "taken_without_base",
+    "typed_words",
+    "written_as_path",
+)
 
 #: The environment variable that names the base directory when BASE is left out.
 BASE_ENV = "HADROSAUR_BASE"
+
+
+#: The positional arguments after BASE, by the names the command table uses:
+#: argparse's keywords for each (``?`` optional, ``*`` any number).
+POSITIONALS: dict[str, dict[str, Any]] = {
+    "COLL": {"dest": "collection", "help": "the collection"},
+    "COLL?": {"dest": "collection", "nargs": "?", "help": "only this collection"},
+    "IDENT": {"dest": "ident", "help": "the resource ident"},
+    "IDENT*": {"dest": "idents", "nargs": "*", "help": "the resources to recompute"},
+}
+
+
+def taken_without_base(positionals: Sequence[str]) -> int | None:
+    """How many positional arguments a command takes after BASE at most (None: no limit)."""
+    return None if any(p.endswith("*") for p in positionals) else len(positionals)
+
+
+def typed_words(args: argparse.Namespace, positionals: Sequence[str]) -> list[str]:
+    """The positional words argparse found, in the order typed (it fills them in order).
+
+    argparse puts them into BASE first when it may; which is BASE is decided
+    afterwards, by :func:`split_base`.
+    """
+    words: list[str] = []
+    if getattr(args, "base", None) is not None:
+        words.append(str(args.base))
+    for positional in positionals:
+        given = getattr(args, POSITIONALS[positional]["dest"], None)
+        words.extend(given if isinstance(given, list) else [] if given is None else [given])
+    return words
 
 
 def base_from_environment() -> str | None:

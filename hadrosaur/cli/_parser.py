@@ -17,7 +17,15 @@ from typing import Any, NoReturn
 from .. import __version__
 from ..project import DEFAULT_INDEX_TIMEOUT
 from ..resource import ERROR, INTERRUPTED, STATUSES
-from ._base_directory import BASE_ENV, base_from_environment, split_base
+from ._base_directory import (
+    BASE_ENV,
+    POSITIONALS,
+    base_from_environment,
+    split_base,
+    taken_without_base,
+    typed_words,
+)
+from ._completion import complete_directory, complete_positional
 from ._listing import cmd_ls
 from ._output import Output
 from ._overview import cmd_reindex, cmd_stats
@@ -48,23 +56,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-#: The positional arguments after BASE, by the names used in the command table.
-_POSITIONALS: dict[str, dict[str, Any]] = {
-    "COLL": {"dest": "collection", "help": "the collection"},
-    "COLL?": {"dest": "collection", "nargs": "?", "help": "only this collection"},
-    "IDENT": {"dest": "ident", "help": "the resource ident"},
-    "IDENT*": {"dest": "idents", "nargs": "*", "help": "the resources to recompute"},
-}
-
-
-def _taken_without_base(positionals: Sequence[str]) -> int | None:
-    """How many positional arguments a command takes after BASE at most (None: no limit)."""
-    return None if any(p.endswith("*") for p in positionals) else len(positionals)
-
-
 def _base_note(positionals: Sequence[str]) -> str:
     names = " ".join(p.rstrip("?*") for p in positionals)
-    full = f", or when BASE {names} are all given" if _taken_without_base(positionals) else ""
+    full = f", or when BASE {names} are all given" if taken_without_base(positionals) else ""
     return textwrap.fill(
         f"BASE may be left out when ${BASE_ENV} is set. The first argument is then BASE "
         f"only when it is written as a path (it holds a / or starts with .){full}; "
@@ -96,12 +90,13 @@ def _add(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     in_environment = base_from_environment() is not None
-    parser.add_argument(
+    base_argument = parser.add_argument(
         "base",
         nargs="?" if in_environment else None,
         metavar="BASE",
         help=f"the base directory (may be left out when ${BASE_ENV} is set: see below)",
     )
+    base_argument.completer = complete_positional  # type: ignore[attr-defined]
     parser.add_argument(
         "--index-timeout",
         type=_seconds,
@@ -111,7 +106,8 @@ def _add(
         f"(default {DEFAULT_INDEX_TIMEOUT:g})",
     )
     for positional in after_base:
-        parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
+        action = parser.add_argument(metavar=positional.rstrip("?*"), **POSITIONALS[positional])
+        action.completer = complete_positional  # type: ignore[attr-defined]
     if json:
         parser.add_argument("--json", action="store_true", help="print JSON for machines")
     if display:
@@ -147,17 +143,14 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser: argparse.ArgumentParser = args.parser
     if getattr(args, "jsonl", False) and args.json:
         parser.error("argument --jsonl: not allowed with argument --json")
-    words: list[str] = [args.base] if args.base is not None else []
-    for positional in args.positionals:
-        given = getattr(args, _POSITIONALS[positional]["dest"])
-        words.extend(given if isinstance(given, list) else [] if given is None else [given])
     env_base = base_from_environment()
-    base, rest = split_base(words, _taken_without_base(args.positionals), env_base)
+    words = typed_words(args, args.positionals)
+    base, rest = split_base(words, taken_without_base(args.positionals), env_base)
     if base is None:
         parser.error(f"the following arguments are required: BASE (or set {BASE_ENV})")
     value: Any
     for positional in args.positionals:
-        spec = _POSITIONALS[positional]
+        spec = POSITIONALS[positional]
         if positional.endswith("*"):
             value = rest
             rest = []
@@ -304,10 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the live terminal monitor: hadrosaur-tui with the same arguments",
         add_help=False,
     )
-    tui.add_argument(
+    tui_args = tui.add_argument(
         "tui_args",
         nargs=argparse.REMAINDER,
         metavar="ARGS",
         help="the arguments of hadrosaur-tui (hadrosaur tui --help lists them)",
     )
+    tui_args.completer = complete_directory  # type: ignore[attr-defined]
     return parser
