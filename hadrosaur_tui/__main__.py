@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from hadrosaur import HadrosaurError, Project, __version__
-from hadrosaur.cli import BASE_ENV
+from hadrosaur.cli import BASE_ENV, base_from_environment
 
 __all__ = ("build_parser", "main")
 
@@ -83,8 +83,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _default_base() -> Path | None:
     """$HADROSAUR_BASE, else . when it holds collections, else None."""
-    from_env = os.environ.get(BASE_ENV)
-    if from_env:
+    from_env = base_from_environment()
+    if from_env is not None:
         return Path(from_env)
     try:
         holds_collections = bool(Project(".", create=False).collections())

@@ -17,9 +17,12 @@ to a terminal with its control characters in a visible form (``ESC`` as
 ``^[``), and to a pipe or file byte-exact; ``--raw`` and ``--visible`` choose
 either way explicitly (see :class:`~hadrosaur.cli._output.Output`).
 
-The modules: ``_parser`` (the arguments), ``_output`` (how things are
-printed), one module per group of commands (``_overview``, ``_resources``,
-``_texts``, ``_recompute``, ``_tui``).
+BASE may come from ``$HADROSAUR_BASE`` (``_base_directory``); TAB
+completion is argcomplete's (``_completion``). The other modules:
+``_parser`` (the arguments), ``_opening`` (what every command does first),
+``_output`` (how things are printed), and one per command or pair of
+commands (``_overview``, ``_listing``, ``_showing``, ``_texts``,
+``_recompute``, ``_tui``).
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import HadrosaurError, IndexBusy, UnknownCollection
-from ._base_directory import BASE_ENV
+from ._base_directory import BASE_ENV, base_from_environment
 from ._completion import complete
 from ._output import Output
 from ._parser import build_parser, parse_arguments
 from ._tui import start_tui
 
-__all__ = ("BASE_ENV", "build_parser", "main")
+__all__ = ("BASE_ENV", "base_from_environment", "build_parser", "main")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

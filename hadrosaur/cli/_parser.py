@@ -185,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 a recomputed resource ended in error or an index could "
         "not be rebuilt, 2 bad input or a "
         "function that cannot be loaded, 130 interrupted.\n"
-        "example:\n  hadrosaur stats ./base_directory",
+        "example:\n  hadrosaur stats ./base_directory\n\n"
+        f"BASE may be left out of every command when ${BASE_ENV} is set (see a command's "
+        '--help).\nTAB completion: see the README, "Shell completion".',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hadrosaur {__version__}")
