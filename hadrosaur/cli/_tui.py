@@ -12,6 +12,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ..errors import HadrosaurError
 
@@ -21,11 +22,12 @@ __all__ = ("TUI_MODULE", "start_tui")
 TUI_MODULE = "hadrosaur_tui"
 
 
-def start_tui(tui_args: Sequence[str]) -> int:
-    """Replace this process with ``hadrosaur-tui TUI_ARGS``; return only on failure.
+def start_tui(tui_args: Sequence[str]) -> NoReturn:
+    """Replace this process with ``hadrosaur-tui TUI_ARGS``; never returns.
 
     Raises:
         HadrosaurError: the TUI package is not installed with this Python.
+        OSError: the interpreter could not be run.
     """
     # find_spec of a top-level name locates the package without running any of it.
     if importlib.util.find_spec(TUI_MODULE) is None:
@@ -38,4 +40,3 @@ def start_tui(tui_args: Sequence[str]) -> int:
     # exec rather than a child process: the terminal, the signals and the exit code
     # are the TUI's own, and no second Python waits in memory behind it.
     os.execv(sys.executable, [sys.executable, "-m", TUI_MODULE, *tui_args])
-    return 0  # not reached: execv returns only by raising OSError
