@@ -171,10 +171,20 @@ def test_json_and_jsonl_exclude_each_other(
     assert exit_info.value.code == 2
 
 
-@pytest.mark.parametrize("ident", ["a", "bad", "int1"])
+@pytest.mark.parametrize("ident", ["a", "bad", "int1", "damaged-status", "linked-directory"])
 def test_ls_and_show_json_share_their_keys_and_values(
     filled: Path, capsys: pytest.CaptureFixture[str], ident: str
 ) -> None:
+    damaged = ident in ("damaged-status", "linked-directory")
+    if ident == "damaged-status":
+        ident = "b"
+        (filled / "items" / "b" / "status").write_text("gar\x00bage")
+        (filled / "items" / ".updates" / "b").touch()  # as a writer would
+    elif ident == "linked-directory":
+        ident = "a"
+        shutil.move(filled / "items" / "a", filled / "elsewhere")
+        (filled / "items" / "a").symlink_to(filled / "elsewhere")
+        (filled / "items" / ".updates" / "a").touch()
     (row,) = [
         r
         for r in json.loads(run(capsys, "ls", filled, "items", "--json")[1])
@@ -183,6 +193,7 @@ def test_ls_and_show_json_share_their_keys_and_values(
     shown = json.loads(run(capsys, "show", filled, "items", ident, "--json")[1])
     assert set(row) < set(shown)
     assert {key: shown[key] for key in row} == row
+    assert not damaged or (row["status"] == "error" and "damaged" in row["reason"]), row
 
 
 @pytest.mark.parametrize(
