@@ -1,4 +1,4 @@
-"""``python -m hadrosaur ...``: the same as the ``hadrosaur`` command (see cli.py)."""
+"""``python -m hadrosaur ...``: the same as the ``hadrosaur`` command (see the cli package)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from hadrosaur import Project
 
 from .helpers import PIPELINE
+
+# A developer's own HADROSAUR_BASE must not decide what the tests' commands read.
+os.environ.pop("HADROSAUR_BASE", None)
 
 
 @pytest.fixture

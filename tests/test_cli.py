@@ -30,7 +30,8 @@ from hadrosaur.display import BIDI_CONTROLS, DIM
 
 from .helpers import REPO
 
-COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex", "tui")
+#: The commands parsed here; ``tui`` hands its arguments to hadrosaur-tui (tested apart).
+COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex")
 
 
 def _compute(ident: str, args: dict[str, Any], ctx: Any) -> Any:
@@ -79,7 +80,7 @@ def test_stats_table_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_stats_of_an_empty_base(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "stats", tmp_path)[:2] == (0, f"no collections in {tmp_path}\n")
+    assert run(capsys, "stats", tmp_path) == (0, "", f"no collections in {tmp_path}\n")
     assert json.loads(run(capsys, "stats", tmp_path, "--json")[1]) == {}
 
 
@@ -112,6 +113,113 @@ def test_ls_filters_by_status_and_limits(filled: Path, capsys: pytest.CaptureFix
     assert len(rows) == 2
     code, out, err = run(capsys, "ls", filled, "items", "--status", "pending")
     assert (code, out, err) == (0, "", "no pending resources in items\n")
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "many"])
+def test_ls_limit_must_be_one_or_more(
+    filled: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ls", str(filled), "items", "--limit", limit])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: hadrosaur ls") and "--limit" in err
+
+
+def test_ls_jsonl_streams_one_object_per_line(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl")
+    assert code == 0
+    lines = out.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [r["ident"] for r in rows] == ["a", "b", "bad", "int1", "p"]  # ident order: as read
+    listed = json.loads(run(capsys, "ls", filled, "items", "--json")[1])
+    assert sorted(rows, key=lambda r: r["ident"]) == sorted(listed, key=lambda r: r["ident"])
+    newest = json.loads(run(capsys, "ls", filled, "items", "--json", "--limit", "2")[1])
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl", "--limit", "2")
+    assert [json.loads(line) for line in out.splitlines()] == newest
+    code, out, _ = run(capsys, "ls", filled, "items", "--jsonl", "--status", "error")
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == ["bad"]
+    assert run(capsys, "ls", filled, "items", "--jsonl", "--status", "pending")[:2] == (0, "")
+
+
+def test_ls_jsonl_pages_through_the_index(
+    base: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hadrosaur.cli import _listing
+
+    monkeypatch.setattr(_listing, "LS_PAGE", 3)  # pages of 3 over 8 resources
+    proj = Project(base)
+    proj.resource("many")(_compute)
+    idents = [f"r{n}" for n in range(8)]
+    for ident in idents:
+        proj.fetch("many", ident)
+    out = run(capsys, "ls", base, "many", "--jsonl")[1]
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == idents
+    proj.fetch("many", "bad1")
+    proj.fetch("many", "bad2")
+    out = run(capsys, "ls", base, "many", "--jsonl", "--status", "completed")[1]
+    assert [json.loads(line)["ident"] for line in out.splitlines()] == idents
+
+
+def test_json_and_jsonl_exclude_each_other(
+    filled: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["ls", str(filled), "items", "--json", "--jsonl"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.parametrize("ident", ["a", "bad", "int1", "damaged-status", "linked-directory"])
+def test_ls_and_show_json_share_their_keys_and_values(
+    filled: Path, capsys: pytest.CaptureFixture[str], ident: str
+) -> None:
+    damaged = ident in ("damaged-status", "linked-directory")
+    if ident == "damaged-status":
+        ident = "b"
+        (filled / "items" / "b" / "status").write_text("gar\x00bage")
+        (filled / "items" / ".updates" / "b").touch()  # as a writer would
+    elif ident == "linked-directory":
+        ident = "a"
+        shutil.move(filled / "items" / "a", filled / "elsewhere")
+        (filled / "items" / "a").symlink_to(filled / "elsewhere")
+        (filled / "items" / ".updates" / "a").touch()
+    (row,) = [
+        r
+        for r in json.loads(run(capsys, "ls", filled, "items", "--json")[1])
+        if r["ident"] == ident
+    ]
+    shown = json.loads(run(capsys, "show", filled, "items", ident, "--json")[1])
+    assert set(row) < set(shown)
+    assert {key: shown[key] for key in row} == row
+    assert not damaged or (row["status"] == "error" and "damaged" in row["reason"]), row
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stats", "{empty}"],
+        ["reindex", "{empty}"],
+        ["ls", "{base}", "items", "--status", "pending"],
+        ["log", "{base}", "items", "p2"],
+        ["error", "{base}", "items", "a"],
+        ["recompute", "{base}", "items", "--status", "interrupted"],
+    ],
+    ids=lambda argv: argv[0],
+)
+def test_an_empty_answer_leaves_stdout_empty_and_says_so_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("items")(_compute)
+    proj.fetch("items", "a")
+    (tmp_path / "base" / "items" / "p2").mkdir()  # a resource directory with nothing in it
+    (tmp_path / "empty").mkdir()
+    values = {"base": tmp_path / "base", "empty": tmp_path / "empty"}
+    code, out, err = run(capsys, *(a.format(**values) for a in argv))
+    assert (code, out) == (0, "")
+    assert err.startswith(("no ", "items/", "nothing to recompute")) and err.count("\n") == 1
 
 
 def test_show_text_and_json(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -205,41 +313,70 @@ def test_every_command_has_help_with_an_example(
     assert f"example:\n  hadrosaur {command} ./base_directory" in out
 
 
-def test_tui_without_the_tui_package_is_a_clear_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "hadrosaur_tui.app", None)  # as if not installed
-    code, _, err = run(capsys, "tui", tmp_path)
-    assert code == 2 and "the TUI is not installed" in err and err.count("\n") == 1
-
-
-def _cli(*args: object, cwd: Path, pythonpath: str = str(REPO)) -> subprocess.CompletedProcess[str]:
+def _cli(
+    *args: object, cwd: Path, pythonpath: str = str(REPO), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hadrosaur", *map(str, args)],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": pythonpath},
+        env={**os.environ, "PYTHONPATH": pythonpath, **(env or {})},
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def test_tui_calls_the_tui_app_when_installed(tmp_path: Path) -> None:
+def test_tui_without_the_tui_package_is_a_clear_message(tmp_path: Path) -> None:
+    as_if_not_installed = (
+        "import sys; sys.modules['hadrosaur_tui'] = None; "
+        "from hadrosaur.cli import main; raise SystemExit(main(sys.argv[1:]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", as_if_not_installed, "tui", str(tmp_path)],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "the TUI is not installed" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_tui_runs_hadrosaur_tui_with_the_same_arguments(tmp_path: Path) -> None:
     fake = tmp_path / "fake" / "hadrosaur_tui"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
-    (fake / "app.py").write_text(
+    (fake / "__main__.py").write_text(
         textwrap.dedent("""
+        import json, sys
         from pathlib import Path
 
-        def run(base: Path) -> int:
-            Path(base, "tui-ran").write_text("yes")
-            return 3
+        Path(sys.argv[-1], "tui-ran").write_text(json.dumps(sys.argv[1:]))
+        raise SystemExit(3)
         """)
     )
-    done = _cli("tui", tmp_path, cwd=tmp_path, pythonpath=f"{fake.parent}{os.pathsep}{REPO}")
+    done = _cli(
+        "tui", "--poll", "0.5", "--no-watch", tmp_path,
+        cwd=tmp_path, pythonpath=f"{fake.parent}{os.pathsep}{REPO}",
+    )  # fmt: skip
     assert done.returncode == 3, done.stderr
-    assert (tmp_path / "tui-ran").read_text() == "yes"
+    assert json.loads((tmp_path / "tui-ran").read_text()) == [
+        "--poll", "0.5", "--no-watch", str(tmp_path),
+    ]  # fmt: skip
+
+
+def test_tui_help_and_version_are_hadrosaur_tuis(tmp_path: Path) -> None:
+    import hadrosaur
+
+    done = _cli("tui", "--help", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: hadrosaur-tui")
+    assert "example:\n  hadrosaur tui ./base_directory" in done.stdout
+    assert "--no-watch" in done.stdout and "--demo" in done.stdout
+    version = _cli("tui", "--version", cwd=tmp_path)
+    assert version.returncode == 0, version.stderr
+    assert version.stdout == f"hadrosaur-tui {hadrosaur.__version__}\n"
+    assert _cli("--version", cwd=tmp_path).stdout == f"hadrosaur {hadrosaur.__version__}\n"
 
 
 def test_end_to_end_as_a_module(filled: Path, tmp_path: Path) -> None:
@@ -377,7 +514,8 @@ TERMINAL_COMMANDS = [
     (("error", "h", "evilerr"), HOSTILE_SHOWN),
     # The index keeps a reason with its C0 controls as spaces; C1 and bidi are left.
     (("ls", "h"), "<U+009B>31m <U+202E>evil"),
-    (("show", "h", "evilerr"), HOSTILE_SHOWN),
+    # show's reason is ls's (the index's), so C0 controls are spaces there too.
+    (("show", "h", "evilerr"), "<U+009B>31m <U+202E>evil"),
     (("show", "h", "evil"), "\\u001b]0;pwned-title\\u0007 \\u001b[2J"),
     (("show", "h", "evil"), "<U+009B>31m <U+202E>evil"),
 ]
@@ -491,3 +629,25 @@ def test_visible_into_a_pipe(hostile: Path, tmp_path: Path) -> None:
     assert "^[]0;pwned-title^G" in done.stdout and "\x1b" not in done.stdout
     done = _cli("log", hostile, "h", "evil", "--visible", "--raw", cwd=tmp_path)
     assert done.returncode == 2 and "not allowed with" in done.stderr
+
+
+def test_the_library_never_imports_the_tui() -> None:
+    """Imports point down only: nothing in hadrosaur/ imports hadrosaur_tui, in any form."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "hadrosaur").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Call) and node.args:
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                first = node.args[0]
+                if called in ("import_module", "__import__") and isinstance(first, ast.Constant):
+                    names = [str(first.value)]
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if "hadrosaur_tui" in n]
+    assert found == []

@@ -38,7 +38,7 @@ WORKERS = 3
 
 
 def _cli_available() -> bool:
-    return (REPO / "hadrosaur" / "cli.py").is_file() and (
+    return (REPO / "hadrosaur" / "cli" / "__init__.py").is_file() and (
         REPO / "hadrosaur" / "__main__.py"
     ).is_file()
 

@@ -1,6 +1,6 @@
 """How the ``hadrosaur`` command prints things for people: times, durations, tables.
 
-Kept apart from cli.py so that the commands read as what they do. Machine
+Kept apart from the commands so that they read as what they do. Machine
 output (``--json``) does not come through here: it keeps epoch milliseconds
 and raw values. :class:`Output` decides, per stream, whether user text is
 shown with its control characters made visible (a terminal) or as it is (a
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Literal, TextIO
 
-from .display import json_safe, visible
-from .resource import COUNT_KEYS
+from ..display import json_safe, visible
+from ..resource import COUNT_KEYS
 
 __all__ = (
     "DisplayMode",
@@ -25,6 +25,7 @@ __all__ = (
     "counts_table",
     "format_duration",
     "format_json",
+    "format_json_line",
     "format_time",
     "table",
 )
@@ -93,6 +94,11 @@ def format_json(value: Any) -> str:
     terminal and ``json.loads`` reads back the same value.
     """
     return json_safe(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def format_json_line(value: Any) -> str:
+    """``value`` as one line of JSON (for ``--jsonl``), as safe as :func:`format_json`."""
+    return json_safe(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def format_time(ms: int | None) -> str:

@@ -1,72 +1,39 @@
-"""The ``hadrosaur`` command: answers about a base directory from the shell and from scripts.
+"""The argument parser of ``hadrosaur``: one sub-command per job, each with an example.
 
-``hadrosaur stats|ls|show|log|error|recompute|reindex|tui BASE ...`` (also
-``python -m hadrosaur ...``). Everything is read through the public
-:class:`~hadrosaur.Project` API, so the command sees exactly what a program
-would, from any process, while workers write. Bad input (a missing base, an
-unknown collection or ident, an invalid name) prints one line on stderr and
-exits with 2, never a traceback; ``--json`` prints what ``json.loads`` reads.
-
-Exit codes: 0 success, 1 a recomputed resource ended in error or an index
-could not be rebuilt (read-only), 2 bad input
-or a function that cannot be loaded, 130 interrupted by Ctrl-C.
-
-Text read from the base directory (logs, tracebacks, results, reasons) goes
-to a terminal with its control characters in a visible form (``ESC`` as
-``^[``), and to a pipe or file byte-exact; ``--raw`` and ``--visible`` choose
-either way explicitly (see :class:`~hadrosaur._cli_format.Output`).
+Each sub-command's parser sets ``command``, the function that runs it (see
+the command modules); the options that several share (``--json``, ``--raw``
+/ ``--visible``, ``--index-timeout``) are added the same way for each.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from ._cli_commands import (
-    cmd_error,
-    cmd_log,
-    cmd_ls,
-    cmd_recompute,
-    cmd_reindex,
-    cmd_show,
-    cmd_stats,
-    cmd_tui,
+from .. import __version__
+from ..project import DEFAULT_INDEX_TIMEOUT
+from ..resource import ERROR, INTERRUPTED, STATUSES
+from ._base_directory import (
+    BASE_ENV,
+    POSITIONALS,
+    base_from_environment,
+    split_base,
+    taken_without_base,
+    typed_words,
 )
-from ._cli_format import Output
-from .errors import HadrosaurError, IndexBusy
-from .project import DEFAULT_INDEX_TIMEOUT
-from .resource import ERROR, INTERRUPTED, STATUSES
+from ._completion import complete_directory, complete_positional
+from ._listing import cmd_ls
+from ._output import Output
+from ._overview import cmd_reindex, cmd_stats
+from ._recompute import cmd_recompute
+from ._showing import cmd_show
+from ._texts import cmd_error, cmd_log
 
-__all__ = ("build_parser", "main")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code.
-
-    Example:
-        >>> main(["stats", "./base_directory", "--json"])  # doctest: +SKIP
-        {"genomes": {"counts": {"total": 2, ...}}}
-        0
-    """
-    args = build_parser().parse_args(argv)
-    command: Callable[[argparse.Namespace], int] = args.command
-    try:
-        return command(args)
-    except HadrosaurError as exc:
-        return _fail(exc)
-    except OSError as exc:
-        if isinstance(exc, BrokenPipeError):  # `hadrosaur ls ... | head`: not an error
-            _silence_stdout()
-            return 0
-        return _fail(exc)
-    except KeyboardInterrupt:
-        print("hadrosaur: interrupted", file=sys.stderr)
-        return 130
+__all__ = ("build_parser", "parse_arguments")
 
 
 def _seconds(text: str) -> float:
@@ -79,40 +46,26 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _fail(exc: BaseException) -> int:
-    message = " ".join(str(exc).split("\n"))
-    if isinstance(exc, IndexBusy):
-        # The library's advice names Project(index_timeout=...); here it is an option.
-        message = (
-            f"the index {exc.path} stayed busy for {exc.waited:.1f} s (another process "
-            "holds it); try again, or wait longer with --index-timeout SECONDS"
-        )
-    # Messages name paths inside the base directory, which anyone may have named.
-    print(f"hadrosaur: error: {Output(sys.stderr).cell(message)}", file=sys.stderr)
-    return 2
-
-
-def _silence_stdout() -> None:
-    # As the Python docs advise for SIGPIPE: point stdout at devnull so that
-    # the flush at interpreter exit does not raise a second time.
+def _positive_int(text: str) -> int:
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass  # stdout is not a real file (captured); nothing to flush at exit
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
 
 
-# -- the parser ----------------------------------------------------------------
-
-
-#: The positional arguments after BASE, by the names used in the command table.
-_POSITIONALS: dict[str, dict[str, Any]] = {
-    "COLL": {"dest": "collection", "help": "the collection"},
-    "COLL?": {"dest": "collection", "nargs": "?", "help": "only this collection"},
-    "IDENT": {"dest": "ident", "help": "the resource ident"},
-    "IDENT*": {"dest": "idents", "nargs": "*", "help": "the resources to recompute"},
-}
+def _base_note(positionals: Sequence[str]) -> str:
+    names = " ".join(p.rstrip("?*") for p in positionals)
+    full = f", or when BASE {names} are all given" if taken_without_base(positionals) else ""
+    return textwrap.fill(
+        f"BASE may be left out when ${BASE_ENV} is set. The first argument is then BASE "
+        f"only when it is written as a path (it holds a / or starts with .){full}; "
+        f"otherwise the arguments start at {positionals[0].rstrip('?*')} and BASE is "
+        f"${BASE_ENV}.",
+        width=78,
+    )
 
 
 def _add(
@@ -125,25 +78,36 @@ def _add(
     json: bool = False,
     display: bool = False,
 ) -> argparse.ArgumentParser:
+    after_base = positionals.split()
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=text,
         description=text,
-        epilog="example:\n" + "\n".join(f"  {line}" for line in example.splitlines()),
+        epilog="example:\n"
+        + "\n".join(f"  {line}" for line in example.splitlines())
+        + "\n\n"
+        + _base_note(after_base),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("base", type=Path, metavar="BASE", help="the base directory")
-    if name != "tui":
-        parser.add_argument(
-            "--index-timeout",
-            type=_seconds,
-            default=None,
-            metavar="SECONDS",
-            help="how long to wait for an index another process holds "
-            f"(default {DEFAULT_INDEX_TIMEOUT:g})",
-        )
-    for positional in positionals.split():
-        parser.add_argument(metavar=positional.rstrip("?*"), **_POSITIONALS[positional])
+    in_environment = base_from_environment() is not None
+    base_argument = parser.add_argument(
+        "base",
+        nargs="?" if in_environment else None,
+        metavar="BASE",
+        help=f"the base directory (may be left out when ${BASE_ENV} is set: see below)",
+    )
+    base_argument.completer = complete_positional  # type: ignore[attr-defined]
+    parser.add_argument(
+        "--index-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for an index another process holds "
+        f"(default {DEFAULT_INDEX_TIMEOUT:g})",
+    )
+    for positional in after_base:
+        action = parser.add_argument(metavar=positional.rstrip("?*"), **POSITIONALS[positional])
+        action.completer = complete_positional  # type: ignore[attr-defined]
     if json:
         parser.add_argument("--json", action="store_true", help="print JSON for machines")
     if display:
@@ -165,8 +129,43 @@ def _add(
             "by default only a terminal gets them so",
         )
         parser.set_defaults(display="auto")
-    parser.set_defaults(command=command)
+    parser.set_defaults(command=command, positionals=after_base, parser=parser)
     return parser
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` and settle BASE by the rule of _base_directory.py.
+
+    Sets ``base`` (a Path), ``base_from_environment`` (whether it came from
+    ``$HADROSAUR_BASE``) and the positional arguments after it.
+    """
+    args = build_parser().parse_args(argv)
+    parser: argparse.ArgumentParser = args.parser
+    if getattr(args, "jsonl", False) and args.json:
+        parser.error("argument --jsonl: not allowed with argument --json")
+    env_base = base_from_environment()
+    words = typed_words(args, args.positionals)
+    base, rest = split_base(words, taken_without_base(args.positionals), env_base)
+    if base is None:
+        parser.error(f"the following arguments are required: BASE (or set {BASE_ENV})")
+    value: Any
+    for positional in args.positionals:
+        spec = POSITIONALS[positional]
+        if positional.endswith("*"):
+            value = rest
+            rest = []
+        elif rest:
+            value = rest.pop(0)
+        elif positional.endswith("?"):
+            value = None
+        else:
+            parser.error(f"the following arguments are required: {positional}")
+        setattr(args, spec["dest"], value)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.base_from_environment = env_base is not None and base is env_base
+    args.base = Path(base)
+    return args
 
 
 class _Parser(argparse.ArgumentParser):
@@ -186,7 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 a recomputed resource ended in error or an index could "
         "not be rebuilt, 2 bad input or a "
         "function that cannot be loaded, 130 interrupted.\n"
-        "example:\n  hadrosaur stats ./base_directory",
+        "example:\n  hadrosaur stats ./base_directory\n\n"
+        f"BASE may be left out of every command when ${BASE_ENV} is set (see a command's "
+        '--help).\nTAB completion: see the README, "Shell completion".',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hadrosaur {__version__}")
@@ -212,7 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
         display=True,
     )
     p.add_argument("--status", choices=(*STATUSES, "complete"), help="only those in this status")
-    p.add_argument("--limit", type=int, metavar="N", help="only the N newest")
+    p.add_argument(
+        "--limit", type=_positive_int, metavar="N", help="only the N newest (N at least 1)"
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="print one JSON object per line as the index is read, in ident order (with "
+        "--limit: the N newest, newest first): for very long lists",
+    )
     _add(
         sub,
         "show",
@@ -284,11 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
         "COLL?",
         json=True,
     )
-    _add(
-        sub,
+    # Only listed here (and completed): main hands `tui ...` to hadrosaur-tui unparsed.
+    tui = sub.add_parser(
         "tui",
-        cmd_tui,
-        "the live terminal monitor (same as hadrosaur-tui BASE)",
-        base.format("tui").rstrip(),
+        help="the live terminal monitor: hadrosaur-tui with the same arguments",
+        add_help=False,
     )
+    tui_args = tui.add_argument(
+        "tui_args",
+        nargs=argparse.REMAINDER,
+        metavar="ARGS",
+        help="the arguments of hadrosaur-tui (hadrosaur tui --help lists them)",
+    )
+    tui_args.completer = complete_directory  # type: ignore[attr-defined]
     return parser

@@ -1,0 +1,53 @@
+"""What every command does first: open the base directory, find the resource, pick the output.
+
+The commands read only through :class:`~hadrosaur.Project`'s public API and
+raise :class:`~hadrosaur.HadrosaurError` for bad input, which ``main`` turns
+into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import UnknownResource
+from ..project import Project
+from ..resource import UNAVAILABLE
+from ._output import Output, format_json
+
+__all__ = ("open_project", "print_json", "require_resource", "stdout_for", "warn_skipped")
+
+
+def open_project(args: argparse.Namespace) -> Project:
+    """The base directory of the command line (never created), with its --index-timeout."""
+    timeout = getattr(args, "index_timeout", None)
+    if timeout is None:
+        return Project(args.base, create=False)
+    return Project(args.base, create=False, index_timeout=timeout)
+
+
+def stdout_for(args: argparse.Namespace) -> Output:
+    """Standard output as the command line's --raw / --visible flags want it."""
+    return Output(sys.stdout, getattr(args, "display", "auto"))
+
+
+def print_json(value: Any) -> None:
+    print(format_json(value))
+
+
+def require_resource(proj: Project, collection: str, ident: str) -> str:
+    """The resource's status; UnknownResource when it never started and has no directory."""
+    status = proj.status(collection, ident)
+    if status == UNAVAILABLE and not (proj.base / collection / ident).is_dir():
+        raise UnknownResource(collection, ident, proj.base)
+    return status
+
+
+def warn_skipped(proj: Project) -> None:
+    """One line on stderr per directory of the base that cannot be a collection."""
+    for skipped in proj.skipped_directories():
+        print(
+            f"hadrosaur: warning: skipped {skipped.name!r} in {proj.base}: {skipped.reason}",
+            file=sys.stderr,
+        )

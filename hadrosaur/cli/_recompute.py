@@ -1,0 +1,61 @@
+"""``hadrosaur recompute``: compute resources again in this process, one line per resource."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import DamagedResource, HadrosaurError
+from ..project import Project
+from ..resource import ERROR, Resource
+from ..runner import recompute
+from ._opening import open_project, require_resource, stdout_for
+from ._output import format_duration
+
+__all__ = ("cmd_recompute",)
+
+
+def error_reason(proj: Project, collection: str, ident: str) -> str:
+    """The last line of a resource's traceback, or why it cannot be read."""
+    try:
+        text = proj.fetch_error(collection, ident)
+    except DamagedResource as exc:  # error.log is a symlink...: say so, read nothing
+        return exc.problem
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def cmd_recompute(args: argparse.Namespace) -> int:
+    proj = open_project(args)
+    idents = list(args.idents)
+    for ident in idents:
+        require_resource(proj, args.collection, ident)
+    for status in args.status or ():
+        idents.extend(proj.fetch_by_status(args.collection, status))
+    idents = list(dict.fromkeys(idents))
+    if not idents:
+        if not args.status:
+            raise HadrosaurError("name the idents to recompute, or select them with --status")
+        print(f"nothing to recompute: no {' or '.join(args.status)} resources", file=sys.stderr)
+        return 0
+    width = max(len(i) for i in idents)
+    counts: dict[str, int] = {}
+    cell = stdout_for(args).cell
+
+    def report(res: Resource) -> None:
+        counts[res.status] = counts.get(res.status, 0) + 1
+        reason = cell(error_reason(proj, res.collection, res.ident)) if res.status == ERROR else ""
+        cells = [res.ident.ljust(width), res.status.ljust(9), format_duration(res.duration_ms)]
+        print("  ".join(cells) + (f"  {reason}" if reason else ""), flush=True)
+
+    recompute(
+        proj.base,
+        args.collection,
+        idents,
+        app=args.app,
+        log_output=args.log_output,
+        on_result=report,
+    )
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"recomputed {len(idents)}: {summary}")
+    return 1 if counts.get(ERROR) else 0
