@@ -25,7 +25,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from hadrosaur import DamagedResource, HadrosaurError, Project
-from hadrosaur.display import visible
+from hadrosaur.display import last_line, visible
 
 from .messages import (
     BaseState,
@@ -344,9 +344,9 @@ class HadrosaurApp(App[int]):
                 stdin=subprocess.DEVNULL,
             )
             worst = max(worst, done.returncode)
-            output = (done.stdout.strip() or done.stderr.strip()).splitlines()
-            if output:
-                lines.append(output[-1])
+            line = last_line(done.stdout) or last_line(done.stderr)
+            if line:
+                lines.append(line)
         self.post_message(
             RecomputeFinished(collection, idents, worst, lines[-1] if lines else "no output")
         )

@@ -24,9 +24,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hadrosaur.display import visible
+from hadrosaur.display import duration_ms, format_duration, visible
 
-from ..format import STATUS_SYMBOLS, format_clock, format_duration
+from ..format import STATUS_SYMBOLS, format_clock
 from .log_view import LogView
 
 __all__ = ("DetailData", "ResourceDetail")
@@ -141,8 +141,8 @@ class ResourceDetail(Vertical):
     def _info(self, data: DetailData) -> RenderableType:
         meta = data.meta or {}
         now_ms = int(self.clock() * 1000)
-        start, end = meta.get("start_time"), meta.get("end_time")
-        duration = end - start if isinstance(start, int) and isinstance(end, int) else None
+        start = meta.get("start_time") if isinstance(meta.get("start_time"), int) else None
+        end = meta.get("end_time") if isinstance(meta.get("end_time"), int) else None
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
@@ -151,9 +151,9 @@ class ResourceDetail(Vertical):
             ("Ident", data.ident),
             ("Status", f"{STATUS_SYMBOLS.get(data.status, '?')} {data.status}"),
             ("Attempt", str(meta.get("attempt", ""))),
-            ("Started", format_clock(start if isinstance(start, int) else None, now_ms)),
-            ("Ended", format_clock(end if isinstance(end, int) else None, now_ms)),
-            ("Duration", format_duration(duration)),
+            ("Started", format_clock(start, now_ms)),
+            ("Ended", format_clock(end, now_ms)),
+            ("Duration", format_duration(duration_ms(start, end))),
             ("PID", str(meta.get("pid", ""))),
             ("Host", str(meta.get("host", ""))),
             ("Args", json.dumps(meta.get("args"), sort_keys=True)),

@@ -22,9 +22,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from hadrosaur.display import visible
+from hadrosaur.display import format_duration, visible
 
-from ..format import STATUS_SYMBOLS, format_clock, format_duration
+from ..format import STATUS_SYMBOLS, format_clock
 from ..model import SORT_KEYS, CollectionModel, Row
 
 __all__ = ("ResourceTable", "short_reason")
