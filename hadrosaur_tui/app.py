@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from hadrosaur import DamagedResource, HadrosaurError, Project
+from hadrosaur import COMPLETED, UNAVAILABLE, DamagedResource, HadrosaurError, Project
 from hadrosaur.display import last_line, visible
 
 from .messages import (
@@ -409,9 +409,9 @@ def read_detail(base: Path, collection: str, ident: str, reason: str = "") -> De
         # A damaged resource (e.g. its directory is a symlink) has nothing more to read.
         error_text, problem = ("", problem) if problem else _error_text(proj, collection, ident)
     except (HadrosaurError, OSError) as exc:
-        return DetailData(collection, ident, "unavailable", directory, problem=str(exc))
+        return DetailData(collection, ident, UNAVAILABLE, directory, problem=str(exc))
     result_text = None
-    if resource.status == "completed":
+    if resource.status == COMPLETED:
         result_text = json.dumps(resource.result, indent=2, ensure_ascii=False)
     meta = {
         "start_time": resource.start_time,

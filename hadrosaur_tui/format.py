@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from hadrosaur.display import format_duration
+from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, STATUSES, UNAVAILABLE
 
 __all__ = (
     "STATUS_HEADINGS",
@@ -23,29 +24,29 @@ __all__ = (
 )
 
 #: Display order of statuses everywhere (also the order of the status codes).
-STATUS_ORDER: tuple[str, ...] = ("completed", "pending", "interrupted", "error", "unavailable")
+STATUS_ORDER: tuple[str, ...] = STATUSES
 STATUS_SYMBOLS = {
-    "completed": "✔",
-    "pending": "▶",
-    "interrupted": "■",
-    "error": "✘",
-    "unavailable": "·",
+    COMPLETED: "✔",
+    PENDING: "▶",
+    INTERRUPTED: "■",
+    ERROR: "✘",
+    UNAVAILABLE: "·",
 }
 #: Very short column headings for the counts (next to the symbol).
 STATUS_HEADINGS = {
-    "completed": "done",
-    "pending": "run",
-    "interrupted": "intr",
-    "error": "err",
-    "unavailable": "wait",
+    COMPLETED: "done",
+    PENDING: "run",
+    INTERRUPTED: "intr",
+    ERROR: "err",
+    UNAVAILABLE: "wait",
 }
 #: Short names of the statuses for people.
 STATUS_LABELS = {
-    "completed": "done",
-    "pending": "running",
-    "interrupted": "interrupted",
-    "error": "errors",
-    "unavailable": "waiting",
+    COMPLETED: "done",
+    PENDING: "running",
+    INTERRUPTED: "interrupted",
+    ERROR: "errors",
+    UNAVAILABLE: "waiting",
 }
 
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from hadrosaur.display import duration_ms
-from hadrosaur.resource import PENDING
+from hadrosaur.resource import ERROR, PENDING
 
 from .format import STATUS_ORDER
 
@@ -35,7 +35,7 @@ RowTuple = tuple[str, str, "int | None", "int | None", str]
 SORT_KEYS: tuple[str, ...] = ("ident", "status", "start", "duration")
 
 _CODE = {status: code for code, status in enumerate(STATUS_ORDER)}
-_ERROR_CODE = _CODE["error"]
+_ERROR_CODE = _CODE[ERROR]
 _NONE = -1
 # One translation table per status: code -> 1 if it is that status, else 0.
 _MASKS = {

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from hadrosaur import Cursor, Entry, HadrosaurError, IndexBusy, Project
+from hadrosaur import COMPLETED, ERROR, PENDING, Cursor, Entry, HadrosaurError, IndexBusy, Project
 from hadrosaur.view import CollectionView
 
 from .messages import (
@@ -62,7 +62,7 @@ def estimate_rate(
     per_minute: dict[int, int], counts: dict[str, int], now_ms: int
 ) -> tuple[float | None, float | None]:
     """Completions per minute over the recent buckets, and the seconds left at that rate."""
-    remaining = counts["total"] - counts["completed"] - counts["error"]
+    remaining = counts["total"] - counts[COMPLETED] - counts[ERROR]
     if not per_minute:
         return None, (0.0 if remaining <= 0 else None)
     # Buckets are whole minutes: measure from the start of the oldest one, but not
@@ -228,7 +228,7 @@ class LiveSource:
                     self._busy.discard(name)
                     self.post(IndexBusyChanged(name, False))
                 counts = view.counts()
-                (self._computing.add if counts["pending"] else self._computing.discard)(name)
+                (self._computing.add if counts[PENDING] else self._computing.discard)(name)
                 if view.sweep_unfinished:
                     # More deaths to record than one opening may take time for: again soon.
                     with self._lock:

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from hadrosaur.display import visible
+from hadrosaur.resource import COMPLETED, ERROR
 
 from ..format import (
     STATUS_HEADINGS,
@@ -152,7 +153,7 @@ class CollectionsScreen(Screen[None]):
             n = counts[status]
             style = status_style(self.app, status) if n else Style(dim=True)
             cells.append(Text(format_count(n), style=style, justify="right"))
-        done = counts["completed"] + counts["error"]
+        done = counts[COMPLETED] + counts[ERROR]
         cells.append(Text(progress_bar(done, counts["total"], width=8)))
         cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
         cells.append(Text(format_eta(summary.eta_seconds), justify="right"))

@@ -11,6 +11,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from hadrosaur.display import visible
+from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 
 from ..format import STATUS_SYMBOLS, format_count
 from ..model import SORT_KEYS, CollectionModel
@@ -23,11 +24,11 @@ __all__ = ("ResourcesScreen",)
 #: One key per status filter; "a" shows every status.
 STATUS_KEYS = {
     "a": None,
-    "d": "completed",
-    "n": "pending",
-    "i": "interrupted",
-    "x": "error",
-    "u": "unavailable",
+    "d": COMPLETED,
+    "n": PENDING,
+    "i": INTERRUPTED,
+    "x": ERROR,
+    "u": UNAVAILABLE,
 }
 
 
@@ -37,15 +38,16 @@ class ResourcesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="resources.back"),
         Binding("slash", "filter_text", "Filter", key_display="/", id="resources.filter"),
-        Binding("x", "status('error')", "Errors", id="resources.error"),
+        Binding("x", f"status({ERROR!r})", "Errors", id=f"resources.{ERROR}"),
         Binding("a", "status('all')", "All statuses", show=False, id="resources.all"),
-        Binding("d", "status('completed')", "Only done", show=False, id="resources.completed"),
-        Binding("n", "status('pending')", "Only running", show=False, id="resources.pending"),
-        Binding(
-            "i", "status('interrupted')", "Only interrupted", show=False, id="resources.interrupted"
-        ),
-        Binding(
-            "u", "status('unavailable')", "Only waiting", show=False, id="resources.unavailable"
+        *(
+            Binding(key, f"status({status!r})", description, show=False, id=f"resources.{status}")
+            for key, status, description in (
+                ("d", COMPLETED, "Only done"),
+                ("n", PENDING, "Only running"),
+                ("i", INTERRUPTED, "Only interrupted"),
+                ("u", UNAVAILABLE, "Only waiting"),
+            )
         ),
         Binding("s", "sort", "Sort by the next column", show=False, id="resources.sort"),
         Binding("S", "reverse_sort", "Reverse the sort", show=False, id="resources.reverse"),
@@ -257,7 +259,7 @@ class ResourcesScreen(Screen[None]):
             self.notify("No resource selected.", severity="warning")
             return
         index = self.model.find(self.selected)
-        if index is not None and self.model.row(index).status == "unavailable":
+        if index is not None and self.model.row(index).status == UNAVAILABLE:
             self.notify(
                 f"{self.selected} has never started, so there are no recorded args to "
                 "recompute it with; the pipeline that planned it will compute it.",
@@ -270,7 +272,7 @@ class ResourcesScreen(Screen[None]):
         idents = [
             row.ident
             for row in self.model.rows(0, len(self.model))
-            if row.status in ("error", "interrupted")
+            if row.status in (ERROR, INTERRUPTED)
         ]
         if not idents:
             self.notify("No error or interrupted resources in this view.", severity="warning")
