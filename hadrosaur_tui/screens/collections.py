@@ -23,7 +23,6 @@ from ..format import (
     progress_bar,
 )
 from ..messages import SummaryUpdated
-from ..theme import status_style
 from ..widgets.status_line import StatusLine
 
 __all__ = ("CollectionsScreen",)
@@ -40,7 +39,22 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 class CollectionsTable(DataTable[object]):
-    """A DataTable where one click on a cell opens it (DataTable needs two)."""
+    """A DataTable where one click on a cell opens it (DataTable needs two).
+
+    The colours of the counts are component classes, set in the stylesheet
+    with every other colour (they follow the theme).
+    """
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+        *(f"collections-table--{status}" for status in STATUS_ORDER),
+        "collections-table--zero",
+    }
+
+    def count_style(self, status: str, count: int) -> Style:
+        """The style of a count of resources in ``status`` (a zero stands back)."""
+        name = f"collections-table--{status}" if count else "collections-table--zero"
+        # Partial: the cell keeps the row's background (zebra stripes, cursor).
+        return self.get_component_rich_style(name, partial=True)
 
     async def _on_click(self, event: events.Click) -> None:
         before = self.cursor_coordinate
@@ -149,10 +163,10 @@ class CollectionsScreen(Screen[None]):
             return [label, *(Text("…") for _ in _COLUMNS[1:])]
         counts = summary.counts
         cells = [label, Text(format_count(counts["total"]), justify="right")]
+        table = self.query_one(CollectionsTable)
         for status in STATUS_ORDER:
             n = counts[status]
-            style = status_style(self.app, status) if n else Style(dim=True)
-            cells.append(Text(format_count(n), style=style, justify="right"))
+            cells.append(Text(format_count(n), style=table.count_style(status, n), justify="right"))
         done = counts[COMPLETED] + counts[ERROR]
         cells.append(Text(progress_bar(done, counts["total"], width=8)))
         cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
