@@ -236,7 +236,7 @@ class LiveSource:
                     self._wake.set()
                 now_ms = int(self.clock() * 1000)
                 rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
-                legacy = _is_legacy(self.base / name)
+                legacy = self._project.is_legacy(name)
                 self.post(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
                 if active:
                     self._read_rows(name, view)
@@ -281,7 +281,3 @@ class LiveSource:
             self._wake.set()
         if changes:
             self.post(RowsChanged(name, generation, changes))
-
-
-def _is_legacy(coll_dir: Path) -> bool:
-    return (coll_dir / ".status").is_dir() and not (coll_dir / ".collection.json").exists()
