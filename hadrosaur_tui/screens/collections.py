@@ -1,6 +1,12 @@
-"""CollectionsScreen: one row per collection with counts, progress, rate and ETA."""
+"""CollectionsScreen: one row per collection with counts, progress, rate and ETA.
+
+Opening a collection and refreshing are posted as messages (messages.py) for the app.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
@@ -22,7 +28,7 @@ from ..format import (
     format_rate,
     progress_bar,
 )
-from ..messages import SummaryUpdated
+from ..messages import OpenCollection, RefreshRequested, SummaryUpdated
 from ..widgets.status_line import StatusLine
 
 __all__ = ("CollectionsScreen",)
@@ -73,9 +79,10 @@ class CollectionsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="collections.refresh"),
     ]
 
-    def __init__(self, base_label: str) -> None:
+    def __init__(self, base_label: str, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.base_label = base_label
+        self.clock = clock
         self.summaries: dict[str, SummaryUpdated] = {}
         self.base_state: tuple[bool, tuple[str, ...]] | None = None
 
@@ -85,7 +92,7 @@ class CollectionsScreen(Screen[None]):
             with Center():
                 yield Static(id="base-message", markup=False)
         yield CollectionsTable(id="collections", cursor_type="cell", zebra_stripes=True)
-        yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
+        yield StatusLine(clock=self.clock, id="status-line")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -186,11 +193,11 @@ class CollectionsScreen(Screen[None]):
     def action_open(self) -> None:
         selected = self._selected()
         if selected is not None:
-            self.app.open_collection(*selected)  # type: ignore[attr-defined]
+            self.post_message(OpenCollection(*selected))
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()
         self.action_open()
 
     def action_refresh(self) -> None:
-        self.app.refresh_source()  # type: ignore[attr-defined]
+        self.post_message(RefreshRequested())

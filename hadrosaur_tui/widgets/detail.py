@@ -8,12 +8,10 @@ the terminal, and always as text, never as markup.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from rich.console import RenderableType
 from rich.json import JSON
@@ -27,29 +25,20 @@ from textual.widgets import Static, TabbedContent, TabPane
 from hadrosaur.display import duration_ms, format_duration, visible
 
 from ..format import STATUS_SYMBOLS, format_clock
+from ..resource_detail import DetailData
 from .log_view import LogView
 
-__all__ = ("DetailData", "ResourceDetail")
+__all__ = ("ResourceDetail",)
 
 TABS = ("log", "error", "result", "info")
-
-
-@dataclass(frozen=True)
-class DetailData:
-    """Everything the tabs show, read by a background worker.
-
-    ``problem`` is set when the resource could not be read (damaged files).
-    """
-
-    collection: str
-    ident: str
-    status: str
-    directory: Path
-    error_text: str = ""
-    result_text: str | None = None
-    meta: dict[str, Any] | None = None
-    problem: str = ""
-    reason: str = ""
+#: The Info tab's path rows: (label, role in Resource.paths).
+_PATH_ROWS = (
+    ("Directory", "base"),
+    ("Log", "log"),
+    ("Error", "error"),
+    ("Result", "result"),
+    ("Storage", "storage"),
+)
 
 
 class ResourceDetail(Vertical):
@@ -98,8 +87,8 @@ class ResourceDetail(Vertical):
             for widget in (error, result, info):
                 widget.update("No resource selected.")
             return
-        log_path = data.directory / "run.log"
-        self.log_view.show(log_path, f"{data.ident} has no log (it has not logged anything).")
+        no_log = f"{data.ident} has no log (it has not logged anything)."
+        self.log_view.show(data.paths.get("log"), no_log)
         error.update(self._error(data))
         result.update(self._result(data))
         info.update(self._info(data))
@@ -107,7 +96,7 @@ class ResourceDetail(Vertical):
     def refresh_status(self, status: str) -> None:
         """The resource changed status: re-render the Info tab's status line."""
         if self.data is not None and self.data.status != status:
-            self.data = DetailData(**{**self.data.__dict__, "status": status})
+            self.data = dataclasses.replace(self.data, status=status)
             self.query_one("#info-text", Static).update(self._info(self.data))
 
     @staticmethod
@@ -157,11 +146,11 @@ class ResourceDetail(Vertical):
             ("PID", str(meta.get("pid", ""))),
             ("Host", str(meta.get("host", ""))),
             ("Args", json.dumps(meta.get("args"), sort_keys=True)),
-            ("Directory", str(data.directory)),
-            ("Log", str(data.directory / "run.log")),
-            ("Error", str(data.directory / "error.log")),
-            ("Result", str(data.directory / "result.json")),
-            ("Storage", str(data.directory / "storage")),
+            *(
+                (label, str(data.paths[role]))
+                for label, role in _PATH_ROWS
+                if role in data.paths  # none when the resource could not be read
+            ),
         ]
         if data.problem:
             rows.insert(3, ("Problem", data.problem))
