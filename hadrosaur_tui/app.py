@@ -14,7 +14,6 @@ import contextlib
 import os
 import shlex
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -25,7 +24,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from hadrosaur.display import last_line, visible
+from hadrosaur.display import visible
 
 from .messages import (
     BaseState,
@@ -46,6 +45,7 @@ from .messages import (
 )
 from .model import CollectionModel
 from .reader import CollectionReader
+from .recompute import recompute
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
@@ -55,8 +55,6 @@ from .widgets.log_view import LogView
 from .widgets.status_line import StatusLine
 
 __all__ = ("HadrosaurApp", "run")
-
-_RECOMPUTE_CHUNK = 200  # idents per recompute subprocess (command lines have a limit)
 
 
 class HadrosaurApp(App[int]):
@@ -344,23 +342,7 @@ class HadrosaurApp(App[int]):
         self.push_screen(ConfirmScreen(question), answered)
 
     def _recompute(self, collection: str, idents: tuple[str, ...]) -> None:
-        worst = 0
-        lines: list[str] = []
-        for start in range(0, len(idents), _RECOMPUTE_CHUNK):
-            chunk = idents[start : start + _RECOMPUTE_CHUNK]
-            done = subprocess.run(
-                recompute_command(self.base, collection, chunk),
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-            )
-            worst = max(worst, done.returncode)
-            line = last_line(done.stdout) or last_line(done.stderr)
-            if line:
-                lines.append(line)
-        self.post_message(
-            RecomputeFinished(collection, idents, worst, lines[-1] if lines else "no output")
-        )
+        self.post_message(recompute(self.base, collection, idents))
 
     def open_external(self, variable: str, path: Path) -> None:
         """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
@@ -390,20 +372,6 @@ class HadrosaurApp(App[int]):
                     f"Key: {binding.key_display or binding.key}",
                     partial(screen.run_action, binding.action),
                 )
-
-
-def recompute_command(base: Path, collection: str, idents: Iterable[str]) -> list[str]:
-    """The subprocess that recomputes resources, its output going to their logs."""
-    return [
-        sys.executable,
-        "-m",
-        "hadrosaur",
-        "recompute",
-        str(base),
-        collection,
-        *idents,
-        "--log-output",
-    ]
 
 
 def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:

@@ -27,15 +27,6 @@ from hadrosaur_tui.reader import CollectionReader, estimate_rate
 from .harness import Posted, compute, run_in_thread
 
 
-@pytest.fixture
-def proj(tmp_path: Path) -> Project:
-    proj = Project(tmp_path / "base")
-    proj.resource("c")(compute)
-    proj.fetch("c", "a")
-    proj.fetch("c", "fail-b")
-    return proj
-
-
 def start(
     base: Path, request: pytest.FixtureRequest, **options: Any
 ) -> tuple[CollectionReader, Posted]:
@@ -49,37 +40,37 @@ def start(
 
 
 def test_collections_and_counts_follow_the_disk(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    reader, posted = start(proj.base, request)
+    reader, posted = start(computed.base, request)
     state = posted.wait(BaseState, lambda m: m.exists)
     assert state.collections == ("c",)
-    assert state.marker_dirs == (proj.marker_directory("c"),)
+    assert state.marker_dirs == (computed.marker_directory("c"),)
     summary = posted.wait(SummaryUpdated)
     assert (summary.name, summary.counts[COMPLETED], summary.counts[ERROR]) == ("c", 1, 1)
     assert not summary.legacy and summary.fallback == ""
 
-    proj.resource("d")(compute)
-    proj.fetch("d", "x")
-    proj.fetch("c", "another")
-    reader.wake([str(proj.marker_directory("c") / "another")])
+    computed.resource("d")(compute)
+    computed.fetch("d", "x")
+    computed.fetch("c", "another")
+    reader.wake([str(computed.marker_directory("c") / "another")])
     state = posted.wait(BaseState, lambda m: "d" in m.collections)
-    assert state.marker_dirs == (proj.marker_directory("c"), proj.marker_directory("d"))
+    assert state.marker_dirs == (computed.marker_directory("c"), computed.marker_directory("d"))
     posted.wait(SummaryUpdated, lambda m: m.name == "c" and m.counts[COMPLETED] == 2)
     posted.wait(SummaryUpdated, lambda m: m.name == "d" and m.counts[COMPLETED] == 1)
 
 
 def test_the_active_collection_is_loaded_then_followed_through_its_change_log(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    reader, posted = start(proj.base, request)
+    reader, posted = start(computed.base, request)
     generation = reader.set_active("c")
     loaded = posted.wait(RowsLoaded, lambda m: m.reset and m.done)
     assert (loaded.name, loaded.generation) == ("c", generation)
     assert [(r[0], r[1]) for r in loaded.rows.rows()] == [("a", COMPLETED), ("fail-b", ERROR)]
 
-    proj.fetch("c", "fail-c")
-    reader.wake([str(proj.marker_directory("c") / "fail-c")])
+    computed.fetch("c", "fail-c")
+    reader.wake([str(computed.marker_directory("c") / "fail-c")])
     changed = posted.wait(RowsChanged, lambda m: any(i == "fail-c" for i, _ in m.changes))
     assert changed.generation == generation
     row = dict(changed.changes)["fail-c"]
@@ -87,9 +78,9 @@ def test_the_active_collection_is_loaded_then_followed_through_its_change_log(
 
 
 def test_a_detail_request_is_answered_with_the_resource_read_from_disk(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    reader, posted = start(proj.base, request)
+    reader, posted = start(computed.base, request)
     reader.set_active("c")  # a pass would read it again, and post its summary
     posted.wait(RowsLoaded, lambda m: m.done)  # the last thing a pass posts
     posted.clear()
@@ -99,8 +90,8 @@ def test_a_detail_request_is_answered_with_the_resource_read_from_disk(
     assert data is not None and (data.ident, data.status) == ("fail-b", ERROR)
     assert "ValueError: failing on purpose: fail-b" in data.error_text
     assert data.reason == "ValueError: from the index"
-    assert data.paths == proj.load("c", "fail-b").paths
-    assert data.directory == proj.load("c", "fail-b").paths["base"]
+    assert data.paths == computed.load("c", "fail-b").paths
+    assert data.directory == computed.load("c", "fail-b").paths["base"]
 
     reader.request_detail("c", "a")
     data = posted.wait(DetailLoaded, lambda m: m.data is not None and m.data.ident == "a").data
@@ -117,9 +108,9 @@ def test_a_detail_request_is_answered_with_the_resource_read_from_disk(
 
 
 def test_a_resource_that_cannot_be_read_is_answered_with_the_problem(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    reader, posted = start(proj.base, request)
+    reader, posted = start(computed.base, request)
     reader.request_detail("gone", "x")
     data = posted.wait(DetailLoaded).data
     assert data is not None and data.ident == "x"
@@ -127,17 +118,17 @@ def test_a_resource_that_cannot_be_read_is_answered_with_the_problem(
 
 
 def test_while_paused_no_pass_runs_but_details_are_read(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    reader, posted = start(proj.base, request)
+    reader, posted = start(computed.base, request)
     posted.wait(SummaryUpdated)
     reader.set_paused(True)
     reader.request_detail("c", "a")
     posted.wait(DetailLoaded)  # any pass begun before the pause has ended
     posted.clear()
 
-    proj.fetch("c", "while-paused")
-    reader.wake([str(proj.marker_directory("c") / "while-paused")])
+    computed.fetch("c", "while-paused")
+    reader.wake([str(computed.marker_directory("c") / "while-paused")])
     reader.request_detail("c", "while-paused")
     data = posted.wait(DetailLoaded).data
     assert data is not None and data.status == COMPLETED
@@ -148,10 +139,10 @@ def test_while_paused_no_pass_runs_but_details_are_read(
 
 
 def test_a_busy_index_is_reported_then_cleared(
-    proj: Project, request: pytest.FixtureRequest
+    computed: Project, request: pytest.FixtureRequest
 ) -> None:
-    with proj.view("c"):  # holds the index: the reader cannot open it
-        reader, posted = start(proj.base, request, index_timeout=0.1)
+    with computed.view("c"):  # holds the index: the reader cannot open it
+        reader, posted = start(computed.base, request, index_timeout=0.1)
         posted.wait(IndexBusyChanged, lambda m: m.name == "c" and m.busy)
         assert posted.of(SummaryUpdated) == []
     reader.wake()
@@ -165,9 +156,9 @@ def test_a_missing_base_is_reported_until_it_appears(
     base = tmp_path / "later"
     reader, posted = start(base, request)
     posted.wait(BaseState, lambda m: not m.exists)
-    proj = Project(base)
-    proj.resource("c")(compute)
-    proj.fetch("c", "a")
+    computed = Project(base)
+    computed.resource("c")(compute)
+    computed.fetch("c", "a")
     reader.wake()
     state = posted.wait(BaseState, lambda m: m.exists)
     assert state.collections == ("c",)
