@@ -334,15 +334,12 @@ class HadrosaurApp(App[int]):
             if yes:
                 self.notify(f"Recomputing {len(idents):,} in {collection}…", timeout=4)
                 self.run_worker(
-                    partial(self._recompute, collection, tuple(idents)),
+                    lambda: self.post_message(recompute(self.base, collection, tuple(idents))),
                     thread=True,
                     group="recompute",
                 )
 
         self.push_screen(ConfirmScreen(question), answered)
-
-    def _recompute(self, collection: str, idents: tuple[str, ...]) -> None:
-        self.post_message(recompute(self.base, collection, idents))
 
     def open_external(self, variable: str, path: Path) -> None:
         """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
