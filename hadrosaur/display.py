@@ -3,8 +3,8 @@
 Two concerns, one home, so that ``hadrosaur ls`` and the monitor never say
 the same thing two ways: user text made safe for a terminal (:func:`visible`,
 :func:`json_safe`), and the few values both print: a run time
-(:func:`duration_ms`, :func:`format_duration`) and the line of a traceback
-that names the error (:func:`last_line`).
+(:func:`format_duration` of :func:`hadrosaur.times.duration_ms`) and the line
+of a traceback that names the error (:func:`last_line`).
 
 **Safe text.**
 
@@ -41,7 +41,6 @@ import re
 __all__ = (
     "BIDI_CONTROLS",
     "DIM",
-    "duration_ms",
     "format_duration",
     "json_safe",
     "last_line",
@@ -146,25 +145,6 @@ def json_safe(text: str) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _translate_runs(_RUNS, text, _JSON_TABLE)
-
-
-def duration_ms(start: int | None, end: int | None, now_ms: int | None = None) -> int | None:
-    """Milliseconds from ``start`` to ``end``; to ``now_ms`` while running (no end yet).
-
-    Pass ``now_ms`` only for a resource that is running (pending): an
-    interrupted or planned one has no end and no run time either.
-
-    Example:
-        >>> duration_ms(1_000, 4_000), duration_ms(1_000, None, now_ms=1_500)
-        (3000, 500)
-        >>> duration_ms(1_000, None) is None
-        True
-    """
-    if start is None:
-        return None
-    if end is not None:
-        return end - start
-    return None if now_ms is None else now_ms - start
 
 
 def format_duration(ms: int | None, unknown: str = "") -> str:

@@ -22,8 +22,8 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from hadrosaur.display import duration_ms
 from hadrosaur.resource import ERROR, PENDING
+from hadrosaur.times import duration_ms
 
 from .format import STATUS_ORDER
 
@@ -95,7 +95,7 @@ class Row:
 
     def duration_ms(self, now_ms: int) -> int | None:
         """Run time: end - start, or now - start while running."""
-        return duration_ms(self.start, self.end, now_ms if self.status == PENDING else None)
+        return duration_ms(self.start, self.end, now=now_ms if self.status == PENDING else None)
 
 
 class CollectionModel:

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from hadrosaur.display import (
     BIDI_CONTROLS,
     DIM,
-    duration_ms,
     format_duration,
     json_safe,
     last_line,
@@ -116,14 +115,6 @@ def test_format_duration(ms: int | None, shown: str) -> None:
 
 def test_format_duration_says_unknown_as_asked() -> None:
     assert (format_duration(None, "-"), format_duration(5, "-")) == ("-", "5ms")
-
-
-def test_duration_runs_to_now_only_when_asked() -> None:
-    assert duration_ms(100, 400) == 300
-    assert duration_ms(100, 400, now_ms=10_000) == 300  # an end wins over now
-    assert duration_ms(100, None, now_ms=600) == 500
-    assert duration_ms(100, None) is None
-    assert duration_ms(None, 400, now_ms=600) is None
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hadrosaur.display import duration_ms, format_duration, visible
+from hadrosaur.display import format_duration, visible
+from hadrosaur.times import duration_ms
 
 from ..format import STATUS_SYMBOLS, format_clock
 from ..resource_detail import DetailData
