@@ -87,7 +87,7 @@ class _StatsLoop(threading.Thread):
 async def _with_readers(base: Path, n: int) -> dict[str, Any]:
     import hadrosaur_tui.app
     from hadrosaur_tui.app import HadrosaurApp
-    from hadrosaur_tui.messages import IndexBusyChanged, SourceProblem
+    from hadrosaur_tui.messages import IndexBusyChanged, ReadProblem
 
     class CountingApp(HadrosaurApp):
         """Counts busy notices and problems; Textual also runs the base class's handlers."""
@@ -100,7 +100,7 @@ async def _with_readers(base: Path, n: int) -> dict[str, Any]:
         def on_index_busy_changed(self, message: IndexBusyChanged) -> None:
             CountingApp.busy_notices += message.busy
 
-        def on_source_problem(self, message: SourceProblem) -> None:
+        def on_read_problem(self, message: ReadProblem) -> None:
             CountingApp.problems.append(message.text)
 
     app = CountingApp(base, watch=True)

@@ -1,4 +1,12 @@
-"""Making user text safe to show on a terminal: control characters in a visible form.
+"""How hadrosaur shows things to a person, for the command line and the TUI alike.
+
+Two concerns, one home, so that ``hadrosaur ls`` and the monitor never say
+the same thing two ways: user text made safe for a terminal (:func:`visible`,
+:func:`json_safe`), and the few values both print: a run time
+(:func:`format_duration` of :func:`hadrosaur.times.duration_ms`) and the line
+of a traceback that names the error (:func:`last_line`).
+
+**Safe text.**
 
 Logs, tracebacks, results, error messages and names come from user code or from
 files anyone could have written into the base directory. Sent as they are, an
@@ -30,7 +38,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ("BIDI_CONTROLS", "DIM", "json_safe", "needs_escaping", "visible")
+__all__ = (
+    "BIDI_CONTROLS",
+    "DIM",
+    "format_duration",
+    "json_safe",
+    "last_line",
+    "needs_escaping",
+    "visible",
+)
 
 #: The bidi formatting characters: marks, embeddings, overrides, isolates.
 BIDI_CONTROLS = frozenset([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -129,3 +145,41 @@ def json_safe(text: str) -> str:
     if _UNSAFE.search(text) is None:
         return text
     return _translate_runs(_RUNS, text, _JSON_TABLE)
+
+
+def format_duration(ms: int | None, unknown: str = "") -> str:
+    """A compact duration: '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; ``unknown`` for None.
+
+    Example:
+        >>> format_duration(850), format_duration(245_000), format_duration(None, "-")
+        ('850ms', '4m05s', '-')
+    """
+    if ms is None or ms < 0:
+        return unknown
+    if ms < 1000:
+        return f"{ms}ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def last_line(text: str) -> str:
+    """The last non-blank line of ``text``, stripped: what a traceback says went wrong.
+
+    Example:
+        >>> last_line("Traceback (most recent call last):\\n  ...\\nValueError: bad\\n\\n")
+        'ValueError: bad'
+    """
+    for line in reversed(text.splitlines()):
+        stripped = line.strip()
+        if stripped:
+            return stripped
+    return ""

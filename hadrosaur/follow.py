@@ -1,10 +1,10 @@
 """Following a growing log file like ``tail -F``: new text, truncation and rotation.
 
 A resource's ``run.log`` grows while the function runs, is rotated by its
-``RotatingFileHandler`` (renamed to ``run.log.1`` and started anew), and is
-deleted when the resource is computed again. :class:`LogFollower` turns that
-into a stream of :class:`FollowUpdate` values, for ``hadrosaur log -f`` and
-for the TUI's log pane alike.
+log handler (renamed to ``run.log.1`` and started anew, see _log_file.py), and
+is deleted when the resource is computed again. :class:`LogFollower` turns that
+into a stream of :class:`FollowUpdate` values for ``hadrosaur log -f`` (the
+TUI's log pane keeps a descriptor and a line index instead: widgets/log_view.py).
 
 Each :meth:`LogFollower.read` opens the file, reads only the bytes added since
 the last call, and closes it again. Holding no descriptor between calls means

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import _store
+from . import _layout, _store
 from ._collections import (
     SkippedDirectory,
     existing_collection_dir,
@@ -164,6 +164,39 @@ class Project:
         rather than fail: such a directory was not made by this library.
         """
         return scan_collections(self.base)[1]
+
+    def marker_directory(self, collection: str) -> Path:
+        """Where writers leave a change marker for each resource they change.
+
+        A writer never opens the index: after each status change it creates
+        one empty file here, and readers drain these markers into the index.
+        So a monitor that watches this one directory per collection learns of
+        every change without watching, or scanning, every resource directory.
+        It may not exist yet (a collection nothing has been written to).
+
+        Raises:
+            InvalidName: ``collection`` cannot be a collection name.
+
+        Example:
+            >>> proj.marker_directory("genomes")  # doctest: +SKIP
+            PosixPath('/data/base_directory/genomes/.updates')
+        """
+        return self.base / check_collection(collection) / _layout.UPDATES_DIR
+
+    def is_legacy(self, collection: str) -> bool:
+        """Whether ``collection`` was written by hadrosaur 0.4.1 and never by this version.
+
+        Such a collection has 0.4.1's own LevelDB (``.status/``) and no
+        ``.collection.json``: it reads like any other, but records no function
+        to recompute its resources with, so overviews mark it.
+
+        Raises:
+            InvalidName: ``collection`` cannot be a collection name.
+        """
+        coll_dir = self.base / check_collection(collection)
+        return (coll_dir / _layout.LEGACY_INDEX_DIR).is_dir() and not (
+            coll_dir / _layout.COLLECTION_FILE
+        ).exists()
 
     def _coll_dir(self, name: str) -> Path:
         """The directory of an existing collection (validated; RefusedPath if it is a link)."""

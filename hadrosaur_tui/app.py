@@ -1,19 +1,19 @@
 """HadrosaurApp: wiring of screens, the background reader, the watcher and the actions.
 
-The reader (source.py) and the watcher (watcher.py) run in threads and talk
+The reader (reader.py) and the watcher (watcher.py) run in threads and talk
 to the app only through messages (messages.py); the app applies them to the
-model of the collection on screen and to the screens. Actions that leave the
-app (recompute in a subprocess, $EDITOR, $PAGER) are started from here.
+model of the collection on screen and to the screens. The screens, in turn,
+post what the user asks for (open a collection, read a resource, recompute)
+as messages that bubble up to the app. Actions that leave the app (recompute
+in a subprocess, $EDITOR, $PAGER) are started from here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shlex
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -24,33 +24,37 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from hadrosaur import DamagedResource, HadrosaurError, Project
 from hadrosaur.display import visible
 
 from .messages import (
     BaseState,
+    CloseCollection,
+    DetailLoaded,
+    DetailRequested,
     IndexBusyChanged,
     LogTouched,
+    OpenCollection,
+    OpenExternally,
+    ReadProblem,
     RecomputeFinished,
+    RecomputeRequested,
+    RefreshRequested,
     RowsChanged,
     RowsLoaded,
-    SourceProblem,
     SummaryUpdated,
 )
 from .model import CollectionModel
+from .reader import CollectionReader
+from .recompute import recompute
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.resources import ResourcesScreen
-from .source import LiveSource
 from .watcher import DirectoryWatcher
-from .widgets.detail import DetailData
 from .widgets.log_view import LogView
 from .widgets.status_line import StatusLine
 
 __all__ = ("HadrosaurApp", "run")
-
-_RECOMPUTE_CHUNK = 200  # idents per recompute subprocess (command lines have a limit)
 
 
 class HadrosaurApp(App[int]):
@@ -77,7 +81,7 @@ class HadrosaurApp(App[int]):
         self.base_label = str(base)
         self.base = base.expanduser().absolute()
         self.clock = clock
-        self.source = LiveSource(
+        self.reader = CollectionReader(
             self.base,
             self.post_message,
             poll_interval=poll_interval,
@@ -88,27 +92,28 @@ class HadrosaurApp(App[int]):
         self.model: CollectionModel | None = None
         self.generation = -1
         self.collections: tuple[str, ...] = ()
+        self.marker_dirs: tuple[Path, ...] = ()
         self.paused = False
         self.busy: set[str] = set()
         self.watched_resource: Path | None = None
         self._last_problem: tuple[str, float] = ("", 0.0)
         self._fallback_note = ""  # collections read from a scan (read-only base)
         self._skipped_note = ""  # directories of the base with invalid names
-        self.collections_screen = CollectionsScreen(self.base_label)
+        self.collections_screen = CollectionsScreen(self.base_label, clock)
 
     # -- life cycle ------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.push_screen(self.collections_screen)
-        self.run_worker(self.source.run, thread=True, group="reader", name="reader")
+        self.run_worker(self.reader.run, thread=True, group="reader", name="reader")
         if self.watcher is not None:
             self.run_worker(self.watcher.run, thread=True, group="watcher", name="watcher")
             self._update_watch_paths()
         self.set_interval(1.0, self._tick)
-        self.source.wake()
+        self.reader.wake()
 
     def on_unmount(self) -> None:
-        self.source.stop()
+        self.reader.stop()
         if self.watcher is not None:
             self.watcher.stop()
 
@@ -153,7 +158,7 @@ class HadrosaurApp(App[int]):
     # -- file events (watcher thread) -----------------------------------------------------
 
     def _files_changed(self, paths: set[str]) -> None:
-        self.source.wake(paths)
+        self.reader.wake(paths)
         watched = self.watched_resource
         if watched is not None and any(p.startswith(str(watched)) for p in paths):
             self.post_message(LogTouched())
@@ -161,7 +166,7 @@ class HadrosaurApp(App[int]):
     def _update_watch_paths(self) -> None:
         if self.watcher is None:
             return
-        paths = [self.base, *(self.base / name / ".updates" for name in self.collections)]
+        paths = [self.base, *self.marker_dirs]
         if self.watched_resource is not None:
             paths.append(self.watched_resource)
         self.watcher.set_paths(paths)
@@ -175,6 +180,7 @@ class HadrosaurApp(App[int]):
 
     def on_base_state(self, message: BaseState) -> None:
         self.collections = message.collections
+        self.marker_dirs = message.marker_dirs
         skipped = message.skipped
         self._skipped_note = (
             f"skipped {len(skipped)} director{'y' if len(skipped) == 1 else 'ies'} "
@@ -236,7 +242,7 @@ class HadrosaurApp(App[int]):
         for line in self._status_lines():
             line.busy = frozenset(self.busy)
 
-    def on_source_problem(self, message: SourceProblem) -> None:
+    def on_read_problem(self, message: ReadProblem) -> None:
         text, when = self._last_problem
         if message.text == text and self.clock() - when < 30:
             return  # the same problem every pass: say it once
@@ -258,55 +264,58 @@ class HadrosaurApp(App[int]):
             timeout=8,
         )
 
+    # -- requests from the screens -------------------------------------------------------
+
+    def on_open_collection(self, message: OpenCollection) -> None:
+        self.open_collection(message.name, message.status)
+
+    def on_close_collection(self, message: CloseCollection) -> None:
+        self.close_collection()
+
+    def on_refresh_requested(self, message: RefreshRequested) -> None:
+        self.reader.wake()
+
+    def on_detail_requested(self, message: DetailRequested) -> None:
+        self.reader.request_detail(message.collection, message.ident, message.reason)
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        screen = self.screen
+        if isinstance(screen, ResourcesScreen) and screen.show_detail(message.data):
+            self.watch_resource(message.data.directory if message.data else None)
+
+    def on_recompute_requested(self, message: RecomputeRequested) -> None:
+        self.confirm_recompute(message.collection, list(message.idents))
+
+    def on_open_externally(self, message: OpenExternally) -> None:
+        self.open_external(message.variable, message.path)
+
     # -- navigation -----------------------------------------------------------------------
 
     def open_collection(self, name: str, status: str | None = None) -> None:
         """Show the resources of ``name``, filtered to ``status`` if given."""
         self.model = CollectionModel(name)
         self.model.set_status_filter(status)
-        self.generation = self.source.set_active(name)
-        self.push_screen(ResourcesScreen(self.model, self.base_label))
+        self.generation = self.reader.set_active(name)
+        self.push_screen(ResourcesScreen(self.model, self.base_label, self.clock))
 
     def close_collection(self) -> None:
         """Back to the collections screen."""
-        self.source.set_active(None)
+        self.reader.set_active(None)
         self.model = None
         self.watch_resource(None)
         while isinstance(self.screen, ResourcesScreen) or len(self.screen_stack) > 2:
             self.pop_screen()
 
-    def refresh_source(self) -> None:
-        self.source.wake()
-
-    # -- details --------------------------------------------------------------------------
-
-    def load_detail(self, collection: str, ident: str | None, reason: str = "") -> None:
-        """Read one resource in a thread, then show it (the newest request wins)."""
-        self.run_worker(
-            partial(self._read_detail, collection, ident, reason),
-            thread=True,
-            exclusive=True,
-            group="detail",
-        )
-
-    def _read_detail(self, collection: str, ident: str | None, reason: str) -> None:
-        data = None if ident is None else read_detail(self.base, collection, ident, reason)
-        self.call_from_thread(self._show_detail, data)
-
-    def _show_detail(self, data: DetailData | None) -> None:
-        screen = self.screen
-        if isinstance(screen, ResourcesScreen):
-            screen.show_detail(data)
-
     # -- actions --------------------------------------------------------------------------
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.screen, list(self.BINDINGS)))  # type: ignore[arg-type]
+            bindings = [b for b in self.BINDINGS if isinstance(b, Binding)]
+            self.push_screen(HelpScreen(self.screen, bindings))
 
     def action_pause(self) -> None:
         self.paused = not self.paused
-        self.source.set_paused(self.paused)
+        self.reader.set_paused(self.paused)
         for line in self._status_lines():
             line.paused = self.paused
 
@@ -325,37 +334,18 @@ class HadrosaurApp(App[int]):
             if yes:
                 self.notify(f"Recomputing {len(idents):,} in {collection}…", timeout=4)
                 self.run_worker(
-                    partial(self._recompute, collection, tuple(idents)),
+                    lambda: self.post_message(recompute(self.base, collection, tuple(idents))),
                     thread=True,
                     group="recompute",
                 )
 
         self.push_screen(ConfirmScreen(question), answered)
 
-    def _recompute(self, collection: str, idents: tuple[str, ...]) -> None:
-        worst = 0
-        lines: list[str] = []
-        for start in range(0, len(idents), _RECOMPUTE_CHUNK):
-            chunk = idents[start : start + _RECOMPUTE_CHUNK]
-            done = subprocess.run(
-                recompute_command(self.base, collection, chunk),
-                capture_output=True,
-                text=True,
-                stdin=subprocess.DEVNULL,
-            )
-            worst = max(worst, done.returncode)
-            output = (done.stdout.strip() or done.stderr.strip()).splitlines()
-            if output:
-                lines.append(output[-1])
-        self.post_message(
-            RecomputeFinished(collection, idents, worst, lines[-1] if lines else "no output")
-        )
-
-    def open_external(self, variable: str, path: str) -> None:
+    def open_external(self, variable: str, path: Path) -> None:
         """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
         default = "vi" if variable == "EDITOR" else "less"
-        command = [*shlex.split(os.environ.get(variable) or default), path]
-        if not Path(path).exists():
+        command = [*shlex.split(os.environ.get(variable) or default), str(path)]
+        if not path.exists():
             self.notify(f"{path} does not exist.", severity="warning")
             return
         try:
@@ -379,67 +369,6 @@ class HadrosaurApp(App[int]):
                     f"Key: {binding.key_display or binding.key}",
                     partial(screen.run_action, binding.action),
                 )
-
-
-def recompute_command(base: Path, collection: str, idents: Iterable[str]) -> list[str]:
-    """The subprocess that recomputes resources, its output going to their logs."""
-    return [
-        sys.executable,
-        "-m",
-        "hadrosaur",
-        "recompute",
-        str(base),
-        collection,
-        *idents,
-        "--log-output",
-    ]
-
-
-def read_detail(base: Path, collection: str, ident: str, reason: str = "") -> DetailData:
-    """Everything the detail tabs show, through hadrosaur's public read API.
-
-    ``reason`` is what the index says of an error (shown when there is no
-    traceback, e.g. for a damaged status file).
-    """
-    directory = base / collection / ident
-    try:
-        proj = Project(base, create=False)
-        resource = proj.load(collection, ident, strict=False)
-        problem = resource.problem
-        # A damaged resource (e.g. its directory is a symlink) has nothing more to read.
-        error_text, problem = ("", problem) if problem else _error_text(proj, collection, ident)
-    except (HadrosaurError, OSError) as exc:
-        return DetailData(collection, ident, "unavailable", directory, problem=str(exc))
-    result_text = None
-    if resource.status == "completed":
-        result_text = json.dumps(resource.result, indent=2, ensure_ascii=False)
-    meta = {
-        "start_time": resource.start_time,
-        "end_time": resource.end_time,
-        "attempt": resource.attempt,
-        "pid": resource.pid,
-        "host": resource.host,
-        "args": resource.args,
-    }
-    return DetailData(
-        collection,
-        ident,
-        resource.status,
-        directory,
-        error_text,
-        result_text if not problem else None,
-        meta,
-        problem=problem,
-        reason=reason,
-    )
-
-
-def _error_text(proj: Project, collection: str, ident: str) -> tuple[str, str]:
-    """(traceback, "") or, when error.log is refused (a symlink, a FIFO...), ("", why)."""
-    try:
-        return proj.fetch_error(collection, ident), ""
-    except DamagedResource as exc:
-        return "", exc.problem
 
 
 def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import time
 
+from hadrosaur.display import format_duration
+from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, STATUSES, UNAVAILABLE
+
 __all__ = (
     "STATUS_HEADINGS",
     "STATUS_LABELS",
@@ -15,61 +18,41 @@ __all__ = (
     "STATUS_SYMBOLS",
     "format_clock",
     "format_count",
-    "format_duration",
     "format_eta",
     "format_rate",
     "progress_bar",
 )
 
 #: Display order of statuses everywhere (also the order of the status codes).
-STATUS_ORDER: tuple[str, ...] = ("completed", "pending", "interrupted", "error", "unavailable")
+STATUS_ORDER: tuple[str, ...] = STATUSES
 STATUS_SYMBOLS = {
-    "completed": "✔",
-    "pending": "▶",
-    "interrupted": "■",
-    "error": "✘",
-    "unavailable": "·",
+    COMPLETED: "✔",
+    PENDING: "▶",
+    INTERRUPTED: "■",
+    ERROR: "✘",
+    UNAVAILABLE: "·",
 }
 #: Very short column headings for the counts (next to the symbol).
 STATUS_HEADINGS = {
-    "completed": "done",
-    "pending": "run",
-    "interrupted": "intr",
-    "error": "err",
-    "unavailable": "wait",
+    COMPLETED: "done",
+    PENDING: "run",
+    INTERRUPTED: "intr",
+    ERROR: "err",
+    UNAVAILABLE: "wait",
 }
 #: Short names of the statuses for people.
 STATUS_LABELS = {
-    "completed": "done",
-    "pending": "running",
-    "interrupted": "interrupted",
-    "error": "errors",
-    "unavailable": "waiting",
+    COMPLETED: "done",
+    PENDING: "running",
+    INTERRUPTED: "interrupted",
+    ERROR: "errors",
+    UNAVAILABLE: "waiting",
 }
 
 
 def format_count(n: int) -> str:
     """1234567 -> '1,234,567'."""
     return f"{n:,}"
-
-
-def format_duration(ms: int | None) -> str:
-    """A compact duration: '850ms', '12.3s', '4m05s', '3h12m', '2d04h'; '' when unknown."""
-    if ms is None or ms < 0:
-        return ""
-    if ms < 1000:
-        return f"{ms}ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def format_clock(ms: int | None, now_ms: int) -> str:

@@ -1,28 +1,42 @@
-"""Messages from the background reader and the file watcher to the UI thread.
+"""The messages of the TUI: from the threads to the UI, and from the screens to the app.
 
-They are small frozen values. Messages that only describe the latest state
-(a collection's summary, "the log file changed") mark themselves replaceable,
-so a burst of file events collapses to the newest one in the queue.
+They are small dataclass values. The background reader and the file watcher
+post the first kind (what changed on disk) to the app; screens post the
+second kind (what the user asked for), which bubble up to the app, so a
+screen never calls the app's methods. Messages that only describe the latest
+state (a collection's summary, "the log file changed", the detail just read)
+mark themselves replaceable, so a burst collapses to the newest one in the queue.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from textual.message import Message
 
 from .model import RowBlock, RowTuple
+from .resource_detail import DetailData
 
 __all__ = (
     "BaseState",
+    "CloseCollection",
+    "DetailLoaded",
+    "DetailRequested",
     "IndexBusyChanged",
     "LogTouched",
+    "OpenCollection",
+    "OpenExternally",
+    "ReadProblem",
     "RecomputeFinished",
+    "RecomputeRequested",
+    "RefreshRequested",
     "RowsChanged",
     "RowsLoaded",
-    "SourceProblem",
     "SummaryUpdated",
 )
+
+# -- from the reader, the watcher and the recompute worker -----------------------------
 
 
 @dataclass
@@ -31,11 +45,14 @@ class BaseState(Message):
 
     ``skipped`` holds one line per directory that cannot be a collection
     (its name, quoted with repr so no control character reaches the screen).
+    ``marker_dirs`` are the directories to watch for the collections' changes
+    (:meth:`hadrosaur.Project.marker_directory` of each).
     """
 
     exists: bool
     collections: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    marker_dirs: tuple[Path, ...] = ()
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, BaseState)
@@ -89,7 +106,7 @@ class IndexBusyChanged(Message):
 
 
 @dataclass
-class SourceProblem(Message):
+class ReadProblem(Message):
     """Something could not be read; ``text`` says what, for a notification."""
 
     text: str
@@ -104,6 +121,16 @@ class LogTouched(Message):
 
 
 @dataclass
+class DetailLoaded(Message):
+    """The reader's answer to a :class:`DetailRequested` (None: nothing is selected)."""
+
+    data: DetailData | None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DetailLoaded)
+
+
+@dataclass
 class RecomputeFinished(Message):
     """A background recompute subprocess ended."""
 
@@ -111,3 +138,52 @@ class RecomputeFinished(Message):
     idents: tuple[str, ...]
     returncode: int
     summary: str
+
+
+# -- from the screens to the app -------------------------------------------------------
+
+
+@dataclass
+class OpenCollection(Message):
+    """Show the resources of ``name``, filtered to ``status`` if given."""
+
+    name: str
+    status: str | None = None
+
+
+@dataclass
+class CloseCollection(Message):
+    """Back from a collection's resources to the collections screen."""
+
+
+@dataclass
+class RefreshRequested(Message):
+    """Read the base directory again now, without waiting for a change or the poll."""
+
+
+@dataclass
+class DetailRequested(Message):
+    """Read the detail of ``collection/ident`` (None: nothing selected); the newest wins.
+
+    ``reason`` is what the index says of an error, shown when there is no traceback.
+    """
+
+    collection: str
+    ident: str | None
+    reason: str = ""
+
+
+@dataclass
+class RecomputeRequested(Message):
+    """Recompute these resources, once the user confirmed it."""
+
+    collection: str
+    idents: tuple[str, ...]
+
+
+@dataclass
+class OpenExternally(Message):
+    """Open ``path`` in the program named by $EDITOR or $PAGER."""
+
+    variable: str
+    path: Path

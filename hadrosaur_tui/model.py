@@ -22,6 +22,9 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from hadrosaur.resource import ERROR, PENDING
+from hadrosaur.times import duration_ms
+
 from .format import STATUS_ORDER
 
 __all__ = ("SORT_KEYS", "CollectionModel", "Row", "RowBlock", "RowTuple")
@@ -32,7 +35,7 @@ RowTuple = tuple[str, str, "int | None", "int | None", str]
 SORT_KEYS: tuple[str, ...] = ("ident", "status", "start", "duration")
 
 _CODE = {status: code for code, status in enumerate(STATUS_ORDER)}
-_ERROR_CODE = _CODE["error"]
+_ERROR_CODE = _CODE[ERROR]
 _NONE = -1
 # One translation table per status: code -> 1 if it is that status, else 0.
 _MASKS = {
@@ -92,11 +95,7 @@ class Row:
 
     def duration_ms(self, now_ms: int) -> int | None:
         """Run time: end - start, or now - start while running."""
-        if self.start is None:
-            return None
-        if self.end is not None:
-            return self.end - self.start
-        return now_ms - self.start if self.status == "pending" else None
+        return duration_ms(self.start, self.end, now=now_ms if self.status == PENDING else None)
 
 
 class CollectionModel:
@@ -362,7 +361,6 @@ class CollectionModel:
         self.order = array("q", order)
 
     def _duration_key(self, pos: int) -> tuple[bool, int]:
-        start, end = self.starts[pos], self.ends[pos]
-        if start == _NONE or end == _NONE:
-            return (True, 0)
-        return (False, end - start)
+        """Finished rows by run time, then the rest (running ones too: their time moves)."""
+        duration = duration_ms(_opt(self.starts[pos]), _opt(self.ends[pos]))
+        return (duration is None, duration or 0)

@@ -1,6 +1,6 @@
 """DirectoryWatcher: file events from watchfiles, for a small set of directories.
 
-Only the base directory, each collection's ``.updates/`` and the selected
+Only the base directory, each collection's marker directory and the selected
 resource's directory are watched, never recursively: one inotify watch each,
 whatever the number of resources (inotify watches are a limited resource).
 The set changes as collections appear and the selection moves; the watcher

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hadrosaur.display import BIDI_CONTROLS, DIM, json_safe, needs_escaping, visible
+from hadrosaur.display import (
+    BIDI_CONTROLS,
+    DIM,
+    format_duration,
+    json_safe,
+    last_line,
+    needs_escaping,
+    visible,
+)
 
 HOSTILE = "a\x1b]0;title\x07b\x1b[2Jc\x1b]52;c;aGk=\x07d"
 
@@ -85,3 +93,39 @@ def test_json_safe_keeps_other_text_readable() -> None:
     assert json_safe(json.dumps({"k": "é\x9b\u202e\x7f"}, ensure_ascii=False)) == (
         '{"k": "é\\u009b\\u202e\\u007f"}'
     )
+
+
+@pytest.mark.parametrize(
+    ("ms", "shown"),
+    [
+        (None, ""),
+        (-1, ""),
+        (0, "0ms"),
+        (850, "850ms"),
+        (12_345, "12.3s"),
+        (245_000, "4m05s"),
+        (3 * 3600_000 + 12 * 60_000, "3h12m"),
+        (47 * 3600_000 + 59 * 60_000, "47h59m"),
+        (52 * 3600_000, "2d04h"),
+    ],
+)
+def test_format_duration(ms: int | None, shown: str) -> None:
+    assert format_duration(ms) == shown
+
+
+def test_format_duration_says_unknown_as_asked() -> None:
+    assert (format_duration(None, "-"), format_duration(5, "-")) == ("-", "5ms")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("Traceback (most recent call last):\n  File 'x'\nValueError: bad\n", "ValueError: bad"),
+        ("KeyError: 'k'\n\n   \n", "KeyError: 'k'"),
+        ("  indented: last  \r\n", "indented: last"),
+        ("", ""),
+        ("\n \n", ""),
+    ],
+)
+def test_last_line_is_the_last_non_blank_line(text: str, line: str) -> None:
+    assert last_line(text) == line

@@ -1,6 +1,12 @@
-"""CollectionsScreen: one row per collection with counts, progress, rate and ETA."""
+"""CollectionsScreen: one row per collection with counts, progress, rate and ETA.
+
+Opening a collection and refreshing are posted as messages (messages.py) for the app.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
 
 from rich.style import Style
 from rich.text import Text
@@ -12,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from hadrosaur.display import visible
+from hadrosaur.resource import COMPLETED, ERROR
 
 from ..format import (
     STATUS_HEADINGS,
@@ -21,8 +28,7 @@ from ..format import (
     format_rate,
     progress_bar,
 )
-from ..messages import SummaryUpdated
-from ..theme import status_style
+from ..messages import OpenCollection, RefreshRequested, SummaryUpdated
 from ..widgets.status_line import StatusLine
 
 __all__ = ("CollectionsScreen",)
@@ -39,7 +45,22 @@ _COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 class CollectionsTable(DataTable[object]):
-    """A DataTable where one click on a cell opens it (DataTable needs two)."""
+    """A DataTable where one click on a cell opens it (DataTable needs two).
+
+    The colours of the counts are component classes, set in the stylesheet
+    with every other colour (they follow the theme).
+    """
+
+    COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {
+        *(f"collections-table--{status}" for status in STATUS_ORDER),
+        "collections-table--zero",
+    }
+
+    def count_style(self, status: str, count: int) -> Style:
+        """The style of a count of resources in ``status`` (a zero stands back)."""
+        name = f"collections-table--{status}" if count else "collections-table--zero"
+        # Partial: the cell keeps the row's background (zebra stripes, cursor).
+        return self.get_component_rich_style(name, partial=True)
 
     async def _on_click(self, event: events.Click) -> None:
         before = self.cursor_coordinate
@@ -58,9 +79,10 @@ class CollectionsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="collections.refresh"),
     ]
 
-    def __init__(self, base_label: str) -> None:
+    def __init__(self, base_label: str, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.base_label = base_label
+        self.clock = clock
         self.summaries: dict[str, SummaryUpdated] = {}
         self.base_state: tuple[bool, tuple[str, ...]] | None = None
 
@@ -70,7 +92,7 @@ class CollectionsScreen(Screen[None]):
             with Center():
                 yield Static(id="base-message", markup=False)
         yield CollectionsTable(id="collections", cursor_type="cell", zebra_stripes=True)
-        yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
+        yield StatusLine(clock=self.clock, id="status-line")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -148,11 +170,11 @@ class CollectionsScreen(Screen[None]):
             return [label, *(Text("…") for _ in _COLUMNS[1:])]
         counts = summary.counts
         cells = [label, Text(format_count(counts["total"]), justify="right")]
+        table = self.query_one(CollectionsTable)
         for status in STATUS_ORDER:
             n = counts[status]
-            style = status_style(self.app, status) if n else Style(dim=True)
-            cells.append(Text(format_count(n), style=style, justify="right"))
-        done = counts["completed"] + counts["error"]
+            cells.append(Text(format_count(n), style=table.count_style(status, n), justify="right"))
+        done = counts[COMPLETED] + counts[ERROR]
         cells.append(Text(progress_bar(done, counts["total"], width=8)))
         cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
         cells.append(Text(format_eta(summary.eta_seconds), justify="right"))
@@ -171,11 +193,11 @@ class CollectionsScreen(Screen[None]):
     def action_open(self) -> None:
         selected = self._selected()
         if selected is not None:
-            self.app.open_collection(*selected)  # type: ignore[attr-defined]
+            self.post_message(OpenCollection(*selected))
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()
         self.action_open()
 
     def action_refresh(self) -> None:
-        self.app.refresh_source()  # type: ignore[attr-defined]
+        self.post_message(RefreshRequested())

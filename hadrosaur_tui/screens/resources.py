@@ -1,6 +1,15 @@
-"""ResourcesScreen: the rows of one collection, filters, sort, and the selected resource's tabs."""
+"""ResourcesScreen: the rows of one collection, filters, sort, and the selected resource's tabs.
+
+What needs the app (reading a resource, recompute, leaving) is posted as a
+message (messages.py) that bubbles up to it; the app answers by calling
+:meth:`ResourcesScreen.rows_changed` and :meth:`ResourcesScreen.show_detail`.
+"""
 
 from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -11,10 +20,13 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from hadrosaur.display import visible
+from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 
 from ..format import STATUS_SYMBOLS, format_count
+from ..messages import CloseCollection, DetailRequested, OpenExternally, RecomputeRequested
 from ..model import SORT_KEYS, CollectionModel
-from ..widgets.detail import TABS, DetailData, ResourceDetail
+from ..resource_detail import DetailData
+from ..widgets.detail import TABS, ResourceDetail
 from ..widgets.resource_table import ResourceTable
 from ..widgets.status_line import StatusLine
 
@@ -23,11 +35,11 @@ __all__ = ("ResourcesScreen",)
 #: One key per status filter; "a" shows every status.
 STATUS_KEYS = {
     "a": None,
-    "d": "completed",
-    "n": "pending",
-    "i": "interrupted",
-    "x": "error",
-    "u": "unavailable",
+    "d": COMPLETED,
+    "n": PENDING,
+    "i": INTERRUPTED,
+    "x": ERROR,
+    "u": UNAVAILABLE,
 }
 
 
@@ -37,15 +49,16 @@ class ResourcesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="resources.back"),
         Binding("slash", "filter_text", "Filter", key_display="/", id="resources.filter"),
-        Binding("x", "status('error')", "Errors", id="resources.error"),
+        Binding("x", f"status({ERROR!r})", "Errors", id=f"resources.{ERROR}"),
         Binding("a", "status('all')", "All statuses", show=False, id="resources.all"),
-        Binding("d", "status('completed')", "Only done", show=False, id="resources.completed"),
-        Binding("n", "status('pending')", "Only running", show=False, id="resources.pending"),
-        Binding(
-            "i", "status('interrupted')", "Only interrupted", show=False, id="resources.interrupted"
-        ),
-        Binding(
-            "u", "status('unavailable')", "Only waiting", show=False, id="resources.unavailable"
+        *(
+            Binding(key, f"status({status!r})", description, show=False, id=f"resources.{status}")
+            for key, status, description in (
+                ("d", COMPLETED, "Only done"),
+                ("n", PENDING, "Only running"),
+                ("i", INTERRUPTED, "Only interrupted"),
+                ("u", UNAVAILABLE, "Only waiting"),
+            )
         ),
         Binding("s", "sort", "Sort by the next column", show=False, id="resources.sort"),
         Binding("S", "reverse_sort", "Reverse the sort", show=False, id="resources.reverse"),
@@ -98,10 +111,13 @@ class ResourcesScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, model: CollectionModel, base_label: str) -> None:
+    def __init__(
+        self, model: CollectionModel, base_label: str, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()
         self.model = model
         self.base_label = base_label
+        self.clock = clock
         self._detail_timer: Timer | None = None
         self.selected: str | None = None
 
@@ -109,16 +125,13 @@ class ResourcesScreen(Screen[None]):
         yield Header()
         yield Static(id="filter-bar")
         yield ResourceTable(
-            self.model,
-            clock=self.app.clock,  # type: ignore[attr-defined]
-            empty_text="Loading…",
-            id="resource-table",
+            self.model, clock=self.clock, empty_text="Loading…", id="resource-table"
         )
-        yield ResourceDetail(clock=self.app.clock, id="detail")  # type: ignore[attr-defined]
+        yield ResourceDetail(clock=self.clock, id="detail")
         yield Input(
             placeholder="filter text, !text to exclude; enter/esc to close", id="filter-input"
         )
-        yield StatusLine(clock=self.app.clock, id="status-line")  # type: ignore[attr-defined]
+        yield StatusLine(clock=self.clock, id="status-line")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -194,15 +207,15 @@ class ResourcesScreen(Screen[None]):
             self._detail_timer.stop()
         index = self.model.find(ident) if ident is not None else None
         reason = self.model.row(index).reason if index is not None else ""
-        self._detail_timer = self.set_timer(
-            0.08,
-            lambda: self.app.load_detail(self.model.name, ident, reason),  # type: ignore[attr-defined]
-        )
+        request = DetailRequested(self.model.name, ident, reason)
+        self._detail_timer = self.set_timer(0.08, lambda: self.post_message(request))
 
-    def show_detail(self, data: DetailData | None) -> None:
+    def show_detail(self, data: DetailData | None) -> bool:
+        """Show a resource's detail read for this screen; False if the selection moved on."""
         if data is None or data.ident == self.selected:
             self.detail.show(data)
-            self.app.watch_resource(data.directory if data else None)  # type: ignore[attr-defined]
+            return True
+        return False
 
     def on_resource_table_header_clicked(self, event: ResourceTable.HeaderClicked) -> None:
         if event.key == self.model.sort_key:
@@ -217,7 +230,7 @@ class ResourcesScreen(Screen[None]):
         if self.query_one("#filter-input", Input).has_focus:
             self._close_filter()  # esc in the filter box closes it, keeping the filter
             return
-        self.app.close_collection()  # type: ignore[attr-defined]
+        self.post_message(CloseCollection())
 
     def action_status(self, status: str) -> None:
         self.model.set_status_filter(None if status == "all" else status)
@@ -257,48 +270,48 @@ class ResourcesScreen(Screen[None]):
             self.notify("No resource selected.", severity="warning")
             return
         index = self.model.find(self.selected)
-        if index is not None and self.model.row(index).status == "unavailable":
+        if index is not None and self.model.row(index).status == UNAVAILABLE:
             self.notify(
                 f"{self.selected} has never started, so there are no recorded args to "
                 "recompute it with; the pipeline that planned it will compute it.",
                 severity="warning",
             )
             return
-        self.app.confirm_recompute(self.model.name, [self.selected])  # type: ignore[attr-defined]
+        self.post_message(RecomputeRequested(self.model.name, (self.selected,)))
 
     def action_recompute_view(self) -> None:
         idents = [
             row.ident
             for row in self.model.rows(0, len(self.model))
-            if row.status in ("error", "interrupted")
+            if row.status in (ERROR, INTERRUPTED)
         ]
         if not idents:
             self.notify("No error or interrupted resources in this view.", severity="warning")
             return
-        self.app.confirm_recompute(self.model.name, idents)  # type: ignore[attr-defined]
+        self.post_message(RecomputeRequested(self.model.name, tuple(idents)))
 
-    def _current_file(self) -> tuple[str, str] | None:
+    def _current_file(self) -> Path | None:
+        """The file of the tab on show (the log for the Info tab), as Resource.paths names it."""
         data = self.detail.data
         if data is None:
             return None
         tab = self.detail.active_tab
-        name = {"log": "run.log", "error": "error.log", "result": "result.json"}.get(tab, "run.log")
-        return str(data.directory / name), tab
+        return data.paths.get(tab if tab in ("log", "error", "result") else "log")
 
     def action_open_in(self, variable: str) -> None:
         current = self._current_file()
         if current is None:
             self.notify("No resource selected.", severity="warning")
             return
-        self.app.open_external(variable, current[0])  # type: ignore[attr-defined]
+        self.post_message(OpenExternally(variable, current))
 
     def action_copy_path(self) -> None:
-        data = self.detail.data
-        if data is None:
+        directory = self.detail.data.directory if self.detail.data else None
+        if directory is None:
             self.notify("No resource selected.", severity="warning")
             return
-        self.app.copy_to_clipboard(str(data.directory))
-        self.notify(f"Copied {data.directory}", title="Path copied")
+        self.app.copy_to_clipboard(str(directory))
+        self.notify(f"Copied {directory}", title="Path copied")
 
     def action_follow(self) -> None:
         log = self.detail.log_view

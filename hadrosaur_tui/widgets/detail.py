@@ -8,12 +8,10 @@ the terminal, and always as text, never as markup.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from rich.console import RenderableType
 from rich.json import JSON
@@ -24,32 +22,24 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
 
-from hadrosaur.display import visible
+from hadrosaur.display import format_duration, visible
+from hadrosaur.times import duration_ms
 
-from ..format import STATUS_SYMBOLS, format_clock, format_duration
+from ..format import STATUS_SYMBOLS, format_clock
+from ..resource_detail import DetailData
 from .log_view import LogView
 
-__all__ = ("DetailData", "ResourceDetail")
+__all__ = ("ResourceDetail",)
 
 TABS = ("log", "error", "result", "info")
-
-
-@dataclass(frozen=True)
-class DetailData:
-    """Everything the tabs show, read by a background worker.
-
-    ``problem`` is set when the resource could not be read (damaged files).
-    """
-
-    collection: str
-    ident: str
-    status: str
-    directory: Path
-    error_text: str = ""
-    result_text: str | None = None
-    meta: dict[str, Any] | None = None
-    problem: str = ""
-    reason: str = ""
+#: The Info tab's path rows: (label, role in Resource.paths).
+_PATH_ROWS = (
+    ("Directory", "base"),
+    ("Log", "log"),
+    ("Error", "error"),
+    ("Result", "result"),
+    ("Storage", "storage"),
+)
 
 
 class ResourceDetail(Vertical):
@@ -98,8 +88,8 @@ class ResourceDetail(Vertical):
             for widget in (error, result, info):
                 widget.update("No resource selected.")
             return
-        log_path = data.directory / "run.log"
-        self.log_view.show(log_path, f"{data.ident} has no log (it has not logged anything).")
+        no_log = f"{data.ident} has no log (it has not logged anything)."
+        self.log_view.show(data.paths.get("log"), no_log)
         error.update(self._error(data))
         result.update(self._result(data))
         info.update(self._info(data))
@@ -107,7 +97,7 @@ class ResourceDetail(Vertical):
     def refresh_status(self, status: str) -> None:
         """The resource changed status: re-render the Info tab's status line."""
         if self.data is not None and self.data.status != status:
-            self.data = DetailData(**{**self.data.__dict__, "status": status})
+            self.data = dataclasses.replace(self.data, status=status)
             self.query_one("#info-text", Static).update(self._info(self.data))
 
     @staticmethod
@@ -141,8 +131,8 @@ class ResourceDetail(Vertical):
     def _info(self, data: DetailData) -> RenderableType:
         meta = data.meta or {}
         now_ms = int(self.clock() * 1000)
-        start, end = meta.get("start_time"), meta.get("end_time")
-        duration = end - start if isinstance(start, int) and isinstance(end, int) else None
+        start = meta.get("start_time") if isinstance(meta.get("start_time"), int) else None
+        end = meta.get("end_time") if isinstance(meta.get("end_time"), int) else None
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
@@ -151,17 +141,17 @@ class ResourceDetail(Vertical):
             ("Ident", data.ident),
             ("Status", f"{STATUS_SYMBOLS.get(data.status, '?')} {data.status}"),
             ("Attempt", str(meta.get("attempt", ""))),
-            ("Started", format_clock(start if isinstance(start, int) else None, now_ms)),
-            ("Ended", format_clock(end if isinstance(end, int) else None, now_ms)),
-            ("Duration", format_duration(duration)),
+            ("Started", format_clock(start, now_ms)),
+            ("Ended", format_clock(end, now_ms)),
+            ("Duration", format_duration(duration_ms(start, end))),
             ("PID", str(meta.get("pid", ""))),
             ("Host", str(meta.get("host", ""))),
             ("Args", json.dumps(meta.get("args"), sort_keys=True)),
-            ("Directory", str(data.directory)),
-            ("Log", str(data.directory / "run.log")),
-            ("Error", str(data.directory / "error.log")),
-            ("Result", str(data.directory / "result.json")),
-            ("Storage", str(data.directory / "storage")),
+            *(
+                (label, str(data.paths[role]))
+                for label, role in _PATH_ROWS
+                if role in data.paths  # none when the resource could not be read
+            ),
         ]
         if data.problem:
             rows.insert(3, ("Problem", data.problem))

@@ -3,11 +3,11 @@
 The widget keeps an array of line start offsets and reads each visible line
 with ``os.pread`` when it is drawn, so a huge log costs memory for its
 offsets only. Each ``poll`` indexes the bytes appended since the last one.
-Truncation (the file shrank) and rotation (a new inode at the path, as
-RotatingFileHandler does) are detected by comparing size and inode, and the
-view restarts from the top of the new file. Each line is drawn through
-:func:`hadrosaur.display.visible`: an escape sequence a log holds is shown
-as ``^[...``, never sent to the terminal.
+Truncation (the file shrank) and rotation (a new inode at the path, as the
+resource's log handler makes when it moves ``run.log`` aside) are detected by
+comparing size and inode, and the view restarts from the top of the new
+file. Each line is drawn through :func:`hadrosaur.display.visible`: an escape
+sequence a log holds is shown as ``^[...``, never sent to the terminal.
 
 Nothing inside the base directory is trusted: a log that is a symlink (or a
 FIFO, a device), or sits in a resource directory that is a symlink, is never

@@ -22,10 +22,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from hadrosaur.display import visible
+from hadrosaur.display import format_duration, visible
 
-from ..format import STATUS_SYMBOLS, format_clock, format_duration
-from ..model import SORT_KEYS, CollectionModel, Row
+from ..format import STATUS_SYMBOLS, format_clock
+from ..model import CollectionModel, Row
 
 __all__ = ("ResourceTable", "short_reason")
 
@@ -245,10 +245,6 @@ class ResourceTable(ScrollView, can_focus=True):
             segments = [Segment(text, (style or base) + cursor) for text, style, _ in segments]
             base = base + cursor
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
-
-    def sort_keys(self) -> tuple[str, ...]:
-        """The columns that can be sorted, in on-screen order."""
-        return tuple(key for key, _ in self._columns() if key in SORT_KEYS)
 
     def watch_has_focus(self, _focus: bool) -> None:
         self.refresh(Region(0, 0, self.size.width, self.size.height))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hadrosaur import Project
+
+from .harness import compute
 from .sample import build_sample_base
 
 
@@ -27,3 +30,13 @@ def sample_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     build_sample_base(tmp_path / "base")
     return Path("base")
+
+
+@pytest.fixture
+def computed(tmp_path: Path) -> Project:
+    """A project whose collection c holds a completed (a) and a failed (fail-b) resource."""
+    project = Project(tmp_path / "base")
+    project.resource("c")(compute)
+    project.fetch("c", "a")
+    project.fetch("c", "fail-b")
+    return project

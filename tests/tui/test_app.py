@@ -132,10 +132,16 @@ async def test_cursor_stays_on_its_resource_while_rows_change(sample_base: Path)
         for ident in ["AAA_1", "AAA_2", "AAA_3"]:
             write_resource(coll, ident, "completed", start_ms=NOW_MS, end_ms=NOW_MS, result=1)
         write_resource(coll, "GCF_0004", "error", start_ms=NOW_MS, end_ms=NOW_MS, error="X: y\n")
-        await wait_until(pilot, lambda: screen.model.total == 15)
+        # The four writes may reach the reader in two passes: wait for both.
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.model.total == 15
+                and screen.model.row(screen.model.find("GCF_0004") or 0).status == "error"
+            ),
+        )
         assert screen.table.cursor_ident == "GCF_0005"
         assert screen.model.row(screen.table.cursor_row).ident == "GCF_0005"
-        assert screen.model.row(screen.model.find("GCF_0004") or 0).status == "error"
 
 
 PIPELINE = """

@@ -15,7 +15,7 @@ from hadrosaur import Project
 from hadrosaur_tui.format import STATUS_ORDER
 from hadrosaur_tui.messages import RowsChanged, RowsLoaded
 from hadrosaur_tui.model import CollectionModel, RowBlock, RowTuple
-from hadrosaur_tui.source import LiveSource
+from hadrosaur_tui.reader import CollectionReader
 
 from ..helpers import spawn, wait_for
 
@@ -185,11 +185,11 @@ def test_a_killed_worker_reaches_the_model_as_interrupted_through_the_change_log
         assert worker.stdout is not None and worker.stdout.readline().strip() == "computing"
     model = CollectionModel("c")
     messages: list[Message] = []
-    source = LiveSource(base, messages.append, poll_interval=3600)
-    source.set_active("c")
+    reader = CollectionReader(base, messages.append, poll_interval=3600)
+    reader.set_active("c")
 
     def feed() -> dict[str, int]:
-        source.run_pass()
+        reader.run_pass()
         for message in messages:
             if isinstance(message, RowsLoaded):
                 if message.reset:

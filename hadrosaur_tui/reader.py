@@ -1,14 +1,19 @@
-"""LiveSource: the background reader that keeps the UI in step with the base directory.
+"""CollectionReader: the background reader that keeps the UI in step with the base directory.
 
 One thread does every read, so the UI thread never blocks on the disk or on
 another process holding an index. Each *pass* it
 
 1. lists the collections (a new one appears without restart),
 2. refreshes the summary (counts, rate, ETA) of the collections whose
-   ``.updates/`` changed, and of all of them every ``poll_interval``,
+   marker directory changed, and of all of them every ``poll_interval``,
 3. for the collection on screen: loads its rows page by page, then reads
    only the change log after its cursor, so the work is proportional to what
    changed, not to the collection's size.
+
+Between passes it answers the UI's requests for the selected resource's
+detail (:meth:`CollectionReader.request_detail`, the newest request wins)
+with the project it holds, so a selection never reads the disk in the UI
+thread; such a request does not cause a pass.
 
 A dying worker writes nothing, so no file event tells of its death: opening
 the index does (it re-examines the resources being computed and logs those
@@ -21,7 +26,8 @@ A pass runs when the watcher reports a change, when the UI asks, after
 ``LIVENESS_INTERVAL`` while something is pending, or after ``poll_interval``
 seconds (the fallback when file events are unavailable).
 An index held by another process is retried on the next pass, with a busy
-indicator, never an error.
+indicator, never an error. Everything read is posted as a message
+(messages.py); the reader calls nothing of the UI.
 """
 
 from __future__ import annotations
@@ -33,20 +39,22 @@ from pathlib import Path
 
 from textual.message import Message
 
-from hadrosaur import Cursor, Entry, HadrosaurError, IndexBusy, Project
+from hadrosaur import COMPLETED, ERROR, PENDING, Cursor, Entry, HadrosaurError, IndexBusy, Project
 from hadrosaur.view import CollectionView
 
 from .messages import (
     BaseState,
+    DetailLoaded,
     IndexBusyChanged,
+    ReadProblem,
     RowsChanged,
     RowsLoaded,
-    SourceProblem,
     SummaryUpdated,
 )
 from .model import RowBlock, RowTuple
+from .resource_detail import DetailData, read_detail, unreadable_detail
 
-__all__ = ("LIVENESS_INTERVAL", "LiveSource", "estimate_rate")
+__all__ = ("LIVENESS_INTERVAL", "CollectionReader", "estimate_rate")
 
 PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
@@ -62,7 +70,7 @@ def estimate_rate(
     per_minute: dict[int, int], counts: dict[str, int], now_ms: int
 ) -> tuple[float | None, float | None]:
     """Completions per minute over the recent buckets, and the seconds left at that rate."""
-    remaining = counts["total"] - counts["completed"] - counts["error"]
+    remaining = counts["total"] - counts[COMPLETED] - counts[ERROR]
     if not per_minute:
         return None, (0.0 if remaining <= 0 else None)
     # Buckets are whole minutes: measure from the start of the oldest one, but not
@@ -75,7 +83,7 @@ def estimate_rate(
     return rate, (remaining / rate * 60) if rate > 0 else None
 
 
-class LiveSource:
+class CollectionReader:
     """Reads a base directory in a thread and posts messages describing what changed."""
 
     def __init__(
@@ -94,6 +102,10 @@ class LiveSource:
         self.clock = clock
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        #: A pass is wanted (not only a detail): set with _wake by everything but request_detail.
+        self._pass_wanted = False
+        #: The newest unanswered detail request: (collection, ident or None, reason).
+        self._detail_request: tuple[str, str | None, str] | None = None
         self._stopped = threading.Event()
         self._project: Project | None = None
         self._collections: tuple[str, ...] | None = None
@@ -125,7 +137,7 @@ class LiveSource:
                 name = rel.split("/", 1)[0]
                 if name:
                     self._dirty.add(name)
-        self._wake.set()
+        self._want_pass()
 
     def set_active(self, name: str | None) -> int:
         """Show another collection (or none); returns the generation its rows will carry."""
@@ -134,13 +146,28 @@ class LiveSource:
             self._generation += 1
             self._cursor = None
             generation = self._generation
-        self._wake.set()
+        self._want_pass()
         return generation
 
-    def set_paused(self, paused: bool) -> None:
-        """While paused, nothing is read or posted."""
-        self._paused = paused
+    def request_detail(self, collection: str, ident: str | None, reason: str = "") -> None:
+        """Read one resource's detail soon and post it (DetailLoaded); the newest request wins.
+
+        ``ident`` None answers None at once (nothing selected), in order with
+        the requests before it.
+        """
+        with self._lock:
+            self._detail_request = (collection, ident, reason)
         self._wake.set()
+
+    def _want_pass(self) -> None:
+        with self._lock:
+            self._pass_wanted = True
+        self._wake.set()
+
+    def set_paused(self, paused: bool) -> None:
+        """While paused, no pass runs (a requested detail is still read: the user asked)."""
+        self._paused = paused
+        self._want_pass()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -152,19 +179,41 @@ class LiveSource:
         """Loop until stopped. Every exception is reported, none ends the loop."""
         while not self._stopped.is_set():
             computing = self._computing
-            self._wake.wait(
+            woken = self._wake.wait(
                 min(self.poll_interval, LIVENESS_INTERVAL) if computing else self.poll_interval
             )
             self._wake.clear()
             if self._stopped.is_set():
                 break
-            if self._paused:
-                continue
+            with self._lock:
+                request, self._detail_request = self._detail_request, None
+                pass_wanted, self._pass_wanted = self._pass_wanted or not woken, False
             try:
-                self.run_pass()
+                if request is not None:
+                    # Even while paused: the user moved the selection.
+                    self.post(DetailLoaded(self.read_detail(*request)))
+                if pass_wanted and not self._paused:
+                    self.run_pass()
             except Exception as exc:  # a monitor must keep running; say what happened
-                self.post(SourceProblem(f"{type(exc).__name__}: {exc}"))
+                self.post(ReadProblem(f"{type(exc).__name__}: {exc}"))
                 self._stopped.wait(self.poll_interval)
+
+    def read_detail(
+        self, collection: str, ident: str | None, reason: str = ""
+    ) -> DetailData | None:
+        """One resource's detail, read with the project this reader holds (None for no ident)."""
+        if ident is None:
+            return None
+        try:
+            project = self._open_project()
+        except HadrosaurError as exc:
+            return unreadable_detail(collection, ident, str(exc))
+        return read_detail(project, collection, ident, reason)
+
+    def _open_project(self) -> Project:
+        if self._project is None:
+            self._project = Project(self.base, create=False, index_timeout=self.index_timeout)
+        return self._project
 
     def run_pass(self) -> None:
         """One read of everything that needs reading (see the module docstring)."""
@@ -191,7 +240,7 @@ class LiveSource:
         if liveness:
             self._last_liveness = now
         if self._loading:
-            self._wake.set()  # keep loading pages without waiting
+            self._want_pass()  # keep loading pages without waiting
 
     def _check_base(self) -> bool:
         exists = self.base.is_dir()
@@ -202,14 +251,13 @@ class LiveSource:
                 self._collections = None
                 self.post(BaseState(False))
             return False
-        if self._project is None:
-            try:
-                self._project = Project(self.base, create=False, index_timeout=self.index_timeout)
-            except HadrosaurError as exc:
-                self.post(SourceProblem(str(exc)))
-                return False
-        names = tuple(self._project.collections())
-        skipped = tuple(repr(s.name) for s in self._project.skipped_directories())
+        try:
+            project = self._open_project()
+        except HadrosaurError as exc:
+            self.post(ReadProblem(str(exc)))
+            return False
+        names = tuple(project.collections())
+        skipped = tuple(repr(s.name) for s in project.skipped_directories())
         if names != self._collections or skipped != self._skipped or not self._base_exists:
             new = set(names) - set(self._collections or ())
             self._collections = names
@@ -217,7 +265,8 @@ class LiveSource:
             self._base_exists = True
             with self._lock:
                 self._dirty |= new
-            self.post(BaseState(True, names, skipped))
+            markers = tuple(project.marker_directory(name) for name in names)
+            self.post(BaseState(True, names, skipped, markers))
         return True
 
     def _read_collection(self, name: str, active: bool) -> None:
@@ -228,15 +277,15 @@ class LiveSource:
                     self._busy.discard(name)
                     self.post(IndexBusyChanged(name, False))
                 counts = view.counts()
-                (self._computing.add if counts["pending"] else self._computing.discard)(name)
+                (self._computing.add if counts[PENDING] else self._computing.discard)(name)
                 if view.sweep_unfinished:
                     # More deaths to record than one opening may take time for: again soon.
                     with self._lock:
                         self._dirty.add(name)
-                    self._wake.set()
+                    self._want_pass()
                 now_ms = int(self.clock() * 1000)
                 rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
-                legacy = _is_legacy(self.base / name)
+                legacy = self._project.is_legacy(name)
                 self.post(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
                 if active:
                     self._read_rows(name, view)
@@ -245,7 +294,7 @@ class LiveSource:
                 self._busy.add(name)
                 self.post(IndexBusyChanged(name, True))
         except HadrosaurError as exc:
-            self.post(SourceProblem(f"{name}: {exc}"))
+            self.post(ReadProblem(f"{name}: {exc}"))
 
     def _read_rows(self, name: str, view: CollectionView) -> None:
         with self._lock:
@@ -271,17 +320,13 @@ class LiveSource:
             with self._lock:
                 if self._generation == generation:
                     self._generation += 1
-            self._wake.set()
+            self._want_pass()
             return
         self._cursor = batch.cursor
         changes: list[tuple[str, RowTuple | None]] = [
             (c.ident, None if c.entry is None else _row(c.entry)) for c in batch.changes
         ]
         if batch.more:
-            self._wake.set()
+            self._want_pass()
         if changes:
             self.post(RowsChanged(name, generation, changes))
-
-
-def _is_legacy(coll_dir: Path) -> bool:
-    return (coll_dir / ".status").is_dir() and not (coll_dir / ".collection.json").exists()
