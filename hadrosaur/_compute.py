@@ -34,6 +34,7 @@ from ._load import completed_resource, int_or_none
 from ._locks import compute_lock
 from ._nofollow import require_directory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
+from .display import last_line
 from .errors import DamagedResource, HadrosaurError, StorageError
 from .resource import Resource
 from .status import COMPLETED, ERROR
@@ -247,7 +248,7 @@ def _compute_locked(
             "%s/%s failed: %s (traceback in %s)",
             collection,
             ident,
-            failure.strip().splitlines()[-1],
+            last_line(failure),
             os.path.join(res_dir, _store.ERROR_FILE),
         )
         return attempt.resource(ERROR, None)

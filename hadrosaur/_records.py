@@ -32,6 +32,7 @@ from ._nofollow import (
     open_regular,
     read_regular,
 )
+from .display import last_line
 from .errors import DamagedResource
 from .status import ERROR, is_damaged, status_word
 
@@ -164,14 +165,10 @@ def _last_line(path: StrPath) -> str:
         return ""
     finally:
         os.close(fd)
-    for line in reversed(tail.decode("utf-8", "replace").splitlines()):
-        if line.strip():
-            # Control characters (a tab in a message, a NUL in a damaged file) would
-            # break one-line displays and the index's encoding: spaces instead.
-            return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line.strip())[
-                :_REASON_MAX
-            ]
-    return ""
+    line = last_line(tail.decode("utf-8", "replace"))
+    # Control characters (a tab in a message, a NUL in a damaged file) would
+    # break one-line displays and the index's encoding: spaces instead.
+    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line)[:_REASON_MAX]
 
 
 def damaged_status_reason(word: str) -> str:

@@ -206,10 +206,10 @@ def test_different_exception_types_never_share_a_signature(
     )
 
 
-@given(_words, st.lists(st.integers(0, 10**12), min_size=2, max_size=2))
+@given(_words, _separators, st.lists(st.integers(0, 10**12), min_size=2, max_size=2))
 def test_messages_that_differ_only_in_numbers_share_a_template(
-    words: str, numbers: list[int]
+    words: str, separator: str, numbers: list[int]
 ) -> None:
     a, b = numbers
-    assume(not words[-1:].isalpha())
-    assert normalise_message(f"{words}{a} items") == normalise_message(f"{words}{b} items")
+    before = words + separator  # a number after a letter could read as part of a token
+    assert normalise_message(f"{before}{a} items") == normalise_message(f"{before}{b} items")

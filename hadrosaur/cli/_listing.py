@@ -16,11 +16,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..display import format_duration
 from ..entries import Entry
 from ..project import Project
 from ..resource import PENDING, Resource
 from ._opening import open_project, print_json, stdout_for
-from ._output import format_duration, format_json_line, format_time, table
+from ._output import format_json_line, format_time, table
 
 __all__ = ("LS_PAGE", "cmd_ls", "duration_text", "entry_fields")
 
@@ -49,8 +50,8 @@ def entry_fields(entry: Entry) -> dict[str, Any]:
 def duration_text(entry: Entry | Resource, now: int) -> str:
     """The duration column: ``running 4m05s`` while it runs, else how long it took."""
     if entry.status == PENDING and entry.start_time is not None and entry.end_time is None:
-        return "running " + format_duration(now - entry.start_time)
-    return format_duration(entry.duration_ms)
+        return "running " + format_duration(now - entry.start_time, "-")
+    return format_duration(entry.duration_ms, "-")
 
 
 def _entries(proj: Project, collection: str, status: str | None) -> Iterator[Entry]:

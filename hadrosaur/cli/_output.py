@@ -23,7 +23,6 @@ __all__ = (
     "DisplayMode",
     "Output",
     "counts_table",
-    "format_duration",
     "format_json",
     "format_json_line",
     "format_time",
@@ -117,25 +116,6 @@ def format_time(ms: int | None) -> str:
 def _local_second(seconds: int) -> str:
     # Cached: a listing has many resources that started within the same second.
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
-
-
-def format_duration(ms: int | None) -> str:
-    """A duration for reading at a glance: ``850 ms``, ``12.3 s``, ``4m05s``, ``2h03m``.
-
-    Example:
-        >>> format_duration(245_000)
-        '4m05s'
-    """
-    if ms is None:
-        return "-"
-    if ms < 1000:
-        return f"{ms} ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.1f} s"
-    seconds = ms // 1000
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: int = 0) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..display import format_duration
 from ..errors import DamagedResource, HadrosaurError
 from ..project import Project
 from ..resource import ERROR, Resource
 from ..runner import recompute
 from ._opening import open_project, require_resource, stdout_for
-from ._output import format_duration
 
 __all__ = ("cmd_recompute",)
 
@@ -45,7 +45,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     def report(res: Resource) -> None:
         counts[res.status] = counts.get(res.status, 0) + 1
         reason = cell(error_reason(proj, res.collection, res.ident)) if res.status == ERROR else ""
-        cells = [res.ident.ljust(width), res.status.ljust(9), format_duration(res.duration_ms)]
+        cells = [res.ident.ljust(width), res.status.ljust(9), format_duration(res.duration_ms, "-")]
         print("  ".join(cells) + (f"  {reason}" if reason else ""), flush=True)
 
     recompute(
