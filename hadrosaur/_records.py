@@ -32,8 +32,8 @@ from ._nofollow import (
     open_regular,
     read_regular,
 )
-from .display import last_line
 from .errors import DamagedResource
+from .signature import error_headline
 from .status import ERROR, is_damaged, status_word
 
 __all__ = (
@@ -54,6 +54,8 @@ __all__ = (
 #: the args, and every reader (stats, ls, the TUI) may read it.
 META_MAX_BYTES = 64 * 1024 * 1024
 _REASON_MAX = 300
+#: How much of the end of an error.log is read for its headline: the exception is at the end.
+ERROR_TAIL_BYTES = 16_384
 
 #: Paths may be given as str or Path (see _store.StrPath).
 StrPath = str | os.PathLike[str]
@@ -147,8 +149,12 @@ def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
     return legacy, ""
 
 
-def _last_line(path: StrPath) -> str:
-    """The last non-blank line of a text file, read from its tail only.
+def _error_headline(path: StrPath) -> str:
+    """What an error.log says was raised, in one line: ``KeyError: 'weight'``.
+
+    The exception type and the first line of its message (a multi-line
+    message is not reduced to its last line), read from the file's tail only;
+    a text that is not a traceback gives its last line.
 
     Raises:
         RefusedFile: the file is a symlink, FIFO or device (its target is not read).
@@ -160,12 +166,12 @@ def _last_line(path: StrPath) -> str:
     except OSError:  # missing, or an I/O error: no reason to show
         return ""
     try:
-        tail = os.pread(fd, 4096, max(0, st.st_size - 4096))
+        tail = os.pread(fd, ERROR_TAIL_BYTES, max(0, st.st_size - ERROR_TAIL_BYTES))
     except OSError:
         return ""
     finally:
         os.close(fd)
-    line = last_line(tail.decode("utf-8", "replace"))
+    line = error_headline(tail.decode("utf-8", "replace"))
     # Control characters (a tab in a message, a NUL in a damaged file) would
     # break one-line displays and the index's encoding: spaces instead.
     return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line)[:_REASON_MAX]
@@ -193,7 +199,7 @@ class Record:
 
     ``status`` is what the files say: completed, pending, error or
     unavailable (the index records a pending one whose lock it found free
-    as interrupted: see _liveness.settle). ``reason`` is the last line of the traceback
+    as interrupted: see _liveness.settle). ``reason`` is the error's headline (type: first line)
     for errors, or a description of the damage for an unreadable status.
     """
 
@@ -240,7 +246,7 @@ def read_record_and_host(
     reason = ""
     if word == ERROR:
         try:
-            reason = _last_line(os.path.join(res_dir, ERROR_FILE))
+            reason = _error_headline(os.path.join(res_dir, ERROR_FILE))
         except RefusedFile as exc:
             reason = f"{ERROR_FILE}: {exc.reason}"
     return Record(word, start, end, reason), host

@@ -23,7 +23,8 @@ class Entry:
         status: completed, pending, interrupted, error or unavailable.
         start_time: start of the last attempt, epoch ms (None if never started).
         end_time: end of the last attempt, epoch ms (None while running).
-        reason: for an error, the last line of its traceback; else "".
+        reason: for an error, its exception type and the first line of its message
+            (``KeyError: 'weight'``; see hadrosaur.signature.error_headline); else "".
     """
 
     ident: str

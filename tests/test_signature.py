@@ -213,3 +213,17 @@ def test_messages_that_differ_only_in_numbers_share_a_template(
     a, b = numbers
     before = words + separator  # a number after a letter could read as part of a token
     assert normalise_message(f"{before}{a} items") == normalise_message(f"{before}{b} items")
+
+
+def test_the_index_lists_an_error_by_its_type_and_the_first_line_of_its_message(
+    tmp_path: Path,
+) -> None:
+    proj = Project(tmp_path / "base")
+
+    @proj.resource("items")
+    def compute(ident: str, args: dict[str, object], ctx: object) -> None:
+        raise RuntimeError(f"bad row in {ident}\n  column: weight\n  value: -3")
+
+    assert proj.fetch("items", "r1").status == "error"
+    [entry] = proj.entries("items")
+    assert entry.reason == "RuntimeError: bad row in r1"
