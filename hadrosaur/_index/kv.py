@@ -124,23 +124,8 @@ class CheckedLevelDB:
         value: bytes | None = self._db.get(key, verify_checksums=True)
         return value
 
-    def iterator(
-        self,
-        *,
-        prefix: bytes | None = None,
-        start: bytes | None = None,
-        stop: bytes | None = None,
-        include_start: bool = True,
-        include_value: bool = True,
-    ) -> Iterator[Any]:
-        it: Iterator[Any] = self._db.iterator(
-            prefix=prefix,
-            start=start,
-            stop=stop,
-            include_start=include_start,
-            include_value=include_value,
-            verify_checksums=True,
-        )
+    def iterator(self, **options: bytes | bool | None) -> Iterator[Any]:
+        it: Iterator[Any] = self._db.iterator(verify_checksums=True, **options)
         return it
 
     def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:
@@ -278,15 +263,7 @@ class ClosedStore:
     def get(self, key: bytes) -> bytes | None:
         raise self._closed()
 
-    def iterator(
-        self,
-        *,
-        prefix: bytes | None = None,
-        start: bytes | None = None,
-        stop: bytes | None = None,
-        include_start: bool = True,
-        include_value: bool = True,
-    ) -> Iterator[Any]:
+    def iterator(self, **options: bytes | bool | None) -> Iterator[Any]:
         raise self._closed()
 
     def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:

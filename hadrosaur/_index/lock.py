@@ -31,10 +31,6 @@ class IndexLock:
         #: (epoch, last sequence) as recorded in the lock file by the last writer.
         self.recorded: tuple[str, int] | None = None
 
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
-
     def acquire(self, timeout: float) -> bool:
         """Take the lock, waiting up to ``timeout`` seconds; False if it stayed busy.
 
