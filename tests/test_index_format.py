@@ -14,7 +14,8 @@ from hadrosaur._index import IndexCorrupt
 from hadrosaur._index.codec import (
     RELOAD_CHANGE,
     decode_change,
-    decode_fields,
+    decode_record,
+    decode_row,
     encode_change,
     encode_record,
     encode_removal,
@@ -53,15 +54,16 @@ def test_a_record_encodes_to_its_fixed_bytes_and_back() -> None:
     raw = encode_record(rec)
     # Control characters in the reason become spaces: they would break the fields.
     assert raw == b"error\x1f1000\x1f61000000\x1fValueError: a b c"
-    assert decode_fields(raw) == ("error", 1000, 61_000_000, "ValueError: a b c")
+    assert decode_row(b"r", raw) == ("r", "error", 1000, 61_000_000, "ValueError: a b c")
+    assert decode_record(raw) == Record("error", 1000, 61_000_000, "ValueError: a b c")
     assert encode_record(Record("unavailable")) == b"unavailable\x1f\x1f\x1f"
-    assert decode_fields(b"unavailable\x1f\x1f\x1f") == ("unavailable", None, None, "")
+    assert decode_row(b"p", b"unavailable\x1f\x1f\x1f") == ("p", "unavailable", None, None, "")
 
 
 def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
     raw = encode_record(Record("completed", 1, 2))
     assert encode_change("é-ü", raw) == "é-ü".encode() + b"\x1f" + raw
-    assert decode_change(encode_change("é-ü", raw)) == ("é-ü", ("completed", 1, 2, ""))
+    assert decode_change(encode_change("é-ü", raw)) == ("é-ü", ("é-ü", "completed", 1, 2, ""))
     assert encode_removal("z") == b"z\x1f-"
     assert decode_change(b"z\x1f-") == ("z", None)
     assert RELOAD_CHANGE == b"\x1f*"
@@ -79,12 +81,14 @@ def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
 )
 def test_an_undecodable_record_is_corruption(raw: bytes) -> None:
     with pytest.raises(IndexCorrupt):
-        decode_fields(raw)
+        decode_record(raw)
     with pytest.raises(IndexCorrupt):
         decode_change(b"r\x1f" + raw)
 
 
-@pytest.mark.parametrize("raw", [b"no separator", b"\xff\x1f*", b"\xff\x1f-"])
+@pytest.mark.parametrize(
+    "raw", [b"no separator", b"\xff\x1f*", b"\xff\x1f-", b"\xff\x1fcompleted\x1f1\x1f2\x1f"]
+)
 def test_an_undecodable_change_is_corruption(raw: bytes) -> None:
     with pytest.raises(IndexCorrupt):
         decode_change(raw)

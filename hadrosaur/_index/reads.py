@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from .._store import Record
 from ..entries import Change, Cursor, Entry
 from .changelog import ChangeLog
-from .codec import STORED_STATUSES, IndexCorrupt, decode_change, decode_fields, number, text
+from .codec import STORED_STATUSES, Row, decode_change, decode_record, decode_row, number, text
 from .keys import (
     LOG_END,
     MINUTES_END,
@@ -25,10 +25,7 @@ from .keys import (
 )
 from .kv import KeyValueStore
 
-__all__ = ("IndexReader", "Row")
-
-#: (ident, status, start, end, reason): one resource, as a bulk reader loads it.
-Row = tuple[str, str, int | None, int | None, str]
+__all__ = ("IndexReader",)
 
 
 class IndexReader:
@@ -57,7 +54,7 @@ class IndexReader:
     def get(self, ident: str) -> Record | None:
         """The stored record of one resource, or None."""
         raw = self.store.get(record_key(ident))
-        return None if raw is None else Record(*decode_fields(raw))
+        return None if raw is None else decode_record(raw)
 
     def records(
         self, after: str | None = None, limit: int | None = None
@@ -65,7 +62,8 @@ class IndexReader:
         """Records in ident order, starting after ``after``, at most ``limit`` of them."""
         out = []
         for key, raw in self._record_range(after):
-            out.append((text(key[2:]), Record(*decode_fields(raw))))
+            ident, status, start, end, reason = decode_row(key[2:], raw)
+            out.append((ident, Record(status, start, end, reason)))
             if limit is not None and len(out) >= limit:
                 break
         return out
@@ -78,14 +76,11 @@ class IndexReader:
         """
         out: list[Row] = []
         append = out.append
-        decode = decode_fields
-        try:
-            for key, raw in self._record_range(after):
-                append((key[2:].decode(), *decode(raw)))
-                if len(out) >= limit:
-                    break
-        except UnicodeDecodeError as exc:  # an ident's key; records raise IndexCorrupt
-            raise IndexCorrupt(f"undecodable key after {len(out)} rows: {exc}") from exc
+        decode = decode_row
+        for key, raw in self._record_range(after):
+            append(decode(key[2:], raw))
+            if len(out) >= limit:
+                break
         return out
 
     def _record_range(self, after: str | None) -> Iterator[tuple[bytes, bytes]]:
@@ -113,8 +108,8 @@ class IndexReader:
             change = decode_change(raw)
             if change is None:
                 return [], True, False
-            ident, fields = change
-            entry = None if fields is None else Entry(ident, *fields)
+            ident, row = change
+            entry = None if row is None else Entry(*row)
             out.append(Change(number(key[2:], 16), ident, entry))
         return out, False, False
 

@@ -21,7 +21,7 @@ from ..errors import InvalidName
 from ..resource import COMPLETED, UNAVAILABLE
 from .codec import (
     RELOAD_CHANGE,
-    decode_fields,
+    decode_record,
     encode_change,
     encode_record,
     encode_removal,
@@ -78,7 +78,7 @@ class IndexWriter:
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
                 old_raw = store.get(record_key(ident))
-                old = _store.Record(*decode_fields(old_raw)) if old_raw is not None else None
+                old = decode_record(old_raw) if old_raw is not None else None
                 res_dir = f"{base}/{ident}"
                 new, host = _store.read_record_and_host(
                     res_dir, dir_checked=ident in probe.directories
