@@ -1,4 +1,4 @@
-"""Applying markers, and finding out, once, which pending resources died.
+"""Finding out, once, which pending resources died: kept markers, and why it is safe.
 
 A pending resource is live while its worker holds its compute lock. Readers
 of the index never probe that lock: the drain records ``interrupted`` in the
