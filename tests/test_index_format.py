@@ -15,7 +15,7 @@ from hadrosaur._index.codec import (
     RELOAD_CHANGE,
     decode_change,
     decode_record,
-    decode_row,
+    decode_rows,
     encode_change,
     encode_record,
     encode_removal,
@@ -54,10 +54,13 @@ def test_a_record_encodes_to_its_fixed_bytes_and_back() -> None:
     raw = encode_record(rec)
     # Control characters in the reason become spaces: they would break the fields.
     assert raw == b"error\x1f1000\x1f61000000\x1fValueError: a b c"
-    assert decode_row(b"r", raw) == ("r", "error", 1000, 61_000_000, "ValueError: a b c")
+    assert decode_rows([(b"r/r", raw)], ident_at=2) == [
+        ("r", "error", 1000, 61_000_000, "ValueError: a b c")
+    ]
     assert decode_record(raw) == Record("error", 1000, 61_000_000, "ValueError: a b c")
     assert encode_record(Record("unavailable")) == b"unavailable\x1f\x1f\x1f"
-    assert decode_row(b"p", b"unavailable\x1f\x1f\x1f") == ("p", "unavailable", None, None, "")
+    unavailable = (b"p", b"unavailable\x1f\x1f\x1f")
+    assert decode_rows([unavailable] * 3, limit=2) == [("p", "unavailable", None, None, "")] * 2
 
 
 def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
@@ -84,6 +87,8 @@ def test_an_undecodable_record_is_corruption(raw: bytes) -> None:
         decode_record(raw)
     with pytest.raises(IndexCorrupt):
         decode_change(b"r\x1f" + raw)
+    with pytest.raises(IndexCorrupt):
+        decode_rows([(b"r/a", b"completed\x1f\x1f\x1f"), (b"r/b", raw)], ident_at=2)
 
 
 @pytest.mark.parametrize(
