@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrosaur import Context, Project, _store
-from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
+from hadrosaur._index.kv import plyvel  # the LevelDB binding installed for this Python
 
 __all__ = (
     "COLLECTION",

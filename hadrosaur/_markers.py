@@ -3,9 +3,9 @@
 Writers create ``.updates/IDENT`` (or ``.updates/.plan-ID``) after each change
 (:func:`touch_marker`);
 a drainer renames markers into ``.updates/.claimed/``, applies them, and only
-then unlinks them (see _index.py for the whole protocol). A marker whose
+then unlinks them (see _index/drain.py for the whole protocol). A marker whose
 resource's lock was held moves to ``.updates/.kept/`` instead, where it waits
-to be examined again (see _index_sweep.py): apart from ``.claimed/``, so that
+to be examined again (see _index/sweep.py): apart from ``.claimed/``, so that
 a drain reapplies at once only what a killed drainer left, not every
 resource being computed. These are the filesystem steps of that protocol;
 nothing here opens the index.
@@ -158,7 +158,7 @@ def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:
     the drain read the resource: then every later change belongs to a
     writer that took the lock afterwards and made a new marker. A kept
     marker moves to .kept/ and is examined again by sweeps until its lock
-    is found free (see _index_sweep.py). A "resource directory" that is a
+    is found free (see _index/sweep.py). A "resource directory" that is a
     symlink or a file is never busy (no compute runs in one) and is never
     looked into.
     """

@@ -25,8 +25,7 @@ from ._collections import (
     scan_collections,
 )
 from ._compute import ComputeFunction, compute_resource
-from ._index import DEFAULT_LOG_LIMIT
-from ._kv import LevelDBError
+from ._index import DEFAULT_LOG_LIMIT, LevelDBError
 from ._layout_repair import repair_layout
 from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ._index import CollectionIndex
-from ._kv import LevelDBError
+from ._index import CollectionIndex, LevelDBError
 from ._store import Record
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import IndexUnavailable, InvalidStatus

@@ -15,7 +15,7 @@ import pytest
 
 from hadrosaur import IndexBusy, Project
 from hadrosaur._index import CollectionIndex
-from hadrosaur._kv import (
+from hadrosaur._index.kv import (
     CheckedLevelDB,
     open_leveldb,
     plyvel,  # the LevelDB binding installed for this Python
@@ -138,8 +138,8 @@ def test_change_log_is_bounded_and_old_cursors_reload(base: Path) -> None:
     fresh = proj.changes("c", batch.cursor)
     assert not fresh.reload and fresh.changes == ()
     with CollectionIndex(base / "c") as index:
-        assert index._next_seq - index._first_seq == 3
-        bounds = (index._first_seq, index._next_seq)
+        assert index.changelog.next_seq - index.changelog.first_seq == 3
+        bounds = (index.changelog.first_seq, index.changelog.next_seq)
     # The bounds kept under a/l agree with the l/ keys themselves.
     db = plyvel.DB(str(base / "c" / ".index"))
     try:
@@ -227,7 +227,7 @@ HOLD_INDEX = """
 import sys, time
 from pathlib import Path
 from hadrosaur._index import CollectionIndex
-from hadrosaur._kv import CheckedLevelDB, open_leveldb
+from hadrosaur._index.kv import CheckedLevelDB, open_leveldb
 with CollectionIndex(Path(sys.argv[1])):
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))

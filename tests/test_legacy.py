@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hadrosaur import Project
-from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
+from hadrosaur._index.kv import plyvel  # the LevelDB binding installed for this Python
 
 
 def write_legacy_resource(coll: Path, ident: str, status: str, **files: str) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from hadrosaur import Project
 from hadrosaur._index import CollectionIndex
-from hadrosaur._index_sweep import FEW_KEPT, reset_sweeps
+from hadrosaur._index.sweep import FEW_KEPT, reset_sweeps
 from hadrosaur._liveness import local_host
 from hadrosaur._markers import KEPT_DIR
 
@@ -199,7 +199,7 @@ with CollectionIndex(Path(sys.argv[1])) as index:
 def test_a_reader_deciding_dead_never_hides_a_recompute_that_began_meanwhile(
     slow: Path, base: Path, tmp_path: Path
 ) -> None:
-    """The race of _index_sweep.py's proof, made to happen: probe, recompute, read, write."""
+    """The race of _index/sweep.py's proof, made to happen: probe, recompute, read, write."""
     proj = Project(base)
     worker = _worker(slow, tmp_path / "never")
     worker.send_signal(signal.SIGKILL)
@@ -293,7 +293,7 @@ def test_another_hosts_pending_resource_stays_pending(coll: Path) -> None:
 
 
 def test_an_index_of_schema_2_is_rebuilt_with_interrupted_stored(coll: Path) -> None:
-    from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
+    from hadrosaur._index.kv import plyvel  # the LevelDB binding installed for this Python
 
     proj = Project(coll.parent, create=False)
     _started(coll, "r")

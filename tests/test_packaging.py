@@ -57,7 +57,7 @@ def test_the_leveldb_binding_is_imported_in_kv_only() -> None:
         for path in (REPO / folder).rglob("*.py")
         if imports.search(path.read_text())
     )
-    assert found == ["hadrosaur/_kv.py"]
+    assert found == ["hadrosaur/_index/kv.py"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -99,7 +99,7 @@ def test_the_wheel_requires_one_leveldb_binding_per_python_and_no_dev_tools(dist
             if r.name in {"plyvel", "plyvel-next"}
             and (r.marker is None or r.marker.evaluate(environment))
         ]
-        # The one _kv.py imports for that version: plyvel_next from 3.12 on.
+        # The one _index/kv.py imports for that version: plyvel_next from 3.12 on.
         expected = ["plyvel-next"] if tuple(map(int, version.split("."))) >= (3, 12) else ["plyvel"]
         assert bindings == expected, version
 

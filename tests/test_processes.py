@@ -118,13 +118,14 @@ import sys, time
 from pathlib import Path
 from hadrosaur import _markers
 from hadrosaur._index import CollectionIndex
+from hadrosaur._index.writes import IndexWriter
 
 def stall(*args, **kwargs):
     print("stalled", flush=True)
     time.sleep(120)
 
 if sys.argv[2] == "before-apply":
-    CollectionIndex._apply_resources = stall
+    IndexWriter.apply_resources = stall
 else:
     _markers.release_claimed = stall
 with CollectionIndex(Path(sys.argv[1])):

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from hadrosaur import HadrosaurError, Project, RefusedPath
-from hadrosaur._kv import plyvel  # the LevelDB binding installed for this Python
+from hadrosaur._index.kv import plyvel  # the LevelDB binding installed for this Python
 
 from ..helpers import REPO
 

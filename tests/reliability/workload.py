@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrosaur import STATUSES, Context, DamagedResource, Project, _compute, _markers, _store
-from hadrosaur._index import CollectionIndex
+from hadrosaur._index.writes import IndexWriter
 
 COLLECTION = "items"
 #: Set in a child's environment to make the ``fail-*`` idents succeed (the final heal).
@@ -154,7 +154,7 @@ WINDOWS: dict[str, Callable[[], None]] = {
     "status": lambda: _patch_replace(_store.STATUS_FILE),
     "meta": lambda: _patch_replace(_store.META_FILE),
     "clear": lambda: _patch_before(_compute, "_clear_previous_attempt"),
-    "apply": lambda: _patch_before(CollectionIndex, "_apply_resources"),
+    "apply": lambda: _patch_before(IndexWriter, "apply_resources"),
     "release": lambda: _patch_before(_markers, "release_claimed"),
     "rebuild": _patch_scan,
     "rmtree": _patch_rmtree,

@@ -1,7 +1,8 @@
 """The key-value stores the index is kept in: LevelDB, checked, or memory.
 
-The index (``_index.py``) uses a small subset of plyvel's ``DB``: ``get``,
-``iterator``, ``write_batch``, ``compact`` and ``close``. Two stores provide it:
+The index uses a small subset of plyvel's ``DB``: ``get``, ``iterator``,
+``write_batch``, ``compact`` and ``close``, written down as the
+:class:`KeyValueStore` protocol. Two stores provide it:
 
 - :func:`open_leveldb`: the LevelDB on disk, opened with ``paranoid_checks``
   (a damaged write-ahead log fails the opening instead of silently dropping
@@ -29,7 +30,7 @@ import bisect
 import sys
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, Protocol, overload
 
 # The one import of the LevelDB binding. plyvel 1.5.1 has wheels for CPython up to
 # 3.12 on Linux x86_64 only; plyvel-next, a maintained fork with the same API under
@@ -41,12 +42,76 @@ if sys.version_info >= (3, 12):
 else:
     import plyvel
 
-__all__ = ("CheckedLevelDB", "LevelDBError", "LevelDBIOError", "MemoryDB", "open_leveldb")
+__all__ = (
+    "CheckedLevelDB",
+    "ClosedStore",
+    "KeyValueStore",
+    "LevelDBError",
+    "LevelDBIOError",
+    "MemoryDB",
+    "WriteBatch",
+    "open_leveldb",
+)
 
 #: Every error the binding raises (corruption included); the index treats it as "rebuild".
 LevelDBError: Any = plyvel.Error
 #: The binding's I/O error (a lock held by another process, a missing file); also an OSError.
 LevelDBIOError: Any = plyvel.IOError
+
+
+class WriteBatch(Protocol):
+    """Writes applied together when the ``with`` block ends (plyvel's ``WriteBatch``)."""
+
+    def put(self, key: bytes, value: bytes) -> None: ...
+
+    def delete(self, key: bytes) -> None: ...
+
+    def __enter__(self) -> WriteBatch: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> object: ...
+
+
+class KeyValueStore(Protocol):
+    """What the index needs of a store: sorted bytes keys, batches, and nothing else."""
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value of ``key``, or None."""
+
+    @overload
+    def iterator(
+        self,
+        *,
+        prefix: bytes | None = None,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        include_start: bool = True,
+        include_value: Literal[True] = True,
+    ) -> Iterator[tuple[bytes, bytes]]: ...
+
+    @overload
+    def iterator(
+        self,
+        *,
+        prefix: bytes | None = None,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        include_start: bool = True,
+        include_value: Literal[False],
+    ) -> Iterator[bytes]: ...
+
+    def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:
+        """A batch; ``transaction``: dropped if its block raises; ``sync``: fsync'd."""
+
+    def compact(self) -> None:
+        """Merge what was written into one sorted run (a no-op where that means nothing)."""
+
+    def close(self) -> None:
+        """Release the store; it is not used afterwards."""
 
 
 class CheckedLevelDB:
@@ -55,15 +120,17 @@ class CheckedLevelDB:
     def __init__(self, db: Any) -> None:
         self._db = db
 
-    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:
-        value: bytes | None = self._db.get(key, default, verify_checksums=True)
+    def get(self, key: bytes) -> bytes | None:
+        value: bytes | None = self._db.get(key, verify_checksums=True)
         return value
 
-    def iterator(self, **kwargs: Any) -> Any:
-        return self._db.iterator(verify_checksums=True, **kwargs)
+    def iterator(self, **options: bytes | bool | None) -> Iterator[Any]:
+        it: Iterator[Any] = self._db.iterator(verify_checksums=True, **options)
+        return it
 
-    def write_batch(self, **kwargs: Any) -> Any:
-        return self._db.write_batch(**kwargs)
+    def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:
+        batch: WriteBatch = self._db.write_batch(transaction=transaction, sync=sync)
+        return batch
 
     def compact(self) -> None:
         """Merge every table into one sorted run, so that a lookup opens one table.
@@ -77,7 +144,9 @@ class CheckedLevelDB:
         self._db.close()
 
 
-def open_leveldb(path: str, *, create_if_missing: bool, error_if_exists: bool = False) -> Any:
+def open_leveldb(
+    path: str, *, create_if_missing: bool, error_if_exists: bool = False
+) -> CheckedLevelDB:
     """Open (or create) the LevelDB at ``path`` with every check on; raises plyvel errors."""
     db = plyvel.DB(
         path,
@@ -95,8 +164,8 @@ class MemoryDB:
         self._data: dict[bytes, bytes] = {}
         self._sorted: list[bytes] | None = []
 
-    def get(self, key: bytes, default: bytes | None = None) -> bytes | None:
-        return self._data.get(key, default)
+    def get(self, key: bytes) -> bytes | None:
+        return self._data.get(key)
 
     def put(self, key: bytes, value: bytes) -> None:
         if key not in self._data:
@@ -107,7 +176,7 @@ class MemoryDB:
         if self._data.pop(key, None) is not None:
             self._sorted = None
 
-    def write_batch(self, transaction: bool = False, sync: bool = False) -> _Batch:
+    def write_batch(self, *, transaction: bool = False, sync: bool = False) -> _Batch:
         return _Batch(self, transaction)
 
     def compact(self) -> None:
@@ -130,7 +199,6 @@ class MemoryDB:
         stop: bytes | None = None,
         include_start: bool = True,
         include_value: bool = True,
-        reverse: bool = False,
     ) -> Iterator[Any]:
         """Keys (or key, value pairs) in order, as ``plyvel.DB.iterator`` yields them."""
         keys = self._keys()
@@ -142,8 +210,6 @@ class MemoryDB:
             lo = find(keys, start)
         hi = len(keys) if stop is None else bisect.bisect_left(keys, stop)
         chosen = keys[lo:hi]
-        if reverse:
-            chosen = chosen[::-1]
         data = self._data
         # A snapshot: writes made while iterating do not disturb the iteration.
         if include_value:
@@ -189,3 +255,26 @@ class _Batch:
                 self._db.delete(key)
             else:
                 self._db.put(key, value)
+
+
+class ClosedStore:
+    """The store of an index that is not open: any use is a mistake, said plainly."""
+
+    def get(self, key: bytes) -> bytes | None:
+        raise self._closed()
+
+    def iterator(self, **options: bytes | bool | None) -> Iterator[Any]:
+        raise self._closed()
+
+    def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:
+        raise self._closed()
+
+    def compact(self) -> None:
+        raise self._closed()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    @staticmethod
+    def _closed() -> RuntimeError:
+        return RuntimeError("the index is not open: use it inside its with block")

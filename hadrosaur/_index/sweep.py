@@ -1,4 +1,4 @@
-"""Applying markers, and finding out, once, which pending resources died.
+"""Finding out, once, which pending resources died: kept markers, and why it is safe.
 
 A pending resource is live while its worker holds its compute lock. Readers
 of the index never probe that lock: the drain records ``interrupted`` in the
@@ -8,12 +8,12 @@ read costs the same with 50,000 dead pending resources as with none.
 
 Where deaths are found:
 
-- **Applying a marker** (:meth:`IndexSweeps._apply_markers`): the locks of
+- **Applying a marker** (:meth:`~hadrosaur._index.drain.MarkerDrain.apply`): the locks of
   the claimed markers' resources are probed first, then the files are read.
   A marker whose lock was held moves to ``.updates/.kept/``; one whose lock
   was free is removed, and a pending status read after that probe is
   recorded as interrupted (:func:`~hadrosaur._liveness.settle`).
-- **Kept markers** (:meth:`IndexSweeps._sweep_kept`): the resources whose
+- **Kept markers** (:meth:`KeptSweep.run`): the resources whose
   lock was held when their marker was applied are examined again. Up to
   ``FEW_KEPT`` of them (a few workers' worth: a probe costs ~5 µs) by every
   opening, so a death shows at the next read; more than that at most once
@@ -23,7 +23,7 @@ Where deaths are found:
   re-read and recorded like a marker, and its kept marker removed; a sweep
   finding deaths goes on (a mass death is change, not idle cost), up to
   ``DEATH_BUDGET`` per opening.
-- **A rebuild** probes each resource it reads as pending (see _index.py).
+- **A rebuild** probes each resource it reads as pending (see rebuild.py).
 
 Why recording "interrupted" never hides a newer state. Writers take the
 compute lock, create the marker ``.updates/IDENT``, and only then change any
@@ -51,20 +51,18 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import _markers, _plans, _store
-from ._index_apply import IndexWrites
-from ._liveness import settle
-from ._locks import lock_held
-from ._names import check_ident
-from .errors import InvalidName
-from .resource import ERROR, PENDING
+from .. import _markers, _store
+from .._names import check_ident
+from ..errors import InvalidName
+from .writes import IndexWriter
 
 __all__ = (
     "DEATH_BUDGET",
     "DEFAULT_SWEEP_BUDGET",
     "DEFAULT_SWEEP_INTERVAL",
     "FEW_KEPT",
-    "IndexSweeps",
+    "KeptSweep",
+    "ProbeTally",
     "is_ident",
     "reset_sweeps",
 )
@@ -81,6 +79,22 @@ _LISTING_MAX_AGE = 5.0
 FEW_KEPT = 64
 #: Kept markers examined per probe-and-apply step (one WriteBatch).
 _SWEEP_CHUNK = 500
+
+
+@dataclass
+class ProbeTally:
+    """What one opening of the index found out about compute locks.
+
+    Shared by its drain, its sweeps and its rebuilds: a resource whose
+    marker the opening kept was probed just now, so its sweep skips it.
+    """
+
+    #: Locks probed by this opening (for tests and diagnostics).
+    probed: int = 0
+    #: True when this opening's sweep stopped at its time bound while finding deaths.
+    sweep_unfinished: bool = False
+    #: Resources whose markers this opening kept (their locks were just probed).
+    just_kept: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -101,44 +115,22 @@ class _Sweep:
 _sweeps: dict[str, _Sweep] = {}
 
 
-class IndexSweeps(IndexWrites):
-    """Marker application and the sweep of kept markers (a base of ``CollectionIndex``)."""
+class KeptSweep:
+    """The sweep of one collection's kept markers, writing what it finds with ``writer``.
 
-    sweep_interval: float
-    sweep_budget: float
-    fallback: str
-    #: Locks probed by this opening (for tests and diagnostics).
-    probed: int
-    #: True when this opening's sweep stopped at its time bound while finding deaths.
-    sweep_unfinished: bool
-    #: Resources whose markers this opening kept (their locks were just probed).
-    _just_kept: set[str]
+    ``interval`` and ``budget``: see :meth:`run`; ``tally``: the opening's.
+    """
 
-    def _apply_markers(self, names: list[str]) -> int:
-        idents = []
-        for name in names:
-            if name.startswith(_store.PLAN_MARKER_PREFIX):
-                plan_id = name[len(_store.PLAN_MARKER_PREFIX) :]
-                self._apply_plan(_plans.read_plan(self.coll_dir, plan_id), plan_id)
-            else:
-                try:
-                    idents.append(check_ident(name))
-                except InvalidName:
-                    pass  # not a marker we wrote; dropping it below is all there is to do
-        # Probed before the files are read: see the module docstring and _markers.busy.
-        probe = _markers.probe(self.coll_dir, idents)
-        self.probed += len(idents)
-        if idents:
-            self._apply_resources(idents, probe)
-        _markers.keep(self.coll_dir, [name for name in names if name in probe.busy])
-        self._just_kept.update(probe.busy)  # probed just now: this opening's sweep skips them
-        free = [name for name in names if name not in probe.busy]
-        _markers.release_claimed(self.coll_dir, free)
-        # A kept marker of the same resource is done with too: read after a free probe.
-        _markers.release_kept(self.coll_dir, free)
-        return len(names)
+    def __init__(
+        self, writer: IndexWriter, tally: ProbeTally, interval: float, budget: float
+    ) -> None:
+        self.writer = writer
+        self.coll_dir = writer.coll_dir
+        self.tally = tally
+        self.interval = interval
+        self.budget = budget
 
-    def _sweep_kept(self, force: bool = False) -> None:
+    def run(self, force: bool = False) -> None:
         """Re-examine kept markers: record the resources whose lock is free now.
 
         When the last sweep found many, at most once per ``sweep_interval``
@@ -149,37 +141,38 @@ class IndexSweeps(IndexWrites):
         opening continues at once (``sweep_unfinished``). ``force``: all of
         them, now (for check()).
         """
+        tally = self.tally
         state = _sweeps.setdefault(os.fspath(self.coll_dir), _Sweep())
         now = time.monotonic()
-        due = not state.many or state.hurry or now - state.at >= self.sweep_interval
+        due = not state.many or state.hurry or now - state.at >= self.interval
         if not (force or due):
             return
         names = self._kept_listing(state, now)
         state.many = len(names) > FEW_KEPT
         # A pass goes through the names in order; one cut short resumes where it stopped.
         order = names[bisect_right(names, state.after) :] if state.after else names
-        quiet_until, stop_at = now + self.sweep_budget, now + DEATH_BUDGET
+        quiet_until, stop_at = now + self.budget, now + DEATH_BUDGET
         done = 0
         dying = False
         for chunk in _markers.chunks(order, _SWEEP_CHUNK):
             clock = time.monotonic()
             if not force and done and (clock >= stop_at or (clock >= quiet_until and not dying)):
                 break
-            idents = [n for n in chunk if is_ident(n) and n not in self._just_kept]
+            idents = [n for n in chunk if is_ident(n) and n not in tally.just_kept]
             probe = _markers.probe(self.coll_dir, idents)
-            self.probed += len(idents)
+            tally.probed += len(idents)
             free = [i for i in idents if i not in probe.busy]
             if free:
-                self._apply_resources(free, probe)
+                self.writer.apply_resources(free, probe)
             _markers.release_kept(
                 self.coll_dir,
-                [n for n in chunk if n not in probe.busy and n not in self._just_kept],
+                [n for n in chunk if n not in probe.busy and n not in tally.just_kept],
             )
             dying = bool(free)
             done += len(chunk)
             state.after = chunk[-1]
         finished = done >= len(order)
-        state.hurry = self.sweep_unfinished = dying and not finished
+        state.hurry = tally.sweep_unfinished = dying and not finished
         if finished:
             state.after = ""
         # From its start: a reader polling every sweep_interval finds the next one due.
@@ -201,31 +194,6 @@ class IndexSweeps(IndexWrites):
             state.names = sorted(_markers.kept_names(self.coll_dir))
             state.stamp, state.listed_at = key, now
         return state.names
-
-    def _scanned_record(
-        self, ident: str, held: bool | None = None, problem: str = ""
-    ) -> tuple[_store.Record | None, bool]:
-        """(record to keep, lock held) for one entry of a scan, for a rebuild or a check.
-
-        ``held``: the result of a probe made before this call, if any. Else
-        only a pending resource is probed, and then read again after the
-        probe, so that "interrupted" always rests on a probe made before the read.
-        ``problem``: why the scan found no real directory there (a symlink, a
-        file): a damaged resource, never looked into.
-        """
-        if problem:
-            return _store.Record(ERROR, reason=_store.damaged_dir_reason(problem)), False
-        res_dir = f"{os.fspath(self.coll_dir)}/{ident}"
-        rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
-        if rec is None or rec.status != PENDING:
-            return rec, bool(held)
-        if held is None:
-            self.probed += 1
-            if lock_held(f"{res_dir}/{_store.LOCK_FILE}"):
-                return rec, True
-            rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
-            held = False
-        return (None if rec is None else settle(rec, host, not held)), held
 
 
 def is_ident(name: str) -> bool:

@@ -1,0 +1,53 @@
+"""Checking the index against the directories, the truth it is a cache of.
+
+Like diskcache's ``check``: a fresh scan is compared with what the index
+holds, record by record and counter by counter; ``Project.check(fix=True)``
+rebuilds when they differ.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from .. import _store
+from ..resource import UNAVAILABLE
+from .codec import STORED_STATUSES
+from .reads import IndexReader
+from .rebuild import scanned_record
+from .sweep import ProbeTally, is_ident
+
+__all__ = ("Mismatch", "scan_mismatches")
+
+#: (ident, in the index, on disk); a counter that disagrees has a descriptive ident.
+Mismatch = tuple[str, _store.Record | None, _store.Record | None]
+
+
+def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> list[Mismatch]:
+    """Compare the index with a fresh scan of the directories.
+
+    Returns (ident, in_index, on_disk) for every resource where they differ,
+    ignoring planned-but-unstarted entries that have no directory. The kept
+    markers must have been swept first: a death not yet swept is no mismatch.
+    """
+    on_disk: dict[str, _store.Record] = {}
+    for ident, problem in _store.scan_entries(coll_dir):
+        if not is_ident(ident):
+            continue
+        rec, _ = scanned_record(coll_dir, ident, tally, problem=problem)
+        if rec is not None:
+            on_disk[ident] = rec
+    out: list[Mismatch] = []
+    for ident, rec in reader.records():
+        disk = on_disk.pop(ident, None)
+        if disk is None and rec.status == UNAVAILABLE:
+            continue
+        if disk != rec:
+            out.append((ident, rec, disk))
+    out.extend((ident, None, disk) for ident, disk in sorted(on_disk.items()))
+    stored = reader.counts()
+    actual: Counter[str] = Counter(r.status for _, r in reader.records())
+    for status in STORED_STATUSES:
+        if stored[status] != actual[status]:
+            out.append((f"<count of {status}: {stored[status]} != {actual[status]}>", None, None))
+    return out

@@ -1,0 +1,153 @@
+"""Applying changes to the index: resource records, plans, the change log and counters.
+
+Every change goes through one WriteBatch that updates the record, the status
+list, the counters, the per-minute completions and the change log together,
+so a reader never sees them disagree. Applying a record the index already
+holds changes nothing, which is what makes re-applying a claimed marker safe
+(see the drain protocol in drain.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import _markers, _store
+from .._liveness import settle
+from .._names import check_ident
+from ..errors import InvalidName
+from ..resource import COMPLETED, UNAVAILABLE
+from .codec import (
+    RELOAD_CHANGE,
+    decode_record,
+    encode_change,
+    encode_record,
+    encode_removal,
+    number,
+)
+from .keys import (
+    MINUTE_PREFIX,
+    count_key,
+    minute_key,
+    plan_applied_key,
+    planned_key,
+    record_key,
+    status_key,
+)
+from .kv import WriteBatch
+from .reads import IndexReader
+
+__all__ = ("MINUTES_KEPT", "WRITE_CHUNK", "IndexWriter")
+
+#: Per-minute completion counts older than this many minutes are dropped.
+MINUTES_KEPT = 24 * 60
+#: Records per WriteBatch when many are written at once (plans, rebuilds).
+WRITE_CHUNK = 20000
+
+
+class IndexWriter:
+    """The writes to an index: into ``reader``'s store, logged in its change log.
+
+    ``durable``: each batch is fsync'd. ``coll_dir``: where the resources
+    whose changes are applied live.
+    """
+
+    def __init__(self, reader: IndexReader, coll_dir: Path, durable: bool) -> None:
+        self.reader = reader
+        self.store = reader.store
+        self.changelog = reader.changelog
+        self.coll_dir = coll_dir
+        self.durable = durable
+
+    def apply_resources(self, idents: list[str], probe: _markers.Probe) -> None:
+        """Re-read each resource and record what changed; ``probe``: their locks, probed first.
+
+        The locks were probed before the files are read here, so a pending
+        resource whose lock was free is recorded interrupted (see settle).
+        The probe's lstat already said which are real directories: theirs is
+        not repeated (a mass death reads 50,000 resources here).
+        """
+        base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
+        store, log = self.store, self.changelog
+        counts = self.reader.counts()
+        before = dict(counts)
+        minutes: Counter[int] = Counter()
+        logged_from = log.next_seq
+        with store.write_batch(transaction=True, sync=self.durable) as wb:
+            for ident in idents:
+                old_raw = store.get(record_key(ident))
+                old = decode_record(old_raw) if old_raw is not None else None
+                res_dir = f"{base}/{ident}"
+                new, host = _store.read_record_and_host(
+                    res_dir, dir_checked=ident in probe.directories
+                )
+                if new is not None:
+                    new = settle(new, host, ident not in probe.busy)
+                if new is None:
+                    if old is None or old.status == UNAVAILABLE:
+                        continue
+                    if store.get(planned_key(ident)) is not None:
+                        new = _store.Record(UNAVAILABLE)  # planned: back to not started
+                    else:
+                        wb.delete(record_key(ident))
+                        wb.delete(status_key(old.status, ident))
+                        counts[old.status] -= 1
+                        log.append(wb, encode_removal(ident))
+                        continue
+                encoded = encode_record(new)
+                if encoded == old_raw:
+                    continue  # already applied (e.g. a claimed leftover): apply once
+                wb.put(record_key(ident), encoded)
+                if old is None or old.status != new.status:
+                    if old is not None:
+                        wb.delete(status_key(old.status, ident))
+                        counts[old.status] -= 1
+                    wb.put(status_key(new.status, ident), b"")
+                    counts[new.status] += 1
+                if new.status == COMPLETED and new.end is not None:
+                    if old is None or old.status != COMPLETED or old.end != new.end:
+                        minutes[new.end // 60_000] += 1
+                log.append(wb, encode_change(ident, encoded))
+            for status, n in counts.items():
+                if n != before[status]:
+                    wb.put(count_key(status), str(n).encode())
+            for minute, n in minutes.items():
+                stored = number(store.get(minute_key(minute)))
+                wb.put(minute_key(minute), str(stored + n).encode())
+            self._trim_minutes(wb)
+            if log.next_seq != logged_from:
+                log.put_bounds(wb)
+
+    def _trim_minutes(self, wb: WriteBatch) -> None:
+        cutoff = minute_key(_store.now_ms() // 60_000 - MINUTES_KEPT)
+        for key in self.store.iterator(prefix=MINUTE_PREFIX, include_value=False):
+            if key >= cutoff:
+                break
+            wb.delete(key)
+
+    def apply_plan(self, idents: Iterable[str], plan_id: str, log: bool = True) -> None:
+        """Add planned idents that have no entry yet as unavailable; note the plan applied."""
+        store = self.store
+        added = 0
+        for chunk in _markers.chunks(iter(idents), WRITE_CHUNK):
+            counts = self.reader.counts()
+            with store.write_batch(transaction=True, sync=self.durable) as wb:
+                for ident in chunk:
+                    try:
+                        check_ident(ident)
+                    except InvalidName:
+                        continue
+                    wb.put(planned_key(ident), b"")
+                    if store.get(record_key(ident)) is None:
+                        wb.put(record_key(ident), encode_record(_store.Record(UNAVAILABLE)))
+                        wb.put(status_key(UNAVAILABLE, ident), b"")
+                        counts[UNAVAILABLE] += 1
+                        added += 1
+                wb.put(count_key(UNAVAILABLE), str(counts[UNAVAILABLE]).encode())
+        with store.write_batch(sync=self.durable) as wb:
+            if added and log:
+                self.changelog.append(wb, RELOAD_CHANGE)
+                self.changelog.put_bounds(wb)
+            wb.put(plan_applied_key(plan_id), b"")
