@@ -91,7 +91,7 @@ class Attempt:
         """Make the change marker: before any change, under the compute lock.
 
         A drain applies it but keeps it while this process holds the compute
-        lock (see _index.py), so every change made from now on reaches the
+        lock (see _index/drain.py), so every change made from now on reaches the
         index, even if this process dies between two writes: the first drain
         after the lock is free reads them.
         """

@@ -13,7 +13,7 @@ interrupted.
 Two users: :func:`current_status` answers for one resource read from its
 files (``Project.status``, ``load``); :func:`settle` turns what a drain of the
 index read into the record it keeps, so that a death found once is recorded
-(see _index_sweep.py) and readers of the index never probe.
+(see _index/sweep.py) and readers of the index never probe.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def settle(record: _store.Record, host: object, lock_free: bool) -> _store.Recor
     then a pending record means the worker was already gone when its status
     was read, and any later change belongs to a process that took the lock
     after the probe and so made a new change marker (the proof is in
-    _index_sweep.py). A pending resource of another host stays pending.
+    _index/sweep.py). A pending resource of another host stays pending.
     """
     if record.status != PENDING or not lock_free or not _local(host):
         return record

@@ -7,7 +7,7 @@ by a hash of the sorted set: planning the same set again writes nothing. The
 plan file is written atomically first, then its marker ``.updates/.plan.SHA``
 tells the index to add it. A writer that dies between the two leaves a plan
 without a marker, which the index applies all the same: it compares the plan
-files with what it applied whenever their number changes (see _index.py).
+files with what it applied whenever their number changes (see _index/drain.py).
 """
 
 from __future__ import annotations

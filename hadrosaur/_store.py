@@ -13,11 +13,11 @@ the base's collections are found by _collections.py.
 Layout of one collection::
 
     COLL/.collection.json     name and function reference
-    COLL/.index/              the LevelDB index (see _index.py)
+    COLL/.index/              the LevelDB index (see _index/drain.py)
     COLL/.index.lock          flock serialising access to the index
     COLL/.updates/IDENT       change markers: "IDENT changed since the last drain"
     COLL/.updates/.claimed/   markers a drainer is applying
-    COLL/.updates/.kept/      markers of resources whose lock was held (see _index_sweep.py)
+    COLL/.updates/.kept/      markers of resources whose lock was held (see _index/sweep.py)
     COLL/.plans/SHA.txt       planned ident sets (fetch_many), one ident per line
     COLL/IDENT/status         one word, the commit point
     COLL/IDENT/meta.json      start_time, end_time, args, pid, host, attempt

@@ -3,7 +3,7 @@
 A project is a base directory holding collections of resources. Defining a
 collection binds a function to a name; fetching computes a resource once and
 caches it on disk; the read methods answer from the collection's LevelDB
-index, which they keep in step with the directories (see _index.py). Any
+index, which they keep in step with the directories (see _index/drain.py). Any
 number of processes may use one base directory at the same time.
 """
 

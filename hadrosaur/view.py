@@ -5,7 +5,7 @@ markers, reads and closes. A live monitor that wants counts, a page of
 entries and the change feed at once uses ``Project.view`` instead, paying for
 the opening once. Nothing here touches the resource directories: the index
 stores ``interrupted``, recorded by the drain the first time it finds a
-pending resource's lock free (see _index_sweep.py), so no read probes locks.
+pending resource's lock free (see _index/sweep.py), so no read probes locks.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ thread; such a request does not cause a pass.
 
 A dying worker writes nothing, so no file event tells of its death: opening
 the index does (it re-examines the resources being computed and logs those
-whose lock is free as interrupted; see hadrosaur/_index_sweep.py). So a
+whose lock is free as interrupted; see hadrosaur/_index/sweep.py). So a
 collection with pending resources is read every ``LIVENESS_INTERVAL``
 seconds, and at once again while the index says its examination was cut
 short; the deaths then arrive through the change log like any change.

@@ -1,4 +1,9 @@
-"""The import graph of hadrosaur/: no cycles, not even through imports inside functions.
+"""The import graph of hadrosaur/: layers that only point down, and no cycles.
+
+The layers, bottom-up, are :data:`LAYERS` (the README's Architecture section
+draws the same picture): a module may import from its own layer or the ones
+below, never above, and the library never imports the TUI, which in turn
+uses only the library's public modules (no ``hadrosaur._*``).
 
 An import placed inside a function hides a cycle from the interpreter but not
 from the design: the two modules still depend on each other, and whichever is
@@ -14,6 +19,88 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .helpers import REPO
+
+#: The layers of hadrosaur/, bottom-up: module names, or prefixes ending in "." for packages.
+LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
+    (
+        "vocabulary",
+        frozenset(
+            {
+                "hadrosaur.status",
+                "hadrosaur.times",
+                "hadrosaur.errors",
+                "hadrosaur.display",
+                "hadrosaur.signature",
+                "hadrosaur._layout",
+                "hadrosaur._progress",
+                "hadrosaur._output_capture",
+            }
+        ),
+    ),
+    (
+        "files",
+        frozenset(
+            {
+                "hadrosaur._names",
+                "hadrosaur._nofollow",
+                "hadrosaur._locks",
+                "hadrosaur._records",
+                "hadrosaur._store",
+                "hadrosaur._markers",
+                "hadrosaur._plans",
+                "hadrosaur._collections",
+                "hadrosaur._layout_repair",
+                "hadrosaur._log_file",
+                "hadrosaur._reference",
+                "hadrosaur.follow",
+                "hadrosaur.entries",
+                "hadrosaur.resource",
+            }
+        ),
+    ),
+    ("index", frozenset({"hadrosaur._liveness", "hadrosaur._index."})),
+    (
+        "compute",
+        frozenset(
+            {
+                "hadrosaur._attempt",
+                "hadrosaur._load",
+                "hadrosaur._compute",
+                "hadrosaur.context",
+                "hadrosaur._pool",
+                "hadrosaur._casualties",
+                "hadrosaur._fetch_task",
+                "hadrosaur.parallel",
+            }
+        ),
+    ),
+    (
+        "api",
+        frozenset(
+            {
+                "hadrosaur",
+                "hadrosaur.view",
+                "hadrosaur.project",
+                "hadrosaur.runner",
+                "hadrosaur._function_loader",
+                "hadrosaur.demo",
+            }
+        ),
+    ),
+    ("command line", frozenset({"hadrosaur.cli.", "hadrosaur.__main__"})),
+)
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of a module of hadrosaur/; KeyError if it has none."""
+    for number, (_, members) in enumerate(LAYERS):
+        for member in members:
+            if module == member or (member.endswith(".") and module.startswith(member)):
+                return number
+            if member.endswith(".") and module == member[:-1]:
+                return number
+    raise KeyError(module)
+
 
 #: Known cycles through modules that other branches are rewriting, one edge of
 #: each cycle per entry: (importer, imported). Empty: hadrosaur/ has none.
@@ -143,6 +230,81 @@ def test_hadrosaur_has_no_import_cycle() -> None:
     graph = import_graph(REPO / "hadrosaur")
     cycles = find_cycles(graph, ALLOWED_EDGES)
     assert not cycles, "import cycles: " + " | ".join(_describe(graph, c) for c in cycles)
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = []
+    for module in import_graph(REPO / "hadrosaur"):
+        try:
+            layer_of(module)
+        except KeyError:
+            missing.append(module)
+    assert missing == [], f"give these a layer in LAYERS (and the README): {missing}"
+
+
+def test_every_layer_entry_names_a_module() -> None:
+    # A stale entry (a module renamed or gone) would quietly place its successor nowhere.
+    modules = set(import_graph(REPO / "hadrosaur"))
+    stale = [
+        member
+        for _, members in LAYERS
+        for member in members
+        if not any(m == member or (member.endswith(".") and m.startswith(member)) for m in modules)
+    ]
+    assert stale == []
+
+
+def test_imports_only_point_down_the_layers() -> None:
+    graph = import_graph(REPO / "hadrosaur")
+    upward = [
+        f"{importer} ({LAYERS[layer_of(importer)][0]}) -> {imported} "
+        f"({LAYERS[layer_of(imported)][0]})"
+        for importer, targets in sorted(graph.items())
+        for imported in sorted(targets)
+        if layer_of(imported) > layer_of(importer)
+    ]
+    assert upward == [], "imports that point up a layer: " + "; ".join(upward)
+
+
+def _imported_modules(package_dir: Path) -> Iterator[tuple[Path, str]]:
+    """(file, dotted name) of every absolute import in a package, TYPE_CHECKING ones excluded."""
+    for path in sorted(package_dir.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in _import_nodes(tree):
+            if isinstance(node, ast.Import):
+                yield from ((path, alias.name) for alias in node.names)
+            elif node.level == 0 and node.module:
+                yield path, node.module
+                yield from ((path, f"{node.module}.{alias.name}") for alias in node.names)
+        for call in ast.walk(tree):  # importlib.import_module("...") hides an import too
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "import_module"
+                and call.args
+                and isinstance(call.args[0], ast.Constant)
+                and isinstance(call.args[0].value, str)
+            ):
+                yield path, call.args[0].value
+
+
+def test_the_library_never_imports_the_tui() -> None:
+    found = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path, name in _imported_modules(REPO / "hadrosaur")
+        if name.split(".")[0] == "hadrosaur_tui"
+    ]
+    assert found == []
+
+
+def test_the_tui_uses_only_the_public_modules_of_the_library() -> None:
+    private = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path, name in _imported_modules(REPO / "hadrosaur_tui")
+        if name.split(".")[0] == "hadrosaur"
+        and any(p.startswith("_") and not p.startswith("__") for p in name.split(".")[1:])
+    ]
+    assert private == []
 
 
 def test_every_allowed_edge_still_exists() -> None:
