@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,12 @@ from ._nofollow import (
     open_regular,
     read_regular,
 )
+from .entries import Entry
 from .errors import DamagedResource
 from .signature import error_headline
 from .status import ERROR, is_damaged, status_word
 
 __all__ = (
-    "Record",
     "damaged_dir_reason",
     "damaged_status_reason",
     "read_meta",
@@ -193,24 +192,13 @@ def _as_ms(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True)
-class Record:
-    """What the index keeps of one resource: enough to list it without opening its directory.
+def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
+    """What the index keeps of a resource, read from its directory (None if never started).
 
     ``status`` is what the files say: completed, pending, error or
     unavailable (the index records a pending one whose lock it found free
-    as interrupted: see _liveness.settle). ``reason`` is the error's headline (type: first line)
-    for errors, or a description of the damage for an unreadable status.
-    """
-
-    status: str
-    start: int | None = None
-    end: int | None = None
-    reason: str = ""
-
-
-def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Record | None:
-    """Read the index record of a resource from its directory (None if never started).
+    as interrupted: see _liveness.settle). ``reason`` is an error's headline
+    (type: first line), or a description of the damage for an unreadable status.
 
     A "resource directory" that is a symlink or a file is damaged: an error
     record saying so, and nothing behind it is read. ``dir_checked`` skips
@@ -221,18 +209,19 @@ def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Record | None
 
 def read_record_and_host(
     res_dir: StrPath, *, dir_checked: bool = False
-) -> tuple[Record | None, object]:
+) -> tuple[Entry | None, object]:
     """:func:`read_record`, and the ``host`` of the same meta.json (None when it has none).
 
     The index needs the host to tell a dead worker from another host's; one
     read of meta.json for both (a drain recording 50,000 deaths reads it 50,000 times).
     """
+    ident = os.path.basename(res_dir)
     if not dir_checked:
         problem = directory_problem(res_dir)
         if problem is None:
             return None, None
         if problem:
-            return Record(ERROR, reason=damaged_dir_reason(problem)), None
+            return Entry(ident, ERROR, reason=damaged_dir_reason(problem)), None
     word = read_status(res_dir)
     if word is None:
         return None, None
@@ -240,16 +229,16 @@ def read_record_and_host(
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
     host = meta.get("host")
     if is_damaged(word):
-        return Record(ERROR, start, end, damaged_status_reason(word)), host
+        return Entry(ident, ERROR, start, end, damaged_status_reason(word)), host
     if meta_problem:
-        return Record(ERROR, start, end, meta_problem), host
+        return Entry(ident, ERROR, start, end, meta_problem), host
     reason = ""
     if word == ERROR:
         try:
             reason = _error_headline(os.path.join(res_dir, ERROR_FILE))
         except RefusedFile as exc:
             reason = f"{ERROR_FILE}: {exc.reason}"
-    return Record(word, start, end, reason), host
+    return Entry(ident, word, start, end, reason), host
 
 
 def scan_entries(coll_dir: StrPath) -> Iterator[tuple[str, str]]:

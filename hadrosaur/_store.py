@@ -60,7 +60,6 @@ from ._nofollow import (
 # StrPath: paths may be given as str or Path; the hot paths join strings,
 # because pathlib costs more than the system calls on a fetch (measured: ~35%).
 from ._records import (
-    Record,
     StrPath,
     damaged_dir_reason,
     damaged_status_reason,
@@ -91,7 +90,6 @@ __all__ = (
     "STORAGE_DIR",
     "SYMLINK_REFUSED",
     "UPDATES_DIR",
-    "Record",
     "RefusedFile",
     "StrPath",
     "atomic_write",

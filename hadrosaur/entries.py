@@ -8,15 +8,20 @@ given, and from then on asks only for the :class:`Change` values after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .times import duration_ms
 
 __all__ = ("Change", "ChangeBatch", "Cursor", "Entry")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One resource as the index lists it.
+class Entry(NamedTuple):
+    """One resource as the index lists it: the one row type of the library and the TUI.
+
+    The index stores it (its ident in the key, the rest encoded once: see
+    hadrosaur/_index/codec.py), the change log carries it, readers get it and
+    the TUI's table keeps it as it is. A named tuple, so a million of them
+    cost little to build and compare, and a row is unpacked like any tuple.
 
     Attributes:
         ident: the resource ident.
@@ -24,7 +29,8 @@ class Entry:
         start_time: start of the last attempt, epoch ms (None if never started).
         end_time: end of the last attempt, epoch ms (None while running).
         reason: for an error, its exception type and the first line of its message
-            (``KeyError: 'weight'``; see hadrosaur.signature.error_headline); else "".
+            (``KeyError: 'weight'``; see hadrosaur.signature.error_headline), or what is
+            damaged; else "".
     """
 
     ident: str

@@ -462,5 +462,5 @@ class Project:
         return problems
 
 
-def _describe(rec: _store.Record | None) -> str:
+def _describe(rec: Entry | None) -> str:
     return "nothing" if rec is None else rec.status

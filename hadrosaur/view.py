@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ._index import CollectionIndex, LevelDBError
-from ._store import Record
 from .entries import ChangeBatch, Cursor, Entry
 from .errors import IndexUnavailable, InvalidStatus
 from .status import COUNT_KEYS, STATUSES, canonical
@@ -59,9 +58,6 @@ class CollectionView:
         self.name = name
         self.coll_dir: Path = index.coll_dir
 
-    def _entry(self, ident: str, rec: Record) -> Entry:
-        return Entry(ident, rec.status, rec.start, rec.end, rec.reason)
-
     def counts(self) -> dict[str, int]:
         """Counts per status plus total: O(1), from the index's counters."""
         counts = dict.fromkeys(COUNT_KEYS, 0)
@@ -75,21 +71,15 @@ class CollectionView:
 
     def entry(self, ident: str) -> Entry | None:
         """The index entry of one resource, or None when the index has none."""
-        rec = self._index.get(ident)
-        return None if rec is None else self._entry(ident, rec)
+        return self._index.get(ident)
 
     def entries(self, after: str | None = None, limit: int | None = None) -> list[Entry]:
         """Entries in ident order, after ``after`` (exclusive), at most ``limit``.
 
-        Page through a large collection by passing the last ident seen.
+        Page through a large collection by passing the last ident seen. Built
+        in one loop without a call per row, so a million load quickly.
         """
-        return [self._entry(i, rec) for i, rec in self._index.records(after, limit)]
-
-    def rows(
-        self, after: str | None = None, limit: int = 10_000
-    ) -> list[tuple[str, str, int | None, int | None, str]]:
-        """Like :meth:`entries` as (ident, status, start, end, reason) tuples: for bulk loads."""
-        return self._index.row_tuples(after, limit)
+        return self._index.entries(after, limit)
 
     def entries_of(self, idents: Iterable[str]) -> list[Entry]:
         """The current entries of the given idents (those the index has)."""
@@ -131,7 +121,7 @@ class CollectionView:
         """Rebuild the index from the directories now (the change log starts anew)."""
         self._index.rebuild()
 
-    def mismatches(self) -> list[tuple[str, Record | None, Record | None]]:
+    def mismatches(self) -> list[tuple[str, Entry | None, Entry | None]]:
         """(ident, in index, on disk) for every resource where index and directories differ."""
         return self._index.scan_mismatches()
 

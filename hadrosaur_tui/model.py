@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from hadrosaur.entries import Entry
 from hadrosaur.resource import ERROR, PENDING
 from hadrosaur.times import duration_ms
 
@@ -29,8 +30,9 @@ from .format import STATUS_ORDER
 
 __all__ = ("SORT_KEYS", "CollectionModel", "Row", "RowBlock", "RowTuple")
 
-#: (ident, status, start_ms, end_ms, reason) as the reader sends changes.
-RowTuple = tuple[str, str, "int | None", "int | None", str]
+#: A row as the reader sends it: the library's one row type, (ident, status, start_ms,
+#: end_ms, reason) as a named tuple.
+RowTuple = Entry
 #: The columns the table can be sorted by.
 SORT_KEYS: tuple[str, ...] = ("ident", "status", "start", "duration")
 
@@ -78,7 +80,7 @@ class RowBlock:
 
     def rows(self) -> list[RowTuple]:
         return [
-            (ident, STATUS_ORDER[c], _opt(s), _opt(e), self.reasons.get(ident, ""))
+            Entry(ident, STATUS_ORDER[c], _opt(s), _opt(e), self.reasons.get(ident, ""))
             for ident, c, s, e in zip(self.idents, self.codes, self.starts, self.ends, strict=True)
         ]
 

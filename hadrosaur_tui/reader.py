@@ -51,7 +51,7 @@ from .messages import (
     RowsLoaded,
     SummaryUpdated,
 )
-from .model import RowBlock, RowTuple
+from .model import RowBlock
 from .resource_detail import DetailData, read_detail, unreadable_detail
 
 __all__ = ("LIVENESS_INTERVAL", "CollectionReader", "estimate_rate")
@@ -60,10 +60,6 @@ PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 #: Seconds between reads of a collection that has pending resources.
 LIVENESS_INTERVAL = 0.5
-
-
-def _row(entry: Entry) -> RowTuple:
-    return (entry.ident, entry.status, entry.start_time, entry.end_time, entry.reason)
 
 
 def estimate_rate(
@@ -303,14 +299,14 @@ class CollectionReader:
             # A new collection on screen (or a reload): start from the first page.
             self._loaded_generation = generation
             self._cursor = view.cursor()
-            rows = view.rows(limit=FIRST_PAGE_SIZE)
+            rows = view.entries(limit=FIRST_PAGE_SIZE)
             self._load_after = rows[-1][0] if rows else None
             self._loading = len(rows) == FIRST_PAGE_SIZE
             block = RowBlock.from_rows(rows)
             self.post(RowsLoaded(name, generation, block, True, not self._loading))
             return
         if self._loading:
-            rows = view.rows(after=self._load_after, limit=PAGE_SIZE)
+            rows = view.entries(after=self._load_after, limit=PAGE_SIZE)
             self._load_after = rows[-1][0] if rows else self._load_after
             self._loading = len(rows) == PAGE_SIZE
             block = RowBlock.from_rows(rows)
@@ -323,9 +319,7 @@ class CollectionReader:
             self._want_pass()
             return
         self._cursor = batch.cursor
-        changes: list[tuple[str, RowTuple | None]] = [
-            (c.ident, None if c.entry is None else _row(c.entry)) for c in batch.changes
-        ]
+        changes: list[tuple[str, Entry | None]] = [(c.ident, c.entry) for c in batch.changes]
         if batch.more:
             self._want_pass()
         if changes:

@@ -34,7 +34,7 @@ from hadrosaur._index.keys import (
     status_prefix,
 )
 from hadrosaur._index.kv import ClosedStore, KeyValueStore, MemoryDB, open_leveldb
-from hadrosaur._store import Record
+from hadrosaur.entries import Entry
 
 
 def test_keys_are_laid_out_as_the_table_says() -> None:
@@ -50,21 +50,21 @@ def test_keys_are_laid_out_as_the_table_says() -> None:
 
 
 def test_a_record_encodes_to_its_fixed_bytes_and_back() -> None:
-    rec = Record("error", 1000, 61_000_000, "ValueError: a\x1fb\nc")
+    rec = Entry("r", "error", 1000, 61_000_000, "ValueError: a\x1fb\nc")
     raw = encode_record(rec)
     # Control characters in the reason become spaces: they would break the fields.
     assert raw == b"error\x1f1000\x1f61000000\x1fValueError: a b c"
     assert decode_rows([(b"r/r", raw)], ident_at=2) == [
         ("r", "error", 1000, 61_000_000, "ValueError: a b c")
     ]
-    assert decode_record(raw) == Record("error", 1000, 61_000_000, "ValueError: a b c")
-    assert encode_record(Record("unavailable")) == b"unavailable\x1f\x1f\x1f"
+    assert decode_record("r", raw) == Entry("r", "error", 1000, 61_000_000, "ValueError: a b c")
+    assert encode_record(Entry("p", "unavailable")) == b"unavailable\x1f\x1f\x1f"
     unavailable = (b"p", b"unavailable\x1f\x1f\x1f")
     assert decode_rows([unavailable] * 3, limit=2) == [("p", "unavailable", None, None, "")] * 2
 
 
 def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
-    raw = encode_record(Record("completed", 1, 2))
+    raw = encode_record(Entry("é-ü", "completed", 1, 2))
     assert encode_change("é-ü", raw) == "é-ü".encode() + b"\x1f" + raw
     assert decode_change(encode_change("é-ü", raw)) == ("é-ü", ("é-ü", "completed", 1, 2, ""))
     assert encode_removal("z") == b"z\x1f-"
@@ -84,7 +84,7 @@ def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
 )
 def test_an_undecodable_record_is_corruption(raw: bytes) -> None:
     with pytest.raises(IndexCorrupt):
-        decode_record(raw)
+        decode_record("r", raw)
     with pytest.raises(IndexCorrupt):
         decode_change(b"r\x1f" + raw)
     with pytest.raises(IndexCorrupt):

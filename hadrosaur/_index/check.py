@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from .. import _store
+from ..entries import Entry
 from ..resource import UNAVAILABLE
 from .codec import STORED_STATUSES
 from .reads import IndexReader
@@ -20,7 +21,7 @@ from .sweep import ProbeTally, is_ident
 __all__ = ("Mismatch", "scan_mismatches")
 
 #: (ident, in the index, on disk); a counter that disagrees has a descriptive ident.
-Mismatch = tuple[str, _store.Record | None, _store.Record | None]
+Mismatch = tuple[str, Entry | None, Entry | None]
 
 
 def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> list[Mismatch]:
@@ -30,7 +31,7 @@ def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> l
     ignoring planned-but-unstarted entries that have no directory. The kept
     markers must have been swept first: a death not yet swept is no mismatch.
     """
-    on_disk: dict[str, _store.Record] = {}
+    on_disk: dict[str, Entry] = {}
     for ident, problem in _store.scan_entries(coll_dir):
         if not is_ident(ident):
             continue
@@ -38,7 +39,8 @@ def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> l
         if rec is not None:
             on_disk[ident] = rec
     out: list[Mismatch] = []
-    for ident, rec in reader.records():
+    for rec in reader.entries():
+        ident = rec.ident
         disk = on_disk.pop(ident, None)
         if disk is None and rec.status == UNAVAILABLE:
             continue
@@ -46,7 +48,7 @@ def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> l
             out.append((ident, rec, disk))
     out.extend((ident, None, disk) for ident, disk in sorted(on_disk.items()))
     stored = reader.counts()
-    actual: Counter[str] = Counter(r.status for _, r in reader.records())
+    actual: Counter[str] = Counter(r.status for r in reader.entries())
     for status in STORED_STATUSES:
         if stored[status] != actual[status]:
             out.append((f"<count of {status}: {stored[status]} != {actual[status]}>", None, None))

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .._store import Record
 from ..entries import Change, Cursor, Entry
 from .changelog import ChangeLog
-from .codec import STORED_STATUSES, Row, decode_change, decode_record, decode_rows, number, text
+from .codec import STORED_STATUSES, decode_change, decode_record, decode_rows, number, text
 from .keys import (
     LOG_END,
     MINUTES_END,
@@ -51,27 +50,13 @@ class IndexReader:
             text(k[len(prefix) :]) for k in self.store.iterator(prefix=prefix, include_value=False)
         ]
 
-    def get(self, ident: str) -> Record | None:
-        """The stored record of one resource, or None."""
+    def get(self, ident: str) -> Entry | None:
+        """The stored entry of one resource, or None."""
         raw = self.store.get(record_key(ident))
-        return None if raw is None else decode_record(raw)
+        return None if raw is None else decode_record(ident, raw)
 
-    def records(
-        self, after: str | None = None, limit: int | None = None
-    ) -> list[tuple[str, Record]]:
-        """Records in ident order, starting after ``after``, at most ``limit`` of them."""
-        rows = decode_rows(self._record_range(after), limit, ident_at=2)
-        return [
-            (ident, Record(status, start, end, reason))
-            for ident, status, start, end, reason in rows
-        ]
-
-    def row_tuples(self, after: str | None, limit: int) -> list[Row]:
-        """Like :meth:`records`, as plain (ident, status, start, end, reason) tuples.
-
-        About five times faster than building Records, for readers that load
-        a million rows (the TUI).
-        """
+    def entries(self, after: str | None = None, limit: int | None = None) -> list[Entry]:
+        """Entries in ident order, starting after ``after``, at most ``limit`` of them."""
         return decode_rows(self._record_range(after), limit, ident_at=2)
 
     def _record_range(self, after: str | None) -> Iterator[tuple[bytes, bytes]]:
@@ -99,8 +84,7 @@ class IndexReader:
             change = decode_change(raw)
             if change is None:
                 return [], True, False
-            ident, row = change
-            entry = None if row is None else Entry(*row)
+            ident, entry = change
             out.append(Change(number(key[2:], 16), ident, entry))
         return out, False, False
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import _markers, _plans, _store
 from .._liveness import settle
 from .._locks import lock_held
+from ..entries import Entry
 from ..resource import COMPLETED, ERROR, PENDING
 from .codec import STORED_STATUSES, encode_record
 from .keys import SCHEMA_VERSION, VERSION_KEY, count_key, minute_key, record_key, status_key
@@ -74,8 +75,8 @@ def rebuild_index(
                 wb.put(record_key(ident), encode_record(rec))
                 wb.put(status_key(rec.status, ident), b"")
                 counts[rec.status] += 1
-                if rec.status == COMPLETED and rec.end is not None:
-                    minutes[rec.end // 60_000] += 1
+                if rec.status == COMPLETED and rec.end_time is not None:
+                    minutes[rec.end_time // 60_000] += 1
     oldest = _store.now_ms() // 60_000 - MINUTES_KEPT
     with store.write_batch() as wb:
         for status in STORED_STATUSES:
@@ -104,7 +105,7 @@ def rebuild_index(
 
 def scanned_record(
     coll_dir: Path, ident: str, tally: ProbeTally, held: bool | None = None, problem: str = ""
-) -> tuple[_store.Record | None, bool]:
+) -> tuple[Entry | None, bool]:
     """(record to keep, lock held) for one entry of a scan, for a rebuild or a check.
 
     ``held``: the result of a probe made before this call, if any. Else
@@ -114,7 +115,7 @@ def scanned_record(
     file): a damaged resource, never looked into.
     """
     if problem:
-        return _store.Record(ERROR, reason=_store.damaged_dir_reason(problem)), False
+        return Entry(ident, ERROR, reason=_store.damaged_dir_reason(problem)), False
     res_dir = f"{os.fspath(coll_dir)}/{ident}"
     rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
     if rec is None or rec.status != PENDING:

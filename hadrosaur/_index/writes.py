@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import _markers, _store
 from .._liveness import settle
 from .._names import check_ident
+from ..entries import Entry
 from ..errors import InvalidName
 from ..resource import COMPLETED, UNAVAILABLE
 from .codec import (
@@ -78,7 +79,7 @@ class IndexWriter:
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
                 old_raw = store.get(record_key(ident))
-                old = decode_record(old_raw) if old_raw is not None else None
+                old = decode_record(ident, old_raw) if old_raw is not None else None
                 res_dir = f"{base}/{ident}"
                 new, host = _store.read_record_and_host(
                     res_dir, dir_checked=ident in probe.directories
@@ -89,7 +90,7 @@ class IndexWriter:
                     if old is None or old.status == UNAVAILABLE:
                         continue
                     if store.get(planned_key(ident)) is not None:
-                        new = _store.Record(UNAVAILABLE)  # planned: back to not started
+                        new = Entry(ident, UNAVAILABLE)  # planned: back to not started
                     else:
                         wb.delete(record_key(ident))
                         wb.delete(status_key(old.status, ident))
@@ -106,9 +107,10 @@ class IndexWriter:
                         counts[old.status] -= 1
                     wb.put(status_key(new.status, ident), b"")
                     counts[new.status] += 1
-                if new.status == COMPLETED and new.end is not None:
-                    if old is None or old.status != COMPLETED or old.end != new.end:
-                        minutes[new.end // 60_000] += 1
+                end = new.end_time
+                if new.status == COMPLETED and end is not None:
+                    if old is None or old.status != COMPLETED or old.end_time != end:
+                        minutes[end // 60_000] += 1
                 log.append(wb, encode_change(ident, encoded))
             for status, n in counts.items():
                 if n != before[status]:
@@ -141,7 +143,7 @@ class IndexWriter:
                         continue
                     wb.put(planned_key(ident), b"")
                     if store.get(record_key(ident)) is None:
-                        wb.put(record_key(ident), encode_record(_store.Record(UNAVAILABLE)))
+                        wb.put(record_key(ident), encode_record(Entry(ident, UNAVAILABLE)))
                         wb.put(status_key(UNAVAILABLE, ident), b"")
                         counts[UNAVAILABLE] += 1
                         added += 1

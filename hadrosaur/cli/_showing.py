@@ -30,7 +30,7 @@ def _as_listed(res: Resource) -> Entry:
     rec = read_record(res.directory)
     if rec is None:  # a directory with no status file: the index lists nothing
         return Entry(res.ident, res.status, res.start_time, res.end_time, res.problem)
-    return Entry(res.ident, res.status, rec.start, rec.end, rec.reason)
+    return rec._replace(status=res.status)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
