@@ -28,7 +28,7 @@ from .entries import Entry
 from .resource import ERROR, INTERRUPTED, PENDING
 from .status import is_damaged
 
-__all__ = ("current_status", "local_host", "settle", "written_here")
+__all__ = ("current_status", "interrupted", "is_local", "local_host", "settle", "written_here")
 
 
 @cache
@@ -73,11 +73,17 @@ def written_here(res_dir: _store.StrPath) -> bool:
 
 
 def _local(host: object) -> bool:
-    return not (isinstance(host, str) and host != local_host())
+    """True unless ``host`` names another host ("" or no name: written here, or by 0.4.1)."""
+    return not (isinstance(host, str) and host and host != local_host())
 
 
-def settle(record: Entry, host: object, lock_free: bool) -> Entry:
-    """The record the index keeps for ``record`` (and meta.json's ``host``), read after a probe.
+def is_local(entry: Entry) -> bool:
+    """True when a pending ``entry`` was written on this host (or by 0.4.1, with no host)."""
+    return _local(entry.host)
+
+
+def settle(record: Entry, lock_free: bool) -> Entry:
+    """The record the index keeps for ``record``, read after a probe of its lock.
 
     ``lock_free`` must come from a probe made *before* ``record`` was read:
     then a pending record means the worker was already gone when its status
@@ -85,7 +91,14 @@ def settle(record: Entry, host: object, lock_free: bool) -> Entry:
     after the probe and so made a new change marker (the proof is in
     _index/sweep.py). A pending resource of another host stays pending.
     """
-    if record.status != PENDING or not lock_free or not _local(host):
+    if record.status != PENDING or not lock_free or not is_local(record):
         return record
+    return interrupted(record)
+
+
+def interrupted(record: Entry) -> Entry:
+    """``record`` as the index keeps it once its worker is known to be gone."""
     # Built directly: a mass death settles 50,000 (NamedTuple._replace costs more).
-    return Entry(record.ident, INTERRUPTED, record.start_time, record.end_time, record.reason)
+    return Entry(
+        record.ident, INTERRUPTED, record.start_time, record.end_time, record.reason, record.host
+    )

@@ -34,7 +34,7 @@ from ._nofollow import (
 from .entries import Entry
 from .errors import DamagedResource
 from .signature import error_headline
-from .status import ERROR, is_damaged, status_word
+from .status import ERROR, PENDING, is_damaged, status_word
 
 __all__ = (
     "damaged_dir_reason",
@@ -42,7 +42,6 @@ __all__ = (
     "read_meta",
     "read_meta_checked",
     "read_record",
-    "read_record_and_host",
     "read_status",
     "read_text",
     "scan_entries",
@@ -198,47 +197,42 @@ def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
     ``status`` is what the files say: completed, pending, error or
     unavailable (the index records a pending one whose lock it found free
     as interrupted: see _liveness.settle). ``reason`` is an error's headline
-    (type: first line), or a description of the damage for an unreadable status.
+    (type: first line), or a description of the damage for an unreadable
+    status. ``host`` is meta.json's, for a pending resource only: the index
+    needs it to tell a dead worker from another host's, and a mass death
+    recorded from the index alone (see _index/sweep.py) needs it kept there.
 
     A "resource directory" that is a symlink or a file is damaged: an error
     record saying so, and nothing behind it is read. ``dir_checked`` skips
-    that lstat when a directory scan has just seen a real directory there.
-    """
-    return read_record_and_host(res_dir, dir_checked=dir_checked)[0]
-
-
-def read_record_and_host(
-    res_dir: StrPath, *, dir_checked: bool = False
-) -> tuple[Entry | None, object]:
-    """:func:`read_record`, and the ``host`` of the same meta.json (None when it has none).
-
-    The index needs the host to tell a dead worker from another host's; one
-    read of meta.json for both (a drain recording 50,000 deaths reads it 50,000 times).
+    that lstat when a directory scan (or a lock probe) has just seen a real
+    directory there.
     """
     ident = os.path.basename(res_dir)
     if not dir_checked:
         problem = directory_problem(res_dir)
         if problem is None:
-            return None, None
+            return None
         if problem:
-            return Entry(ident, ERROR, reason=damaged_dir_reason(problem)), None
+            return Entry(ident, ERROR, reason=damaged_dir_reason(problem))
     word = read_status(res_dir)
     if word is None:
-        return None, None
+        return None
     meta, meta_problem = read_meta_checked(res_dir)
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
-    host = meta.get("host")
     if is_damaged(word):
-        return Entry(ident, ERROR, start, end, damaged_status_reason(word)), host
+        return Entry(ident, ERROR, start, end, damaged_status_reason(word))
     if meta_problem:
-        return Entry(ident, ERROR, start, end, meta_problem), host
+        return Entry(ident, ERROR, start, end, meta_problem)
+    if word == PENDING:
+        host = meta.get("host")
+        return Entry(ident, PENDING, start, end, "", host if isinstance(host, str) else "")
     reason = ""
     if word == ERROR:
         try:
             reason = _error_headline(os.path.join(res_dir, ERROR_FILE))
         except RefusedFile as exc:
             reason = f"{ERROR_FILE}: {exc.reason}"
-    return Entry(ident, word, start, end, reason), host
+    return Entry(ident, word, start, end, reason)
 
 
 def scan_entries(coll_dir: StrPath) -> Iterator[tuple[str, str]]:

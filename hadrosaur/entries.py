@@ -31,6 +31,8 @@ class Entry(NamedTuple):
         reason: for an error, its exception type and the first line of its message
             (``KeyError: 'weight'``; see hadrosaur.signature.error_headline), or what is
             damaged; else "".
+        host: for a pending or interrupted resource, the host its meta.json names
+            ("" when unknown, and for the other statuses): where it runs or ran.
     """
 
     ident: str
@@ -38,6 +40,7 @@ class Entry(NamedTuple):
     start_time: int | None = None
     end_time: int | None = None
     reason: str = ""
+    host: str = ""
 
     @property
     def duration_ms(self) -> int | None:

@@ -257,7 +257,7 @@ class CollectionModel:
         return touched
 
     def _set_values(self, pos: int, row: RowTuple) -> None:
-        ident, status, start, end, reason = row
+        ident, status, start, end, reason = row[:5]
         self.codes[pos] = _CODE.get(status, _ERROR_CODE)
         self.starts[pos] = _ms(start)
         self.ends[pos] = _ms(end)

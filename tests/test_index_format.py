@@ -46,27 +46,30 @@ def test_keys_are_laid_out_as_the_table_says() -> None:
     assert minute_key(28_000_000) == b"m/0028000000"
     assert planned_key("p1") == b"p/p1"
     assert plan_applied_key("abc") == b"P/abc"
-    assert SCHEMA_VERSION == b"3"
+    assert SCHEMA_VERSION == b"4"
 
 
 def test_a_record_encodes_to_its_fixed_bytes_and_back() -> None:
     rec = Entry("r", "error", 1000, 61_000_000, "ValueError: a\x1fb\nc")
     raw = encode_record(rec)
     # Control characters in the reason become spaces: they would break the fields.
-    assert raw == b"error\x1f1000\x1f61000000\x1fValueError: a b c"
+    assert raw == b"error\x1f1000\x1f61000000\x1fValueError: a b c\x1f"
     assert decode_rows([(b"r/r", raw)], ident_at=2) == [
-        ("r", "error", 1000, 61_000_000, "ValueError: a b c")
+        ("r", "error", 1000, 61_000_000, "ValueError: a b c", "")
     ]
+    pending = Entry("q", "pending", 7, None, "", "node\x1f7")
+    assert encode_record(pending) == b"pending\x1f7\x1f\x1f\x1fnode 7"
+    assert decode_record("q", encode_record(pending)) == pending._replace(host="node 7")
     assert decode_record("r", raw) == Entry("r", "error", 1000, 61_000_000, "ValueError: a b c")
-    assert encode_record(Entry("p", "unavailable")) == b"unavailable\x1f\x1f\x1f"
-    unavailable = (b"p", b"unavailable\x1f\x1f\x1f")
-    assert decode_rows([unavailable] * 3, limit=2) == [("p", "unavailable", None, None, "")] * 2
+    assert encode_record(Entry("p", "unavailable")) == b"unavailable\x1f\x1f\x1f\x1f"
+    unavailable = (b"p", b"unavailable\x1f\x1f\x1f\x1f")
+    assert decode_rows([unavailable] * 3, limit=2) == [("p", "unavailable", None, None, "", "")] * 2
 
 
 def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
     raw = encode_record(Entry("é-ü", "completed", 1, 2))
     assert encode_change("é-ü", raw) == "é-ü".encode() + b"\x1f" + raw
-    assert decode_change(encode_change("é-ü", raw)) == ("é-ü", ("é-ü", "completed", 1, 2, ""))
+    assert decode_change(encode_change("é-ü", raw)) == ("é-ü", ("é-ü", "completed", 1, 2, "", ""))
     assert encode_removal("z") == b"z\x1f-"
     assert decode_change(b"z\x1f-") == ("z", None)
     assert RELOAD_CHANGE == b"\x1f*"
@@ -76,10 +79,10 @@ def test_change_log_entries_are_the_ident_and_the_record_bytes() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        b"done\x1f1\x1f2\x1f",  # a status the index never stores
-        b"completed\x1fx\x1f2\x1f",  # not a number
-        b"completed\x1f1\x1f2",  # a field missing
-        b"\xff\x1f1\x1f2\x1f",  # not UTF-8
+        b"done\x1f1\x1f2\x1f\x1f",  # a status the index never stores
+        b"completed\x1fx\x1f2\x1f\x1f",  # not a number
+        b"completed\x1f1\x1f2\x1f",  # a field missing (schema 3's records had four)
+        b"\xff\x1f1\x1f2\x1f\x1f",  # not UTF-8
     ],
 )
 def test_an_undecodable_record_is_corruption(raw: bytes) -> None:
@@ -88,7 +91,7 @@ def test_an_undecodable_record_is_corruption(raw: bytes) -> None:
     with pytest.raises(IndexCorrupt):
         decode_change(b"r\x1f" + raw)
     with pytest.raises(IndexCorrupt):
-        decode_rows([(b"r/a", b"completed\x1f\x1f\x1f"), (b"r/b", raw)], ident_at=2)
+        decode_rows([(b"r/a", b"completed\x1f\x1f\x1f\x1f"), (b"r/b", raw)], ident_at=2)
 
 
 @pytest.mark.parametrize(

@@ -292,6 +292,49 @@ def test_another_hosts_pending_resource_stays_pending(coll: Path) -> None:
     assert proj.check("c") == []
 
 
+@pytest.mark.parametrize(("host", "after_death"), [("elsewhere.example", "pending"), ("", "")])
+def test_a_kept_marker_whose_lock_comes_free_is_settled_by_its_host(
+    coll: Path, host: str, after_death: str
+) -> None:
+    """The sweep records a death from the index alone only for this host's resources."""
+    proj = Project(coll.parent, create=False)
+    _started(coll, "r")
+    if host:
+        meta = {"start_time": 1, "end_time": None, "pid": 1, "host": host}
+        (coll / "r" / "meta.json").write_text(json.dumps(meta))
+    holder = _hold(coll, ["r"])
+    try:
+        assert proj.stats("c")["counts"]["pending"] == 1
+        assert os.listdir(coll / ".updates" / KEPT_DIR) == ["r"], "held: its marker is kept"
+        with proj.view("c") as view:
+            entry = view.entry("r")
+            assert entry is not None and entry.host == (host or local_host())
+    finally:
+        _kill(holder)
+    with proj.view("c") as view:
+        entry = view.entry("r")
+        assert entry is not None
+        assert entry.status == (after_death or "interrupted")
+        assert entry.host == (host or local_host()) and entry.start_time == 1
+    assert proj.check("c") == []
+
+
+def test_a_kept_resource_whose_files_changed_is_read_again_not_taken_from_the_index(
+    coll: Path,
+) -> None:
+    """Completed just before its worker died: the status file wins over the index."""
+    proj = Project(coll.parent, create=False)
+    _started(coll, "r")
+    holder = _hold(coll, ["r"])
+    try:
+        assert proj.stats("c")["counts"]["pending"] == 1
+        (coll / "r" / "status").write_text("completed")  # no marker: the kept one covers it
+    finally:
+        _kill(holder)
+    counts = proj.stats("c")["counts"]
+    assert (counts["completed"], counts["pending"], counts["interrupted"]) == (1, 0, 0)
+
+
 def test_an_index_of_schema_2_is_rebuilt_with_interrupted_stored(coll: Path) -> None:
     from hadrosaur._index.kv import plyvel  # the LevelDB binding installed for this Python
 

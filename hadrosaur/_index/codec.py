@@ -1,6 +1,6 @@
 """How the index encodes its values, and what counts as damage.
 
-A resource's record is ``status SEP start SEP end SEP reason`` in UTF-8, SEP
+A resource's record is ``status SEP start SEP end SEP reason SEP host`` in UTF-8, SEP
 being the ASCII unit separator, which names and reasons never contain. The
 same bytes are the value of ``r/IDENT``, the rows a reader loads in bulk,
 and (after ``IDENT SEP``) an entry of the change log: one encoder and one
@@ -85,16 +85,17 @@ def number(raw: bytes | None, base: int = 10) -> int:
         raise IndexCorrupt(f"not a number: {raw[:60]!r}") from exc
 
 
-def _clean_reason(reason: str) -> str:
+def _clean_text(text: str) -> str:
     # The separator and newlines would corrupt the encoding and the one-line displays.
-    return "".join(" " if ch < " " else ch for ch in reason)
+    return "".join(" " if ch < " " else ch for ch in text)
 
 
 def encode_record(entry: Entry) -> bytes:
     """The value the index keeps for ``entry`` (its ident is in the key, not here)."""
     start = "" if entry.start_time is None else str(entry.start_time)
     end = "" if entry.end_time is None else str(entry.end_time)
-    return _SEP.join((entry.status, start, end, _clean_reason(entry.reason))).encode()
+    fields = (entry.status, start, end, _clean_text(entry.reason), _clean_text(entry.host))
+    return _SEP.join(fields).encode()
 
 
 def decode_rows(
@@ -114,7 +115,7 @@ def decode_rows(
     raw = b""
     try:
         for key, raw in records:
-            status, start, end, reason = raw.decode().split(_SEP, 3)
+            status, start, end, reason, host = raw.decode().split(_SEP, 4)
             if status not in stored:
                 raise ValueError(status)
             fields = (
@@ -123,6 +124,7 @@ def decode_rows(
                 int(start) if start else None,
                 int(end) if end else None,
                 reason,
+                host,
             )
             append(_new_entry(Entry, fields))
             if len(out) >= most:

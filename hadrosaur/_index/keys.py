@@ -48,7 +48,9 @@ __all__ = (
 
 #: 3: interrupted is stored (r/, s/interrupted/, c/interrupted), and markers of
 #: locked resources wait in .updates/.kept/.
-SCHEMA_VERSION = b"3"
+#: 4: a record holds the host of a pending resource (a fifth field), so that a death
+#: found by a sweep is recorded without reading meta.json (see sweep.py).
+SCHEMA_VERSION = b"4"
 VERSION_KEY = b"a/v"
 EPOCH_KEY = b"a/e"
 #: "FIRST NEXT": the bounds of the change log, kept beside the counts.

@@ -117,13 +117,13 @@ def scanned_record(
     if problem:
         return Entry(ident, ERROR, reason=_store.damaged_dir_reason(problem)), False
     res_dir = f"{os.fspath(coll_dir)}/{ident}"
-    rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
+    rec = _store.read_record(res_dir, dir_checked=True)
     if rec is None or rec.status != PENDING:
         return rec, bool(held)
     if held is None:
         tally.probed += 1
         if lock_held(f"{res_dir}/{_store.LOCK_FILE}"):
             return rec, True
-        rec, host = _store.read_record_and_host(res_dir, dir_checked=True)
+        rec = _store.read_record(res_dir, dir_checked=True)
         held = False
-    return (None if rec is None else settle(rec, host, not held)), held
+    return (None if rec is None else settle(rec, not held)), held

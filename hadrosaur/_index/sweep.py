@@ -163,7 +163,7 @@ class KeptSweep:
             tally.probed += len(idents)
             free = [i for i in idents if i not in probe.busy]
             if free:
-                self.writer.apply_resources(free, probe)
+                self.writer.apply_resources(free, probe, kept=True)
             _markers.release_kept(
                 self.coll_dir,
                 [n for n in chunk if n not in probe.busy and n not in tally.just_kept],

@@ -15,11 +15,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import _markers, _store
-from .._liveness import settle
+from .._liveness import interrupted, is_local, settle
 from .._names import check_ident
 from ..entries import Entry
 from ..errors import InvalidName
-from ..resource import COMPLETED, UNAVAILABLE
+from ..resource import COMPLETED, PENDING, UNAVAILABLE
 from .codec import (
     RELOAD_CHANGE,
     decode_record,
@@ -62,13 +62,22 @@ class IndexWriter:
         self.coll_dir = coll_dir
         self.durable = durable
 
-    def apply_resources(self, idents: list[str], probe: _markers.Probe) -> None:
+    def apply_resources(self, idents: list[str], probe: _markers.Probe, kept: bool = False) -> None:
         """Re-read each resource and record what changed; ``probe``: their locks, probed first.
 
         The locks were probed before the files are read here, so a pending
         resource whose lock was free is recorded interrupted (see settle).
         The probe's lstat already said which are real directories: theirs is
         not repeated (a mass death reads 50,000 resources here).
+
+        ``kept``: these are kept markers (sweep.py), examined again because
+        their lock was held. One whose entry is pending on this host, whose
+        lock is now free and whose status file still says pending, died: its
+        entry becomes interrupted from what the index holds, without reading
+        meta.json (half the cost of a death). If its files changed since the
+        entry was written, whoever changed them took the lock and made a new
+        marker, which a later drain applies by reading them (the proof in
+        sweep.py): the same invariant as every other entry.
         """
         base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
         store, log = self.store, self.changelog
@@ -81,11 +90,20 @@ class IndexWriter:
                 old_raw = store.get(record_key(ident))
                 old = decode_record(ident, old_raw) if old_raw is not None else None
                 res_dir = f"{base}/{ident}"
-                new, host = _store.read_record_and_host(
-                    res_dir, dir_checked=ident in probe.directories
-                )
-                if new is not None:
-                    new = settle(new, host, ident not in probe.busy)
+                if (
+                    kept
+                    and old is not None
+                    and old.status == PENDING
+                    and is_local(old)
+                    and ident in probe.directories
+                    and ident not in probe.busy
+                    and _store.read_status(res_dir) == PENDING
+                ):
+                    new: Entry | None = interrupted(old)
+                else:
+                    new = _store.read_record(res_dir, dir_checked=ident in probe.directories)
+                    if new is not None:
+                        new = settle(new, ident not in probe.busy)
                 if new is None:
                     if old is None or old.status == UNAVAILABLE:
                         continue
