@@ -37,6 +37,7 @@ from .messages import (
     OpenExternally,
     ReadProblem,
     RecomputeFinished,
+    RecomputeProgress,
     RecomputeRequested,
     RefreshRequested,
     RowsChanged,
@@ -45,7 +46,8 @@ from .messages import (
 )
 from .model import CollectionModel
 from .reader import CollectionReader
-from .recompute import recompute
+from .recompute import STOP_GRACE, RecomputeRun
+from .recompute_tally import RecomputeTally, Verb
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
@@ -66,6 +68,14 @@ class HadrosaurApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "pause", "Pause", id="app.pause"),
+        # Only while a recompute runs (check_action): else ctrl+c keeps Textual's meaning.
+        Binding(
+            "ctrl+c",
+            "stop_recompute",
+            "Stop recompute",
+            priority=True,
+            id="app.stop_recompute",
+        ),
     ]
 
     def __init__(
@@ -76,6 +86,7 @@ class HadrosaurApp(App[int]):
         poll_interval: float = 2.0,
         watch: bool = True,
         index_timeout: float = 0.5,
+        jobs: int | None = None,
     ) -> None:
         super().__init__()
         self.base_label = str(base)
@@ -100,6 +111,10 @@ class HadrosaurApp(App[int]):
         self._fallback_note = ""  # collections read from a scan (read-only base)
         self._skipped_note = ""  # directories of the base with invalid names
         self.collections_screen = CollectionsScreen(self.base_label, clock)
+        #: Worker processes of a bulk recompute (R): one per CPU unless told.
+        self.jobs = jobs or os.cpu_count() or 1
+        self.recompute_run: RecomputeRun | None = None
+        self.recompute_tally: RecomputeTally | None = None  # the newest, for new screens
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -116,6 +131,11 @@ class HadrosaurApp(App[int]):
         self.reader.stop()
         if self.watcher is not None:
             self.watcher.stop()
+        run = self.recompute_run
+        if run is not None:
+            # Quitting stops a recompute as ctrl+c does: nothing keeps computing unseen.
+            run.stop()
+            run.wait_stopped(2 * STOP_GRACE + 1)
 
     def _tick(self) -> None:
         """Once a second: running durations move, and the log is polled as a fallback."""
@@ -254,7 +274,14 @@ class HadrosaurApp(App[int]):
             for log in self.screen.query(LogView):
                 log.poll()
 
+    def on_recompute_progress(self, message: RecomputeProgress) -> None:
+        self._show_recompute(message.tally)
+
     def on_recompute_finished(self, message: RecomputeFinished) -> None:
+        self.recompute_run = None
+        self.refresh_bindings()
+        if message.tally is not None:
+            self._show_recompute(message.tally)
         ok = message.returncode == 0
         self.notify(
             message.summary,
@@ -297,6 +324,7 @@ class HadrosaurApp(App[int]):
         self.model.set_status_filter(status)
         self.generation = self.reader.set_active(name)
         self.push_screen(ResourcesScreen(self.model, self.base_label, self.clock))
+        self.call_after_refresh(self._show_recompute, self.recompute_tally)
 
     def close_collection(self) -> None:
         """Back to the collections screen."""
@@ -320,26 +348,63 @@ class HadrosaurApp(App[int]):
             line.paused = self.paused
 
     def confirm_recompute(self, collection: str, idents: list[str]) -> None:
-        """Ask, then recompute ``idents`` in a background subprocess."""
-        if len(idents) == 1:
+        """Ask, then recompute ``idents`` in a background child process (one at a time).
+
+        One ident is ``r`` (recomputed alone); more are a retry (``R`` on a
+        view, or any list of idents) on up to :attr:`jobs` worker processes.
+        """
+        if self.recompute_run is not None:
+            self.notify(
+                f"A recompute is running ({self.recompute_run.tally.describe()}); "
+                "wait for it, or stop it with ctrl+c.",
+                severity="warning",
+            )
+            return
+        verb: Verb = "recompute" if len(idents) == 1 else "retry"
+        jobs = min(self.jobs, len(idents))
+        if verb == "recompute":
             question = f"Recompute {collection}/{idents[0]}?"
         else:
+            workers = f"{jobs} worker process{'es' if jobs > 1 else ''}"
             question = (
                 f"Recompute {len(idents):,} resources of {collection} "
-                "(every error or interrupted one in this view)?"
+                f"(every error or interrupted one in this view) on {workers}?"
             )
-        question += "\n\nIt runs in the background; its progress shows here live."
+        question += (
+            "\n\nIt runs in the background (hadrosaur recompute); its progress shows "
+            "here live, and ctrl+c stops it."
+        )
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.notify(f"Recomputing {len(idents):,} in {collection}…", timeout=4)
-                self.run_worker(
-                    lambda: self.post_message(recompute(self.base, collection, tuple(idents))),
-                    thread=True,
-                    group="recompute",
-                )
+                self.start_recompute(collection, idents, jobs, verb)
 
         self.push_screen(ConfirmScreen(question), answered)
+
+    def start_recompute(self, collection: str, idents: list[str], jobs: int, verb: Verb) -> None:
+        """Run the recompute child in a worker thread; its lines come back as messages."""
+        run = RecomputeRun(
+            self.base, collection, idents, jobs=jobs, verb=verb, post=self.post_message
+        )
+        self.recompute_run = run
+        self._show_recompute(run.tally)
+        self.refresh_bindings()
+        self.run_worker(run.run, thread=True, group="recompute", name="recompute")
+
+    def action_stop_recompute(self) -> None:
+        if self.recompute_run is not None:
+            self.recompute_run.stop()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_recompute":
+            run = self.recompute_run
+            return run is not None and run.tally.state == "running"
+        return True
+
+    def _show_recompute(self, tally: RecomputeTally | None) -> None:
+        self.recompute_tally = tally
+        for line in self._status_lines():
+            line.recompute = tally
 
     def open_external(self, variable: str, path: Path) -> None:
         """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
