@@ -78,6 +78,7 @@ def fetch_many(
     *,
     on_result: Callable[[Resource], object] | None = None,
     max_chunk: int = 0,
+    workers: int = 0,
 ) -> list[Resource]:
     """Compute every ident not already completed, in parallel; return them in input order.
 
@@ -93,6 +94,7 @@ def fetch_many(
     (:func:`hadrosaur.runner.recompute`). ``max_chunk`` (> 0) caps the idents
     per task below :data:`MAX_CHUNK`: 1 reports every resource as soon as it
     ends, at the price of one round-trip to a worker per resource.
+    ``workers`` (> 0) sizes the default pool instead of one per CPU.
 
     Example:
         >>> job = FetchJob(coll_dir, "squares", square, False, False, 2**20, 3)  # doctest: +SKIP
@@ -104,7 +106,8 @@ def fetch_many(
     unique = list(dict.fromkeys(order))  # computed once, returned at every position
     if not unique:
         return []
-    pool, workers = _resolve_executor(executor)
+    pool, usable = _resolve_executor(executor)
+    workers = workers if pool is None and workers > 0 else usable
     if not isinstance(pool, ThreadPoolExecutor):
         check_picklable(job)
     found = {} if job.recompute else _completed(job, unique)

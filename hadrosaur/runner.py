@@ -131,6 +131,7 @@ def _recompute_in_parallel(
         progress=False,
         on_result=on_result,
         max_chunk=1,  # one resource per task: each is reported (and lost to Ctrl-C) alone
+        workers=jobs,
     )
 
 

@@ -72,7 +72,7 @@ class HadrosaurApp(App[int]):
         Binding(
             "ctrl+c",
             "stop_recompute",
-            "Stop recompute",
+            "Stop the running recompute",
             priority=True,
             id="app.stop_recompute",
         ),

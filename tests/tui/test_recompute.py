@@ -20,7 +20,7 @@ from hadrosaur_tui.recompute_tally import RecomputeTally
 
 from ..helpers import wait_for
 from .harness import Posted
-from .retry_functions import gated, stubborn
+from .retry_functions import stubborn
 
 
 def test_the_command_reads_idents_from_stdin_and_runs_jobs_only_when_asked() -> None:
@@ -61,22 +61,6 @@ def test_a_function_that_cannot_be_loaded_is_the_problem_shown(tmp_path: Path) -
     assert end.summary == end.tally.problem
     assert end.tally.describe().startswith("recompute failed: ")
     assert project.load("n", "x").attempt == 1  # nothing was computed
-
-
-@pytest.fixture
-def held(tmp_path: Path) -> Project:
-    """Collection g: "quick" and two "gate*" resources in error, their args recorded.
-
-    Recomputed once "fixed" exists, "quick" completes and the gate ones wait
-    for their gate files, which the test never creates.
-    """
-    project = Project(tmp_path / "base")
-    project.resource("g")(gated)
-    args = {"fixed": str(tmp_path / "fixed"), "gates": str(tmp_path / "gates")}
-    for ident in ("quick", "gate1", "gate2"):
-        assert project.fetch("g", ident, args).status == ERROR
-    (tmp_path / "fixed").touch()
-    return project
 
 
 def _in_thread(run: RecomputeRun) -> Iterator[threading.Thread]:
