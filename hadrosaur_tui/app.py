@@ -46,7 +46,7 @@ from .messages import (
 )
 from .model import CollectionModel
 from .reader import CollectionReader
-from .recompute import STOP_GRACE, RecomputeRun
+from .recompute import STOP_GRACE, RecomputeRun, recompute_question
 from .recompute_tally import RecomputeTally, Verb
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
@@ -280,16 +280,18 @@ class HadrosaurApp(App[int]):
     def on_recompute_finished(self, message: RecomputeFinished) -> None:
         self.recompute_run = None
         self.refresh_bindings()
-        if message.tally is not None:
-            self._show_recompute(message.tally)
-        ok = message.returncode == 0
-        self.notify(
-            message.summary,
-            title=f"Recompute of {len(message.idents)} in {message.collection} "
-            + ("finished" if ok else "had errors"),
-            severity="information" if ok else "warning",
-            timeout=8,
-        )
+        tally = message.tally
+        if tally is None:
+            failed = message.returncode != 0
+            title = f"Recompute of {len(message.idents)} in {message.collection}"
+            title += " had errors" if failed else " finished"
+            self.notify(
+                message.summary, title=title, severity="warning" if failed else "information"
+            )
+            return
+        self._show_recompute(tally)
+        title, severity = tally.headline(message.collection)
+        self.notify(message.summary, title=title, severity=severity, timeout=8)
 
     # -- requests from the screens -------------------------------------------------------
 
@@ -362,18 +364,7 @@ class HadrosaurApp(App[int]):
             return
         verb: Verb = "recompute" if len(idents) == 1 else "retry"
         jobs = min(self.jobs, len(idents))
-        if verb == "recompute":
-            question = f"Recompute {collection}/{idents[0]}?"
-        else:
-            workers = f"{jobs} worker process{'es' if jobs > 1 else ''}"
-            question = (
-                f"Recompute {len(idents):,} resources of {collection} "
-                f"(every error or interrupted one in this view) on {workers}?"
-            )
-        question += (
-            "\n\nIt runs in the background (hadrosaur recompute); its progress shows "
-            "here live, and ctrl+c stops it."
-        )
+        question = recompute_question(collection, idents, jobs)
 
         def answered(yes: bool | None) -> None:
             if yes:

@@ -42,7 +42,7 @@ from hadrosaur.display import last_line
 from .messages import RecomputeFinished, RecomputeProgress
 from .recompute_tally import RecomputeTally, Verb
 
-__all__ = ("STOP_GRACE", "RecomputeRun", "recompute_command")
+__all__ = ("STOP_GRACE", "RecomputeRun", "recompute_command", "recompute_question")
 
 #: Seconds a stopped child gets to exit after SIGINT, and again after SIGTERM.
 STOP_GRACE = 5.0
@@ -53,6 +53,22 @@ def recompute_command(base: Path, collection: str, jobs: int) -> list[str]:
     command = [sys.executable, "-m", "hadrosaur", "recompute", str(base), collection]
     command += ["--idents-from", "-", "--jsonl", "--log-output"]
     return command + (["--jobs", str(jobs)] if jobs > 1 else [])
+
+
+def recompute_question(collection: str, idents: Sequence[str], jobs: int) -> str:
+    """What the confirm screen asks: which resources, how many, on how many workers."""
+    if len(idents) == 1:
+        question = f"Recompute {collection}/{idents[0]}?"
+    else:
+        workers = f"{jobs} worker process{'es' if jobs > 1 else ''}"
+        question = (
+            f"Recompute {len(idents):,} resources of {collection} "
+            f"(every error or interrupted one in this view) on {workers}?"
+        )
+    return question + (
+        "\n\nIt runs in the background (hadrosaur recompute); its progress shows "
+        "here live, and ctrl+c stops it."
+    )
 
 
 class RecomputeRun:

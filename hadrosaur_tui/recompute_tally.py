@@ -19,6 +19,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from textual.notifications import SeverityLevel
+
 from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED
 
 __all__ = ("RecomputeTally", "Verb")
@@ -67,6 +69,17 @@ class RecomputeTally:
     @property
     def running(self) -> bool:
         return self.state in ("running", "stopping")
+
+    def headline(self, collection: str) -> tuple[str, SeverityLevel]:
+        """The title and severity of the notification at its end."""
+        what = f"{self.verb.capitalize()} of {self.total:,} in {collection}"
+        if self.problem:
+            return f"{what} could not run", "error"
+        if self.state == "stopped":
+            return f"{what} stopped", "information"
+        if self.failed or self.interrupted:
+            return f"{what} finished, not all completed", "warning"
+        return f"{what} finished", "information"
 
     def describe(self) -> str:
         """One line for the status line: 'retrying 17/230 · 3 failed again'."""

@@ -15,6 +15,9 @@ from ..recompute_tally import RecomputeTally
 
 __all__ = ("StatusLine",)
 
+#: Before a recompute's line: running (or stopping), stopped, finished, could not run.
+_SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished": "✓ ", "problem": "✗ "}
+
 
 class StatusLine(Static):
     """'● live · updated 12:00:01' / '‖ paused' / 'index busy: genomes (retrying)'.
@@ -38,7 +41,7 @@ class StatusLine(Static):
         text = Text()
         tally = self.recompute
         if tally is not None:
-            text.append("⟳ " if tally.running else "✓ " if not tally.problem else "✗ ")
+            text.append(_SYMBOLS["problem" if tally.problem else tally.state])
             # describe() holds the collection's messages at most: visible, on one line.
             text.append(visible(tally.describe(), line=True), style="bold")
             if tally.state == "running":

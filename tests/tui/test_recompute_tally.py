@@ -39,3 +39,16 @@ def test_the_line_says_how_far_it_got_and_how_it_ended() -> None:
     assert one.describe() == "recomputed 1 · 0 completed · 1 failed"
     assert replace(one, problem="cannot import x").describe() == "recompute failed: cannot import x"
     assert not replace(one, state="stopped").running and replace(one, state="stopping").running
+
+
+def test_the_notification_at_the_end_says_how_it_ended() -> None:
+    done = replace(_lines(RecomputeTally("retry", 2), "completed", "completed"), state="finished")
+    assert done.headline("g") == ("Retry of 2 in g finished", "information")
+    failed = replace(_lines(RecomputeTally("retry", 2), "completed", "error"), state="finished")
+    assert failed.headline("g") == ("Retry of 2 in g finished, not all completed", "warning")
+    assert replace(failed, state="stopped").headline("g") == (
+        "Retry of 2 in g stopped",
+        "information",
+    )
+    broken = replace(RecomputeTally("recompute", 1), state="finished", problem="cannot import x")
+    assert broken.headline("g") == ("Recompute of 1 in g could not run", "error")
