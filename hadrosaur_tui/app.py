@@ -427,9 +427,11 @@ class HadrosaurApp(App[int]):
                 )
 
 
-def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:
+def run(
+    base: Path, *, poll_interval: float = 2.0, watch: bool = True, jobs: int | None = None
+) -> int:
     """Run the monitor on ``base`` until the user quits; the exit code for the shell."""
-    app = HadrosaurApp(base, poll_interval=poll_interval, watch=watch)
+    app = HadrosaurApp(base, poll_interval=poll_interval, watch=watch, jobs=jobs)
     with contextlib.suppress(KeyboardInterrupt):
         app.run()
     return app.return_code or 0
