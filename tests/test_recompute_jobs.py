@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from hadrosaur import COMPLETED, ERROR, PENDING, Project
@@ -142,3 +143,30 @@ def test_the_api_reports_each_resource_as_it_ends_in_parallel(tmp_path: Path) ->
     assert [r.ident for r in results] == ["bb", "a", "bb"]  # input order; bb computed once
     assert sorted(seen) == ["a", "bb"]
     assert all(r.status == COMPLETED and r.attempt == 2 for r in results)
+
+
+def test_each_resource_is_reported_alone_not_held_behind_a_slow_one(tmp_path: Path) -> None:
+    """One resource per task: those queued after a slow one in its chunk would wait for it."""
+    proj = Project(tmp_path / "base")
+    proj.resource("g")(gated)
+    args = {"fixed": str(tmp_path / "fixed"), "gates": str(tmp_path / "gates")}
+    idents = ["gate1", *(f"q{n:03d}" for n in range(200))]
+    for ident in idents:
+        proj.fetch("g", ident, args)
+    (tmp_path / "fixed").touch()
+    (tmp_path / "gates").mkdir()
+    seen: list[str] = []
+    thread = threading.Thread(
+        target=recompute,
+        args=(proj.base, "g", idents),
+        kwargs={"jobs": 2, "on_result": lambda res: seen.append(res.ident)},
+    )
+    thread.start()
+    try:
+        # gate1 holds one worker; the other computes and reports all 200 meanwhile.
+        wait_for(lambda: len(seen) == 200, timeout=120)
+        assert proj.status("g", "gate1") == PENDING and "gate1" not in seen
+    finally:
+        (tmp_path / "gates" / "gate1").touch()
+        thread.join(timeout=120)
+    assert seen[-1] == "gate1" and proj.status("g", "gate1") == COMPLETED
