@@ -72,7 +72,7 @@ class HadrosaurApp(App[int]):
         Binding(
             "ctrl+c",
             "stop_recompute",
-            "Stop the running recompute",
+            "Stop the recompute",
             priority=True,
             id="app.stop_recompute",
         ),
@@ -280,17 +280,11 @@ class HadrosaurApp(App[int]):
     def on_recompute_finished(self, message: RecomputeFinished) -> None:
         self.recompute_run = None
         self.refresh_bindings()
-        tally = message.tally
-        if tally is None:
-            failed = message.returncode != 0
-            title = f"Recompute of {len(message.idents)} in {message.collection}"
-            title += " had errors" if failed else " finished"
-            self.notify(
-                message.summary, title=title, severity="warning" if failed else "information"
-            )
-            return
-        self._show_recompute(tally)
-        title, severity = tally.headline(message.collection)
+        title = f"Recompute of {len(message.idents)} in {message.collection} ended"
+        severity: SeverityLevel = "information"
+        if message.tally is not None:  # RecomputeRun always sends it
+            self._show_recompute(message.tally)
+            title, severity = message.tally.headline(message.collection)
         self.notify(message.summary, title=title, severity=severity, timeout=8)
 
     # -- requests from the screens -------------------------------------------------------
