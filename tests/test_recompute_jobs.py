@@ -14,10 +14,13 @@ import sys
 import threading
 from pathlib import Path
 
-from hadrosaur import COMPLETED, ERROR, PENDING, Project
+import pytest
+
+from hadrosaur import COMPLETED, ERROR, INTERRUPTED, PENDING, Project
 from hadrosaur.runner import recompute
 
 from .helpers import REPO, wait_for
+from .pipelines import die
 from .test_runner import SCRIPT, _env
 from .tui.retry_functions import gated
 
@@ -170,3 +173,15 @@ def test_each_resource_is_reported_alone_not_held_behind_a_slow_one(tmp_path: Pa
         (tmp_path / "gates" / "gate1").touch()
         thread.join(timeout=120)
     assert seen[-1] == "gate1" and proj.status("g", "gate1") == COMPLETED
+
+
+def test_a_function_interrupting_itself_in_a_worker_exits_1(tmp_path: Path) -> None:
+    proj = Project(tmp_path / "base")
+    proj.resource("d")(die)
+    proj.fetch("d", "fine")
+    with pytest.raises(KeyboardInterrupt):
+        proj.fetch("d", "kbint-1")  # left interrupted, as Ctrl-C leaves it
+    done = _recompute(proj.base, "d", "fine", "kbint-1", "--jobs", "2", "--jsonl", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    statuses = {line["ident"]: line["status"] for line in map(json.loads, done.stdout.splitlines())}
+    assert statuses == {"fine": COMPLETED, "kbint-1": INTERRUPTED}

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from ..display import format_duration
 from ..errors import DamagedResource, HadrosaurError
 from ..project import Project
-from ..resource import ERROR, Resource
+from ..resource import COMPLETED, ERROR, Resource
 from ..runner import recompute
 from ._listing import entry_fields, listed_entry
 from ._opening import open_project, require_resource, stdout_for
@@ -75,7 +75,7 @@ def cmd_recompute(args: argparse.Namespace) -> int:
     if not args.jsonl:
         summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         print(f"recomputed {len(idents)}: {summary}")
-    return 1 if counts.get(ERROR) else 0
+    return 0 if set(counts) <= {COMPLETED} else 1  # an error, or interrupted in a worker
 
 
 def _idents_from(path: str) -> Iterator[str]:
