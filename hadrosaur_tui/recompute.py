@@ -2,8 +2,8 @@
 
 The monitor never computes in its own process: a resource's function may
 take hours, crash, or need the pipeline's environment, and the monitor must
-stay responsive. It runs ``python -m hadrosaur recompute BASE COLL
---idents-from - --jsonl --log-output [--jobs N]`` instead, which loads the
+stay responsive. It runs ``hadrosaur recompute BASE COLL --idents-from -
+--jsonl --log-output [--jobs N]`` in a child Python instead, which loads the
 function from the collection's recorded reference, computes the resources
 (on N worker processes with ``--jobs``), sends what they print to their logs,
 and prints one JSON line per resource as it ends. The idents go through its
@@ -48,9 +48,18 @@ __all__ = ("STOP_GRACE", "RecomputeRun", "recompute_command", "recompute_questio
 STOP_GRACE = 5.0
 
 
+#: ``python -m hadrosaur`` with SIGINT meaning KeyboardInterrupt again. A process started
+#: with SIGINT ignored (``nohup``, ``cmd &`` in a script) passes that on to its children,
+#: and Python then never turns SIGINT into KeyboardInterrupt: stop() would not reach it.
+_CHILD = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from hadrosaur.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def recompute_command(base: Path, collection: str, jobs: int) -> list[str]:
     """The child that recomputes the idents of its standard input, one JSON line per resource."""
-    command = [sys.executable, "-m", "hadrosaur", "recompute", str(base), collection]
+    command = [sys.executable, "-c", _CHILD, "recompute", str(base), collection]
     command += ["--idents-from", "-", "--jsonl", "--log-output"]
     return command + (["--jobs", str(jobs)] if jobs > 1 else [])
 
@@ -179,12 +188,11 @@ class RecomputeRun:
 
     def _finish(self, returncode: int, error_line: str) -> None:
         stopped = self._stop_requested.is_set()
-        ran = returncode in (0, 1) or (stopped and returncode in (130, -signal.SIGINT))
 
         def end(tally: RecomputeTally) -> RecomputeTally:
             if stopped and tally.done < tally.total:
                 return replace(tally, state="stopped")
-            if not ran and not stopped:
+            if not stopped and returncode not in (0, 1):  # 2: bad input; else it crashed
                 problem = error_line.removeprefix("hadrosaur: error: ") or (
                     f"hadrosaur recompute exited with {returncode}"
                 )

@@ -7,8 +7,8 @@ read what it did from the base directory.
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,24 +63,17 @@ def test_a_function_that_cannot_be_loaded_is_the_problem_shown(tmp_path: Path) -
     assert project.load("n", "x").attempt == 1  # nothing was computed
 
 
-def _in_thread(run: RecomputeRun) -> Iterator[threading.Thread]:
-    thread = threading.Thread(target=run.run, daemon=True)
-    thread.start()
-    yield thread
-    run.stop()
-    thread.join(timeout=60)
-    assert not thread.is_alive()
-
-
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_stop_interrupts_what_computes_and_keeps_what_completed(held: Project, jobs: int) -> None:
     posted = Posted()
     run = RecomputeRun(
         held.base, "g", ["quick", "gate1", "gate2"], jobs=jobs, verb="retry", post=posted
     )
-    started = _in_thread(run)
-    next(started)
-    wait_for(lambda: held.status("g", "quick") == COMPLETED, timeout=60)
+    thread = threading.Thread(target=run.run, daemon=True)
+    thread.start()
+    # Reported by the child (the tally), not only on disk: a result still on its
+    # way from a worker when the stop comes is completed but never reported.
+    wait_for(lambda: run.tally.completed == 1, timeout=60)
     wait_for(lambda: held.status("g", "gate1") == PENDING, timeout=60)
     assert run.tally.state == "running"
     run.stop()
@@ -92,8 +85,8 @@ def test_stop_interrupts_what_computes_and_keeps_what_completed(held: Project, j
     assert held.status("g", "quick") == COMPLETED
     assert held.load("g", "gate1").status == INTERRUPTED  # as Ctrl-C leaves it
     assert held.status("g", "gate2") in (INTERRUPTED, ERROR)  # started or not, never pending
-    with pytest.raises(StopIteration):
-        next(started)
+    thread.join(timeout=60)
+    assert not thread.is_alive()
 
 
 def test_a_child_that_ignores_sigint_is_terminated_after_the_grace(tmp_path: Path) -> None:
@@ -114,3 +107,32 @@ def test_a_child_that_ignores_sigint_is_terminated_after_the_grace(tmp_path: Pat
     assert end.returncode == -15  # SIGTERM: it ignored the SIGINT
     assert end.tally is not None and end.tally.state == "stopped"
     assert project.status("s", "x") == INTERRUPTED
+
+
+def test_a_run_stopped_before_it_started_computes_nothing(computed: Project) -> None:
+    posted = Posted()
+    run = RecomputeRun(computed.base, "c", ["a", "fail-b"], jobs=2, verb="retry", post=posted)
+    run.stop()  # the app quit, or ctrl+c, before the worker thread ran
+    run.run()
+    end = posted.wait(RecomputeFinished)
+    assert end.tally is not None and (end.tally.state, end.tally.done) == ("stopped", 0)
+    assert [computed.load("c", i).attempt for i in ("a", "fail-b")] == [1, 1]
+
+
+def test_stop_reaches_the_child_even_if_this_process_ignores_sigint(held: Project) -> None:
+    """Started with SIGINT ignored (nohup, `cmd &`), children inherit that; the child undoes it."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        posted = Posted()
+        # A grace of a minute: only the SIGINT can end it before the test's deadlines.
+        run = RecomputeRun(held.base, "g", ["gate1"], jobs=1, verb="retry", post=posted, grace=60)
+        thread = threading.Thread(target=run.run, daemon=True)
+        thread.start()
+        wait_for(lambda: held.status("g", "gate1") == PENDING, timeout=60)
+        run.stop()
+        end = posted.wait(RecomputeFinished)
+        thread.join(timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert end.returncode == 130  # the command line's KeyboardInterrupt, not SIGTERM's -15
+    assert held.status("g", "gate1") == INTERRUPTED
