@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,20 @@ def test_stop_interrupts_what_computes_and_keeps_what_completed(held: Project, j
     assert not thread.is_alive()
 
 
+def _stopped_once(
+    run: RecomputeRun, posted: Posted, ready: Callable[[], bool]
+) -> RecomputeFinished:
+    """Run ``run`` in a thread, stop it once ``ready()`` holds; how it ended."""
+    thread = threading.Thread(target=run.run, daemon=True)
+    thread.start()
+    wait_for(ready, timeout=60)
+    run.stop()
+    end = posted.wait(RecomputeFinished)
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    return end
+
+
 def test_a_child_that_ignores_sigint_is_terminated_after_the_grace(tmp_path: Path) -> None:
     project = Project(tmp_path / "base")
     project.resource("s")(stubborn)
@@ -98,12 +113,7 @@ def test_a_child_that_ignores_sigint_is_terminated_after_the_grace(tmp_path: Pat
     gate.unlink()
     posted = Posted()
     run = RecomputeRun(project.base, "s", ["x"], jobs=1, verb="recompute", post=posted, grace=0.5)
-    thread = threading.Thread(target=run.run, daemon=True)
-    thread.start()
-    wait_for(lambda: project.status("s", "x") == PENDING, timeout=60)
-    run.stop()
-    end = posted.wait(RecomputeFinished)
-    thread.join(timeout=60)
+    end = _stopped_once(run, posted, lambda: project.status("s", "x") == PENDING)
     assert end.returncode == -15  # SIGTERM: it ignored the SIGINT
     assert end.tally is not None and end.tally.state == "stopped"
     assert project.status("s", "x") == INTERRUPTED
@@ -126,12 +136,7 @@ def test_stop_reaches_the_child_even_if_this_process_ignores_sigint(held: Projec
         posted = Posted()
         # A grace of a minute: only the SIGINT can end it before the test's deadlines.
         run = RecomputeRun(held.base, "g", ["gate1"], jobs=1, verb="retry", post=posted, grace=60)
-        thread = threading.Thread(target=run.run, daemon=True)
-        thread.start()
-        wait_for(lambda: held.status("g", "gate1") == PENDING, timeout=60)
-        run.stop()
-        end = posted.wait(RecomputeFinished)
-        thread.join(timeout=60)
+        end = _stopped_once(run, posted, lambda: held.status("g", "gate1") == PENDING)
     finally:
         signal.signal(signal.SIGINT, previous)
     assert end.returncode == 130  # the command line's KeyboardInterrupt, not SIGTERM's -15
