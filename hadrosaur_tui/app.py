@@ -4,28 +4,28 @@ The reader (reader.py) and the watcher (watcher.py) run in threads and talk
 to the app only through messages (messages.py); the app applies them to the
 model of the collection on screen and to the screens. The screens, in turn,
 post what the user asks for (open a collection, read a resource, recompute)
-as messages that bubble up to the app. Actions that leave the app (recompute
-in a subprocess, $EDITOR, $PAGER) are started from here.
+as messages that bubble up to the app. Actions that leave the app (a
+recompute child, recompute.py; $EDITOR and $PAGER, external.py) are started
+from here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shlex
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from hadrosaur.display import visible
 
+from .external import open_in_program
 from .messages import (
     BaseState,
     CloseCollection,
@@ -310,7 +310,7 @@ class HadrosaurApp(App[int]):
         self.confirm_recompute(message.collection, list(message.idents))
 
     def on_open_externally(self, message: OpenExternally) -> None:
-        self.open_external(message.variable, message.path)
+        open_in_program(self, message.variable, message.path)
 
     # -- navigation -----------------------------------------------------------------------
 
@@ -390,24 +390,6 @@ class HadrosaurApp(App[int]):
         self.recompute_tally = tally
         for line in self._status_lines():
             line.recompute = tally
-
-    def open_external(self, variable: str, path: Path) -> None:
-        """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
-        default = "vi" if variable == "EDITOR" else "less"
-        command = [*shlex.split(os.environ.get(variable) or default), str(path)]
-        if not path.exists():
-            self.notify(f"{path} does not exist.", severity="warning")
-            return
-        try:
-            with self.suspend():
-                subprocess.run(command)
-        except SuspendNotSupported:
-            self.notify(
-                f"This terminal cannot be suspended; run: {shlex.join(command)}",
-                severity="warning",
-            )
-        except OSError as exc:
-            self.notify(f"Could not run {command[0]}: {exc}", severity="error")
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette offers every action of the current screen too."""
