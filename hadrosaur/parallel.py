@@ -75,6 +75,10 @@ def fetch_many(
     args: Any = None,
     executor: Any = None,
     progress: bool | None = None,
+    *,
+    on_result: Callable[[Resource], object] | None = None,
+    max_chunk: int = 0,
+    workers: int = 0,
 ) -> list[Resource]:
     """Compute every ident not already completed, in parallel; return them in input order.
 
@@ -83,6 +87,14 @@ def fetch_many(
     ``plan``: called with the unique idents once they and the args are
     checked, before anything is submitted, so readers see the whole plan.
     This module never sees the Project, so the two do not import each other.
+
+    ``on_result`` is called in this process with each computed Resource as
+    its chunk comes back (those already completed are not computed, so not
+    reported), for callers that report progress their own way
+    (:func:`hadrosaur.runner.recompute`). ``max_chunk`` (> 0) caps the idents
+    per task below :data:`MAX_CHUNK`: 1 reports every resource as soon as it
+    ends, at the price of one round-trip to a worker per resource.
+    ``workers`` (> 0) sizes the default pool instead of one per CPU.
 
     Example:
         >>> job = FetchJob(coll_dir, "squares", square, False, False, 2**20, 3)  # doctest: +SKIP
@@ -94,7 +106,8 @@ def fetch_many(
     unique = list(dict.fromkeys(order))  # computed once, returned at every position
     if not unique:
         return []
-    pool, workers = _resolve_executor(executor)
+    pool, usable = _resolve_executor(executor)
+    workers = workers if pool is None and workers > 0 else usable
     if not isinstance(pool, ThreadPoolExecutor):
         check_picklable(job)
     found = {} if job.recompute else _completed(job, unique)
@@ -105,11 +118,12 @@ def fetch_many(
         if todo:
             if pool is None:
                 workers = min(workers, len(todo))
-            chunks = _chunks(todo, todo_args, workers)
+            chunks = _chunks(todo, todo_args, workers, max_chunk or MAX_CHUNK)
+            take = _Taker(bar, on_result)
             if pool is None:
-                found.update(_run_own_pool(workers, job, chunks, bar))
+                found.update(_run_own_pool(workers, job, chunks, take))
             else:
-                found.update(_run(pool, workers, job, chunks, bar))
+                found.update(_run(pool, workers, job, chunks, take))
     return [found[ident] for ident in order]
 
 
@@ -187,21 +201,31 @@ class _Chunk:
         return _Chunk(self.idents[start:], self.args[start:], barren_deaths)
 
 
-def _chunks(idents: list[str], args: list[Any], workers: int) -> deque[_Chunk]:
-    size = max(1, min(MAX_CHUNK, len(idents) // (workers * CHUNKS_PER_WORKER)))
+def _chunks(idents: list[str], args: list[Any], workers: int, max_chunk: int) -> deque[_Chunk]:
+    size = max(1, min(max_chunk, len(idents) // (workers * CHUNKS_PER_WORKER)))
     return deque(
         _Chunk(idents[start : start + size], args[start : start + size])
         for start in range(0, len(idents), size)
     )
 
 
-def _take(found: dict[str, Resource], results: list[Resource], bar: ProgressBar) -> None:
-    found.update((res.ident, res) for res in results)
-    bar.advance(len(results), sum(res.status == ERROR for res in results))
+@dataclass(frozen=True)
+class _Taker:
+    """Where the computed Resources go as they come back: the result, the bar, the caller."""
+
+    bar: ProgressBar
+    on_result: Callable[[Resource], object] | None
+
+    def __call__(self, found: dict[str, Resource], results: list[Resource]) -> None:
+        found.update((res.ident, res) for res in results)
+        self.bar.advance(len(results), sum(res.status == ERROR for res in results))
+        if self.on_result is not None:
+            for res in results:
+                self.on_result(res)
 
 
 def _run_own_pool(
-    workers: int, job: FetchJob, chunks: deque[_Chunk], bar: ProgressBar
+    workers: int, job: FetchJob, chunks: deque[_Chunk], take: _Taker
 ) -> dict[str, Resource]:
     """Run the chunks on a pool of our own, which outlives the death of any worker.
 
@@ -220,13 +244,13 @@ def _run_own_pool(
             for event in pool.wait():
                 chunk = event.tag
                 if isinstance(event, Done):
-                    _take(found, event.value, bar)
+                    take(found, event.value)
                     if len(event.value) < len(chunk.idents):  # a KeyboardInterrupt in a function
                         chunks.appendleft(chunk.rest(len(event.value)))
                 elif isinstance(event, Failed):
                     raise event.error  # a StorageError, an import error of the function...
                 else:
-                    _after_death(job, chunk, event, found, chunks, bar)
+                    _after_death(job, chunk, event, found, chunks, take)
     return found
 
 
@@ -236,7 +260,7 @@ def _after_death(
     death: Died,
     found: dict[str, Resource],
     chunks: deque[_Chunk],
-    bar: ProgressBar,
+    take: _Taker,
 ) -> None:
     """Account for a dead worker's chunk; queue what it did not reach, first."""
     out = sort_out(
@@ -248,7 +272,7 @@ def _after_death(
         death.exitcode,
         job.durable,
     )
-    _take(found, list(out.found.values()), bar)
+    take(found, list(out.found.values()))
     if out.died_on is not None:
         _log.info(
             "%s/%s: its worker died (%s); recorded as an error",
@@ -275,7 +299,7 @@ def _run(
     workers: int,
     job: FetchJob,
     chunks: deque[_Chunk],
-    bar: ProgressBar,
+    take: _Taker,
 ) -> dict[str, Resource]:
     """On the caller's executor: submit the chunks a window at a time and collect them.
 
@@ -299,7 +323,7 @@ def _run(
                 except BrokenExecutor as exc:
                     lost = [ident for lost in (chunk, *in_flight.values()) for ident in lost.idents]
                     raise WorkerDied(job.collection, tuple(lost), str(exc)) from exc
-                _take(found, results, bar)
+                take(found, results)
                 if len(results) < len(chunk.idents):  # a KeyboardInterrupt in a function
                     chunks.appendleft(chunk.rest(len(results)))
     finally:

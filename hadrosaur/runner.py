@@ -5,12 +5,20 @@ hadrosaur recompute BASE COLL IDENT``, which has to find the collection's
 function again (_function_loader.py) and compute each resource again with
 the args its ``meta.json`` recorded, optionally with what the function prints
 captured into its log (_output_capture.py).
+
+With ``jobs`` above 1 the resources are computed by ``fetch_many`` on its own
+pool of worker processes. The loaded function is not what travels to them: a
+script's function lives under a private module name that a spawned or
+forkserver worker could not import. A :class:`RecordedFunction` travels
+instead, naming the collection, and each worker loads the function from the
+same reference (with the same sys.path and working directory) when it runs it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +33,7 @@ from .errors import UnknownCollection
 from .project import Project
 from .resource import Resource
 
-__all__ = ("recompute",)
+__all__ = ("RecordedFunction", "recompute")
 
 
 def recompute(
@@ -36,6 +44,7 @@ def recompute(
     app: str | None = None,
     log_output: bool = False,
     on_result: Callable[[Resource], None] | None = None,
+    jobs: int = 1,
 ) -> list[Resource]:
     """Compute resources of ``base`` again, with the function recorded for their collection.
 
@@ -48,13 +57,19 @@ def recompute(
             ``"module:function"`` names the function itself.
         log_output: append what the function prints (stdout and stderr, from
             Python or from child processes) to each resource's run.log.
-        on_result: called with each Resource as soon as it is done.
+        on_result: called with each Resource as soon as it is done (with
+            ``jobs`` above 1: in the order they end, in this process).
+        jobs: how many resources to compute at once. 1 computes them one
+            after the other in this process; more runs them on that many
+            worker processes (``fetch_many``), each ident once.
 
     Returns:
         The Resources in the order of ``idents`` (failures have status error).
 
     Raises:
         FunctionNotLoadable: the function cannot be imported; nothing was computed.
+        KeyboardInterrupt: Ctrl-C; with ``jobs`` above 1 the workers are
+            stopped at once, and what they computed reads ``interrupted``.
 
     Example:
         >>> for res in recompute("./base", "genomes", ["GCF_0003"]):  # doctest: +SKIP
@@ -66,6 +81,8 @@ def recompute(
         raise UnknownCollection(collection, proj.base)
     coll_dir = proj.base / collection
     todo = [(ident, _recorded_args(coll_dir / ident)) for ident in map(check_ident, idents)]
+    if jobs > 1:
+        return _recompute_in_parallel(proj, collection, todo, app, log_output, on_result, jobs)
     results = []
     with loaded_function(coll_dir, collection, app) as func:
         if log_output:
@@ -78,6 +95,70 @@ def recompute(
             if on_result is not None:
                 on_result(res)
     return results
+
+
+def _recompute_in_parallel(
+    proj: Project,
+    collection: str,
+    todo: list[tuple[str, Any]],
+    app: str | None,
+    log_output: bool,
+    on_result: Callable[[Resource], None] | None,
+    jobs: int,
+) -> list[Resource]:
+    """``fetch_many(..., recompute=True)`` on ``jobs`` processes, with the recorded function."""
+    from .parallel import FetchJob, fetch_many  # as Project.fetch_many: no pools at import
+
+    coll_dir = proj.base / collection
+    with loaded_function(coll_dir, collection, app):
+        pass  # FunctionNotLoadable now, before any worker starts (forked ones inherit it)
+    job = FetchJob(
+        coll_dir=str(coll_dir),
+        collection=collection,
+        func=RecordedFunction(str(coll_dir), collection, app, log_output),
+        recompute=True,
+        durable=proj.durable,
+        log_max_bytes=proj.log_max_bytes,
+        log_backups=proj.log_backups,
+    )
+    recorded = dict(todo)
+    return fetch_many(
+        job,
+        [ident for ident, _ in todo],
+        _no_plan,
+        args=recorded.__getitem__,
+        executor=None,
+        progress=False,
+        on_result=on_result,
+        max_chunk=1,  # one resource per task: each is reported (and lost to Ctrl-C) alone
+        workers=jobs,
+    )
+
+
+def _no_plan(idents: list[str]) -> None:
+    """Recomputing plans nothing: the resources exist, and a plan file per retry would pile up."""
+
+
+@dataclass(frozen=True)
+class RecordedFunction:
+    """A collection's function named by its recorded reference, loaded where it is called.
+
+    Picklable by value (four strings), so that a worker process of any start
+    method can receive it and load the function itself, with the sys.path
+    and working directory the reference records, as the sequential
+    recompute does. Loading again is cheap: the module stays imported.
+    """
+
+    coll_dir: str
+    collection: str
+    app: str | None = None
+    log_output: bool = False
+
+    def __call__(self, ident: str, args: Any, ctx: Context) -> Any:
+        with loaded_function(Path(self.coll_dir), self.collection, self.app) as func:
+            if self.log_output:
+                func = _printing_to_log(func, self.coll_dir)
+            return func(ident, args, ctx)
 
 
 def _recorded_args(res_dir: Path) -> Any:

@@ -55,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not use file events (e.g. on network filesystems); poll only",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes of a retry (R); default one per CPU",
+    )
     return parser
 
 
@@ -69,6 +76,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("give either a base directory or --demo")
     if args.poll <= 0:
         parser.error("--poll must be above 0")
+    if args.jobs is not None and args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
     if not args.demo and args.base is None:
         args.base = _default_base()
         if args.base is None:
@@ -101,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_with_demo(poll_interval=args.poll, watch=not args.no_watch)
     from .app import run
 
-    return run(args.base, poll_interval=args.poll, watch=not args.no_watch)
+    return run(args.base, poll_interval=args.poll, watch=not args.no_watch, jobs=args.jobs)
 
 
 if __name__ == "__main__":

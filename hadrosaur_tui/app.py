@@ -4,28 +4,28 @@ The reader (reader.py) and the watcher (watcher.py) run in threads and talk
 to the app only through messages (messages.py); the app applies them to the
 model of the collection on screen and to the screens. The screens, in turn,
 post what the user asks for (open a collection, read a resource, recompute)
-as messages that bubble up to the app. Actions that leave the app (recompute
-in a subprocess, $EDITOR, $PAGER) are started from here.
+as messages that bubble up to the app. Actions that leave the app (a
+recompute child, recompute.py; $EDITOR and $PAGER, external.py) are started
+from here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shlex
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from textual.app import App, SuspendNotSupported, SystemCommand
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from hadrosaur.display import visible
 
+from .external import open_in_program
 from .messages import (
     BaseState,
     CloseCollection,
@@ -37,6 +37,7 @@ from .messages import (
     OpenExternally,
     ReadProblem,
     RecomputeFinished,
+    RecomputeProgress,
     RecomputeRequested,
     RefreshRequested,
     RowsChanged,
@@ -45,7 +46,8 @@ from .messages import (
 )
 from .model import CollectionModel
 from .reader import CollectionReader
-from .recompute import recompute
+from .recompute import STOP_GRACE, RecomputeRun, recompute_question
+from .recompute_tally import RecomputeTally, Verb
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
@@ -66,6 +68,14 @@ class HadrosaurApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("p", "pause", "Pause", id="app.pause"),
+        # Only while a recompute runs (check_action): else ctrl+c keeps Textual's meaning.
+        Binding(
+            "ctrl+c",
+            "stop_recompute",
+            "Stop the recompute",
+            priority=True,
+            id="app.stop_recompute",
+        ),
     ]
 
     def __init__(
@@ -76,6 +86,7 @@ class HadrosaurApp(App[int]):
         poll_interval: float = 2.0,
         watch: bool = True,
         index_timeout: float = 0.5,
+        jobs: int | None = None,
     ) -> None:
         super().__init__()
         self.base_label = str(base)
@@ -100,6 +111,10 @@ class HadrosaurApp(App[int]):
         self._fallback_note = ""  # collections read from a scan (read-only base)
         self._skipped_note = ""  # directories of the base with invalid names
         self.collections_screen = CollectionsScreen(self.base_label, clock)
+        #: Worker processes of a bulk recompute (R): one per CPU unless told.
+        self.jobs = jobs or os.cpu_count() or 1
+        self.recompute_run: RecomputeRun | None = None
+        self.recompute_tally: RecomputeTally | None = None  # the newest, for new screens
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -116,6 +131,11 @@ class HadrosaurApp(App[int]):
         self.reader.stop()
         if self.watcher is not None:
             self.watcher.stop()
+        run = self.recompute_run
+        if run is not None:
+            # Quitting stops a recompute as ctrl+c does: nothing keeps computing unseen.
+            run.stop()
+            run.wait_stopped(2 * STOP_GRACE + 1)
 
     def _tick(self) -> None:
         """Once a second: running durations move, and the log is polled as a fallback."""
@@ -254,15 +274,18 @@ class HadrosaurApp(App[int]):
             for log in self.screen.query(LogView):
                 log.poll()
 
+    def on_recompute_progress(self, message: RecomputeProgress) -> None:
+        self._show_recompute(message.tally)
+
     def on_recompute_finished(self, message: RecomputeFinished) -> None:
-        ok = message.returncode == 0
-        self.notify(
-            message.summary,
-            title=f"Recompute of {len(message.idents)} in {message.collection} "
-            + ("finished" if ok else "had errors"),
-            severity="information" if ok else "warning",
-            timeout=8,
-        )
+        self.recompute_run = None
+        self.refresh_bindings()
+        title = f"Recompute of {len(message.idents)} in {message.collection} ended"
+        severity: SeverityLevel = "information"
+        if message.tally is not None:  # RecomputeRun always sends it
+            self._show_recompute(message.tally)
+            title, severity = message.tally.headline(message.collection)
+        self.notify(message.summary, title=title, severity=severity, timeout=8)
 
     # -- requests from the screens -------------------------------------------------------
 
@@ -287,7 +310,7 @@ class HadrosaurApp(App[int]):
         self.confirm_recompute(message.collection, list(message.idents))
 
     def on_open_externally(self, message: OpenExternally) -> None:
-        self.open_external(message.variable, message.path)
+        open_in_program(self, message.variable, message.path)
 
     # -- navigation -----------------------------------------------------------------------
 
@@ -297,6 +320,7 @@ class HadrosaurApp(App[int]):
         self.model.set_status_filter(status)
         self.generation = self.reader.set_active(name)
         self.push_screen(ResourcesScreen(self.model, self.base_label, self.clock))
+        self.call_after_refresh(self._show_recompute, self.recompute_tally)
 
     def close_collection(self) -> None:
         """Back to the collections screen."""
@@ -320,44 +344,52 @@ class HadrosaurApp(App[int]):
             line.paused = self.paused
 
     def confirm_recompute(self, collection: str, idents: list[str]) -> None:
-        """Ask, then recompute ``idents`` in a background subprocess."""
-        if len(idents) == 1:
-            question = f"Recompute {collection}/{idents[0]}?"
-        else:
-            question = (
-                f"Recompute {len(idents):,} resources of {collection} "
-                "(every error or interrupted one in this view)?"
+        """Ask, then recompute ``idents`` in a background child process (one at a time).
+
+        One ident is ``r`` (recomputed alone); more are a retry (``R`` on a
+        view, or any list of idents) on up to :attr:`jobs` worker processes.
+        """
+        if self.recompute_run is not None:
+            self.notify(
+                f"A recompute is running ({self.recompute_run.tally.describe()}); "
+                "wait for it, or stop it with ctrl+c.",
+                severity="warning",
             )
-        question += "\n\nIt runs in the background; its progress shows here live."
+            return
+        verb: Verb = "recompute" if len(idents) == 1 else "retry"
+        jobs = min(self.jobs, len(idents))
+        question = recompute_question(collection, idents, jobs)
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.notify(f"Recomputing {len(idents):,} in {collection}…", timeout=4)
-                self.run_worker(
-                    lambda: self.post_message(recompute(self.base, collection, tuple(idents))),
-                    thread=True,
-                    group="recompute",
-                )
+                self.start_recompute(collection, idents, jobs, verb)
 
         self.push_screen(ConfirmScreen(question), answered)
 
-    def open_external(self, variable: str, path: Path) -> None:
-        """Open ``path`` in $EDITOR or $PAGER, suspending the app meanwhile."""
-        default = "vi" if variable == "EDITOR" else "less"
-        command = [*shlex.split(os.environ.get(variable) or default), str(path)]
-        if not path.exists():
-            self.notify(f"{path} does not exist.", severity="warning")
-            return
-        try:
-            with self.suspend():
-                subprocess.run(command)
-        except SuspendNotSupported:
-            self.notify(
-                f"This terminal cannot be suspended; run: {shlex.join(command)}",
-                severity="warning",
-            )
-        except OSError as exc:
-            self.notify(f"Could not run {command[0]}: {exc}", severity="error")
+    def start_recompute(self, collection: str, idents: list[str], jobs: int, verb: Verb) -> None:
+        """Run the recompute child in a worker thread; its lines come back as messages."""
+        run = RecomputeRun(
+            self.base, collection, idents, jobs=jobs, verb=verb, post=self.post_message
+        )
+        self.recompute_run = run
+        self._show_recompute(run.tally)
+        self.refresh_bindings()
+        self.run_worker(run.run, thread=True, group="recompute", name="recompute")
+
+    def action_stop_recompute(self) -> None:
+        if self.recompute_run is not None:
+            self.recompute_run.stop()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop_recompute":
+            run = self.recompute_run
+            return run is not None and run.tally.state == "running"
+        return True
+
+    def _show_recompute(self, tally: RecomputeTally | None) -> None:
+        self.recompute_tally = tally
+        for line in self._status_lines():
+            line.recompute = tally
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette offers every action of the current screen too."""
@@ -371,9 +403,11 @@ class HadrosaurApp(App[int]):
                 )
 
 
-def run(base: Path, *, poll_interval: float = 2.0, watch: bool = True) -> int:
+def run(
+    base: Path, *, poll_interval: float = 2.0, watch: bool = True, jobs: int | None = None
+) -> int:
     """Run the monitor on ``base`` until the user quits; the exit code for the shell."""
-    app = HadrosaurApp(base, poll_interval=poll_interval, watch=watch)
+    app = HadrosaurApp(base, poll_interval=poll_interval, watch=watch, jobs=jobs)
     with contextlib.suppress(KeyboardInterrupt):
         app.run()
     return app.return_code or 0

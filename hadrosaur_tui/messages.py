@@ -16,6 +16,7 @@ from pathlib import Path
 from textual.message import Message
 
 from .model import RowBlock, RowTuple
+from .recompute_tally import RecomputeTally
 from .resource_detail import DetailData
 
 __all__ = (
@@ -29,6 +30,7 @@ __all__ = (
     "OpenExternally",
     "ReadProblem",
     "RecomputeFinished",
+    "RecomputeProgress",
     "RecomputeRequested",
     "RefreshRequested",
     "RowsChanged",
@@ -131,13 +133,28 @@ class DetailLoaded(Message):
 
 
 @dataclass
+class RecomputeProgress(Message):
+    """How far the background recompute has got; the newest replaces any still queued."""
+
+    tally: RecomputeTally
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, RecomputeProgress)
+
+
+@dataclass
 class RecomputeFinished(Message):
-    """A background recompute subprocess ended."""
+    """A background recompute subprocess ended.
+
+    ``summary`` is one line for a notification; ``tally`` (None from older
+    callers) the counts it ended with, for the status line.
+    """
 
     collection: str
     idents: tuple[str, ...]
     returncode: int
     summary: str
+    tally: RecomputeTally | None = None
 
 
 # -- from the screens to the app -------------------------------------------------------

@@ -70,3 +70,10 @@ def test_without_a_base_anywhere_it_is_a_usage_error(tmp_path: Path) -> None:
     assert done.stderr.startswith("usage: hadrosaur-tui")
     assert f"give a base directory, set {BASE_ENV}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_jobs_sizes_a_retry_and_must_be_positive(tmp_path: Path) -> None:
+    assert parse_args([str(tmp_path), "--jobs", "3"]).jobs == 3
+    assert parse_args([str(tmp_path)]).jobs is None  # the app then uses one per CPU
+    done = _tui(str(tmp_path), "--jobs", "0", cwd=tmp_path, env={})
+    assert done.returncode == 2 and "--jobs must be 1 or more" in done.stderr

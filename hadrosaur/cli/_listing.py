@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from .._records import read_record
 from ..display import format_duration
 from ..entries import Entry
 from ..project import Project
@@ -23,7 +24,7 @@ from ..resource import PENDING, Resource
 from ._opening import open_project, print_json, stdout_for
 from ._output import format_json_line, format_time, table
 
-__all__ = ("LS_PAGE", "cmd_ls", "duration_text", "entry_fields")
+__all__ = ("LS_PAGE", "cmd_ls", "duration_text", "entry_fields", "listed_entry")
 
 #: Entries read per opening of the index, so that other readers get a turn.
 LS_PAGE = 20_000
@@ -45,6 +46,20 @@ def entry_fields(entry: Entry) -> dict[str, Any]:
         "duration_ms": entry.duration_ms,
         "reason": entry.reason,
     }
+
+
+def listed_entry(res: Resource) -> Entry:
+    """The resource as ``ls`` lists it: the record the index keeps, read from its files.
+
+    Read from the files (what the index is built from), not from the index:
+    ``show`` and ``recompute`` open no index for it, so they neither wait for
+    a busy one nor scan a read-only collection. The status is ``load``'s
+    (interrupted included), as the index records it.
+    """
+    rec = read_record(res.directory)
+    if rec is None:  # a directory with no status file: the index lists nothing
+        return Entry(res.ident, res.status, res.start_time, res.end_time, res.problem)
+    return rec._replace(status=res.status)
 
 
 def duration_text(entry: Entry | Resource, now: int) -> str:

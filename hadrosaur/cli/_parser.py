@@ -141,7 +141,7 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     """
     args = build_parser().parse_args(argv)
     parser: argparse.ArgumentParser = args.parser
-    if getattr(args, "jsonl", False) and args.json:
+    if getattr(args, "jsonl", False) and getattr(args, "json", False):
         parser.error("argument --jsonl: not allowed with argument --json")
     env_base = base_from_environment()
     words = typed_words(args, args.positionals)
@@ -261,9 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "recompute",
         cmd_recompute,
-        "compute resources again in this process, with the args they were computed with",
+        "compute resources again, with the args they were computed with",
         f"{recompute}genomes GCF_0003 GCF_0007\n"
         f"{recompute}genomes --status error --status interrupted\n"
+        f"{recompute}genomes --status error --jobs 8\n"
+        f"{recompute}genomes --idents-from failed.txt --jsonl\n"
         f"{recompute}genomes --status error --app pipeline:proj",
         "COLL IDENT*",
     )
@@ -283,6 +285,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-output",
         action="store_true",
         help="append what the function prints (stdout, stderr) to each resource's run.log",
+    )
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="compute N resources at once, in N worker processes (default 1: one after "
+        "the other, in this process)",
+    )
+    p.add_argument(
+        "--idents-from",
+        metavar="FILE",
+        help="also the idents in FILE, one per line ('-': standard input); for more "
+        "idents than a command line holds",
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON object per resource as it ends (the keys of ls --json), no summary",
     )
     _add(
         sub,

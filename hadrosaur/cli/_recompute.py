@@ -1,16 +1,26 @@
-"""``hadrosaur recompute``: compute resources again in this process, one line per resource."""
+"""``hadrosaur recompute``: compute resources again, one line per resource as it ends.
+
+One after the other in this process by default; ``--jobs N`` runs them on N
+worker processes (:func:`hadrosaur.runner.recompute`). ``--jsonl`` makes the
+lines JSON objects for a program to follow (the TUI's bulk retry does), and
+``--idents-from`` takes the idents from a file or standard input, since a
+command line cannot hold thousands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 from ..display import format_duration
 from ..errors import DamagedResource, HadrosaurError
 from ..project import Project
-from ..resource import ERROR, Resource
+from ..resource import COMPLETED, ERROR, Resource
 from ..runner import recompute
+from ._listing import entry_fields, listed_entry
 from ._opening import open_project, require_resource, stdout_for
+from ._output import format_json_line
 
 __all__ = ("cmd_recompute",)
 
@@ -28,6 +38,8 @@ def error_reason(proj: Project, collection: str, ident: str) -> str:
 def cmd_recompute(args: argparse.Namespace) -> int:
     proj = open_project(args)
     idents = list(args.idents)
+    if args.idents_from is not None:
+        idents.extend(_idents_from(args.idents_from))
     for ident in idents:
         require_resource(proj, args.collection, ident)
     for status in args.status or ():
@@ -44,6 +56,9 @@ def cmd_recompute(args: argparse.Namespace) -> int:
 
     def report(res: Resource) -> None:
         counts[res.status] = counts.get(res.status, 0) + 1
+        if args.jsonl:
+            print(format_json_line(entry_fields(listed_entry(res))), flush=True)
+            return
         reason = cell(error_reason(proj, res.collection, res.ident)) if res.status == ERROR else ""
         cells = [res.ident.ljust(width), res.status.ljust(9), format_duration(res.duration_ms, "-")]
         print("  ".join(cells) + (f"  {reason}" if reason else ""), flush=True)
@@ -55,7 +70,29 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         app=args.app,
         log_output=args.log_output,
         on_result=report,
+        jobs=args.jobs,
     )
-    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"recomputed {len(idents)}: {summary}")
-    return 1 if counts.get(ERROR) else 0
+    if not args.jsonl:
+        summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        print(f"recomputed {len(idents)}: {summary}")
+    return 0 if set(counts) <= {COMPLETED} else 1  # an error, or interrupted in a worker
+
+
+def _idents_from(path: str) -> Iterator[str]:
+    """The idents of a file (``-``: standard input), one per line; empty lines are skipped.
+
+    Only the line ending is removed: an ident may start or end with a space,
+    but never holds a control character, so a ``\r`` is the CRLF's.
+    """
+    if path == "-":
+        yield from _lines(sys.stdin)
+        return
+    with open(path, encoding="utf-8") as lines:
+        yield from _lines(lines)
+
+
+def _lines(lines: Iterator[str]) -> Iterator[str]:
+    for line in lines:
+        ident = line.rstrip("\r\n")
+        if ident:
+            yield ident

@@ -9,35 +9,19 @@ import time
 from typing import Any
 
 from .._nofollow import directory_problem
-from .._records import read_record
-from ..entries import Entry
-from ..resource import COMPLETED, Resource
-from ._listing import duration_text, entry_fields
+from ..resource import COMPLETED
+from ._listing import duration_text, entry_fields, listed_entry
 from ._opening import open_project, print_json, require_resource, stdout_for
 from ._output import format_time
 
 __all__ = ("cmd_show",)
 
 
-def _as_listed(res: Resource) -> Entry:
-    """The resource as ``ls`` lists it: the record the index keeps, read from its files.
-
-    Read from the files (what the index is built from), not from the index:
-    show opens no index, so it neither waits for a busy one nor scans a
-    read-only collection. The status is ``load``'s (interrupted included), as
-    the index records it.
-    """
-    rec = read_record(res.directory)
-    if rec is None:  # a directory with no status file: the index lists nothing
-        return Entry(res.ident, res.status, res.start_time, res.end_time, res.problem)
-    return rec._replace(status=res.status)
-
-
 def cmd_show(args: argparse.Namespace) -> int:
     proj = open_project(args)
     require_resource(proj, args.collection, args.ident)
     res = proj.load(args.collection, args.ident, strict=False)
-    entry = _as_listed(res)
+    entry = listed_entry(res)
     info: dict[str, Any] = {
         **entry_fields(entry),  # the keys and values of ls --json, first
         "collection": res.collection,

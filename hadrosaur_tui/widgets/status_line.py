@@ -1,4 +1,4 @@
-"""StatusLine: one line that says whether the view is live, paused, or waiting on an index."""
+"""StatusLine: whether the view is live, paused, waiting on an index; a recompute's progress."""
 
 from __future__ import annotations
 
@@ -11,16 +11,27 @@ from textual.widgets import Static
 
 from hadrosaur.display import visible
 
+from ..recompute_tally import RecomputeTally
+
 __all__ = ("StatusLine",)
+
+#: Before a recompute's line: running (or stopping), stopped, finished, could not run.
+_SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished": "✓ ", "problem": "✗ "}
 
 
 class StatusLine(Static):
-    """'● live · updated 12:00:01' / '‖ paused' / 'index busy: genomes (retrying)'."""
+    """'● live · updated 12:00:01' / '‖ paused' / 'index busy: genomes (retrying)'.
+
+    While a recompute runs, its progress comes first, with the key that
+    stops it: '⟳ retrying 17/230 · 3 failed again  ctrl+c stops'; once it
+    ended, what it did stays there until the next one.
+    """
 
     paused: reactive[bool] = reactive(False)
     busy: reactive[frozenset[str]] = reactive(frozenset())
     updated_ms: reactive[int | None] = reactive(None)
     note: reactive[str] = reactive("")
+    recompute: reactive[RecomputeTally | None] = reactive(None)
 
     def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -28,6 +39,14 @@ class StatusLine(Static):
 
     def render(self) -> Text:
         text = Text()
+        tally = self.recompute
+        if tally is not None:
+            text.append(_SYMBOLS["problem" if tally.problem else tally.state])
+            # describe() holds the collection's messages at most: visible, on one line.
+            text.append(visible(tally.describe(), line=True), style="bold")
+            if tally.state == "running":
+                text.append("  ctrl+c stops", style="dim")
+            text.append("  ")
         if self.paused:
             text.append("‖ paused", style="bold reverse")
             text.append("  (p to resume)", style="dim")

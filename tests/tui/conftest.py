@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hadrosaur import Project
+from hadrosaur import ERROR, Project
 
 from .harness import compute
+from .retry_functions import gated
 from .sample import build_sample_base
 
 
@@ -39,4 +40,20 @@ def computed(tmp_path: Path) -> Project:
     project.resource("c")(compute)
     project.fetch("c", "a")
     project.fetch("c", "fail-b")
+    return project
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> Project:
+    """Collection g: "quick" and two "gate*" resources in error, their args recorded.
+
+    Recomputed once "fixed" exists, "quick" completes and the gate ones wait
+    for their gate files, which the test never creates.
+    """
+    project = Project(tmp_path / "base")
+    project.resource("g")(gated)
+    args = {"fixed": str(tmp_path / "fixed"), "gates": str(tmp_path / "gates")}
+    for ident in ("quick", "gate1", "gate2"):
+        assert project.fetch("g", ident, args).status == ERROR
+    (tmp_path / "fixed").touch()
     return project

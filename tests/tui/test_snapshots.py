@@ -13,6 +13,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from hadrosaur_tui.messages import RecomputeProgress
+from hadrosaur_tui.recompute import RecomputeRun
+from hadrosaur_tui.recompute_tally import RecomputeTally
+
 from .harness import make_app, settle
 
 SIZE = (100, 30)
@@ -69,3 +73,26 @@ def test_missing_base(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.Mon
 def test_small_terminal(snap_compare: Any, sample_base: Path) -> None:
     app = make_app(sample_base)
     assert snap_compare(app, run_before=prepare("enter"), terminal_size=(80, 24))
+
+
+def test_retry_confirm(snap_compare: Any, sample_base: Path) -> None:
+    app = make_app(sample_base, jobs=2)
+    assert snap_compare(app, run_before=prepare("enter", "x", "R"), terminal_size=SIZE)
+
+
+def test_retry_in_progress(snap_compare: Any, sample_base: Path) -> None:
+    """The status line and footer while a retry runs (a tally as its child's lines make it)."""
+    app = make_app(sample_base, jobs=2)
+    tally = RecomputeTally("retry", 230, done=17, completed=14, failed=3)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await prepare("enter", "x")(pilot)
+        # Not started: no child runs; the app shows it as it shows a running one.
+        app.recompute_run = RecomputeRun(
+            app.base, "genomes", ["x"] * 230, jobs=2, verb="retry", post=app.post_message
+        )
+        app.post_message(RecomputeProgress(tally))
+        app.refresh_bindings()
+        await settle(pilot)
+
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
