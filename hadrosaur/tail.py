@@ -45,7 +45,7 @@ from typing import Literal
 from ._nofollow import RefusedFile, open_regular, require_directory
 from .errors import DamagedResource
 
-__all__ = ("FileTail", "Reset", "TailRead", "read_range")
+__all__ = ("FileTail", "Reset", "TailRead", "open_log_part", "read_range")
 
 #: How many of the last bytes read are checked again on each read.
 CHECK_BYTES = 64
@@ -135,6 +135,17 @@ class FileTail:
         so a part rotated away (or deleted) can still be read back.
         """
         return None if self._fd is None else os.dup(self._fd)
+
+    def skip_to(self, offset: int) -> None:
+        """Go on from ``offset`` of the current file, whose bytes before it the caller read itself.
+
+        The monitor indexes a huge file through its own descriptor, in the
+        background; the tailer then only reads what comes after (``hold=True``).
+        """
+        if self._fd is None:
+            return
+        self._pos = offset
+        self._tail = read_range(self._fd, max(0, offset - CHECK_BYTES), offset)
 
     def close(self) -> None:
         """Let go of a held descriptor; the next read opens the file again."""
@@ -288,6 +299,20 @@ def _read_checked(path: Path, identity: tuple[int, int] | None, start: int) -> b
         return read_range(fd, start, st.st_size)
     finally:
         os.close(fd)
+
+
+def open_log_part(path: str | os.PathLike[str]) -> int:
+    """A descriptor of one part of a log (``run.log.2``…), never through a link.
+
+    Raises:
+        FileNotFoundError: nothing there.
+        DamagedResource: a symlink, FIFO, device or directory is there (not opened).
+    """
+    try:
+        fd, _ = open_regular(path)
+    except RefusedFile as exc:
+        raise DamagedResource(Path(path), exc.reason) from None
+    return fd
 
 
 def read_range(fd: int, start: int, end: int) -> bytes:
