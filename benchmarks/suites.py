@@ -22,6 +22,7 @@ from .fetch_overhead import fetch_rows, run_fetch_overhead, summarize
 from .figures import Row
 from .generate import COLLECTION, generate_base, remove_tree
 from .index_reads import index_rows, run_index_reads
+from .log_open import log_rows, run_log_open
 from .machine import Where
 from .pending import pending_rows, run_pending
 from .scales import Scale
@@ -163,6 +164,26 @@ def pending_suite(run: Run) -> list[Row]:
     return pending_rows(result, where.label)
 
 
+def logs_suite(run: Run) -> list[Row]:
+    """benchmarks/log_open.py: the log pane on a huge run.log, once per place."""
+    rows = []
+    run.results["logs"] = {}
+    for where in run.places:
+        work = Path(tempfile.mkdtemp(prefix="bench-log-", dir=where.root))
+        try:
+            result = run_log_open(work, run.scale.log_bytes)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        run.results["logs"][where.label] = result
+        log(
+            f"  {where.label}: {result['bytes'] / 1e6:,.0f} MB, first screen "
+            f"{result['first_screen_s']:.3f} s, indexed in {result['indexed_s']:.2f} s, "
+            f"{result['rss_mb_for_log']:.0f} MB"
+        )
+        rows += log_rows(result, where.label)
+    return rows
+
+
 #: In the order they run; the reads suite runs before the TUI's, which reuses its base.
 SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch": ("fetch overhead per resource", fetch_suite),
@@ -171,4 +192,5 @@ SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "concurrency": ("2 workers while the TUI and a stats loop read", concurrency_suite),
     "fetch_many": ("fetch_many vs a loop of fetch (benchmarks/fetch_many.py)", fetch_many_suite),
     "pending": ("many pending resources: dead ones for stats, deaths for the TUI", pending_suite),
+    "logs": ("the log pane on a huge run.log (benchmarks/log_open.py)", logs_suite),
 }

@@ -27,7 +27,7 @@ class LogPane(Vertical):
     """A log (or a traceback) with a find box and a status line."""
 
     BINDINGS = [
-        Binding("ctrl+f,slash", "open_find", "Find", id="log.find"),
+        Binding("ctrl+f,slash", "open_find", "Find (enter: next, esc: close)", id="log.find"),
         Binding("escape", "close_find", "Close the find box", show=False, id="log.close_find"),
     ]
 

@@ -56,17 +56,17 @@ class LogView(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {f"log-view--{kind}" for kind in LINE_KINDS}
 
     BINDINGS = [
-        Binding("up,k", "scroll_lines(-1)", "Log: up a line", show=False),
-        Binding("down,j", "scroll_lines(1)", "Log: down a line", show=False),
-        Binding("pageup", "page(-1)", "Log: up a page", show=False),
-        Binding("pagedown,space", "page(1)", "Log: down a page", show=False),
-        Binding("left", "scroll_columns(-8)", "Log: scroll left", show=False),
-        Binding("right", "scroll_columns(8)", "Log: scroll right", show=False),
-        Binding("g,home", "top", "Log: top (pauses following)", show=False, id="log.top"),
-        Binding("G,end", "bottom", "Log: end, and follow", show=False, id="log.end"),
-        Binding("n", "match(True)", "Find: next match", show=False, id="log.next"),
-        Binding("N", "match(False)", "Find: previous match", show=False, id="log.previous"),
-        Binding("ctrl+l", "numbers", "Log: line numbers on/off", show=False, id="log.numbers"),
+        Binding("up,k", "scroll_lines(-1)", "Up a line (pauses following)", show=False),
+        Binding("down,j", "scroll_lines(1)", "Down a line", show=False),
+        Binding("pageup", "page(-1)", "Up a page", show=False),
+        Binding("pagedown,space", "page(1)", "Down a page", show=False),
+        Binding("left", "scroll_columns(-8)", "Scroll left (long lines, no wrap)", show=False),
+        Binding("right", "scroll_columns(8)", "Scroll right", show=False),
+        Binding("g,home", "top", "Top (pauses following)", show=False, id="log.top"),
+        Binding("G,end", "bottom", "End, and follow again", show=False, id="log.end"),
+        Binding("n", "match(True)", "Next match of the find", show=False, id="log.next"),
+        Binding("N", "match(False)", "Previous match of the find", show=False, id="log.previous"),
+        Binding("ctrl+l", "numbers", "Line numbers on/off", show=False, id="log.numbers"),
     ]
 
     follow: reactive[bool] = reactive(True, init=False)
