@@ -89,6 +89,12 @@ class LogDocument:
         return sum(part.lines for part in self.parts) + (1 if self._pending else 0)
 
     @property
+    def byte_size(self) -> int:
+        """Bytes of the lines held (and of those still being indexed)."""
+        pending = self._pending.total if self._pending is not None else 0
+        return pending + sum(part.end - part.begin for part in self.parts)
+
+    @property
     def longest(self) -> int:
         """The longest line, in bytes (an upper bound of its width in cells)."""
         return max((part.longest for part in self.parts), default=0)
@@ -289,19 +295,25 @@ class LogDocument:
     def find(self, needle: str, start: int, forward: bool) -> int | None:
         """The first line after ``start`` (before it, backwards) that holds ``needle``.
 
+        Past the last line it goes on from the first (and the other way round).
         A needle in lower case matches any case (as the table's filter). The
         search goes through the raw bytes of each block, in C; it may run in
         a thread.
         """
         if not needle:
             return None
-        fold = needle == needle.lower()
         key = needle.encode("utf-8", "replace")
-        order = range(start + 1, self.line_count) if forward else range(start - 1, -1, -1)
-        index = order.start
+        fold = needle == needle.lower()
+        found = self._find_from(key, fold, start, forward)
+        if found is None:  # around the end: from the other end
+            found = self._find_from(key, fold, -1 if forward else self.line_count, forward)
+        return found
+
+    def _find_from(self, key: bytes, fold: bool, start: int, forward: bool) -> int | None:
+        index = start + 1 if forward else start - 1
         while 0 <= index < self.line_count:
             number, local = self.locate(index)
-            if number < 0 or number >= len(self.parts):
+            if number < 0 or number >= len(self.parts):  # the progress note
                 index += 1 if forward else -1
                 continue
             part = self.parts[number]

@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from hadrosaur.display import visible
+
 from .log_view import LogView
 
 __all__ = ("LogPane",)
@@ -93,4 +95,25 @@ class LogPane(Vertical):
         self._update_status()
 
     def _update_status(self) -> None:
-        self.query_one(".log-pane--status", Static).update(self.view.status())
+        self.query_one(".log-pane--status", Static).update(status_text(self.view))
+
+
+def status_text(view: LogView) -> str:
+    """What the view does, for its status line: following or paused, where, the find."""
+    parts = []
+    if view.live and view.path is not None:
+        parts.append("following" if view.follow else "paused — End to follow")
+    if view.line_count:
+        parts.append(f"lines {view.top_line + 1:,}-{view.bottom_line + 1:,} of {view.line_count:,}")
+    if view.document.indexing:
+        parts.append("indexing…")
+    if view.needle:
+        if view.searching:
+            where = "searching…"
+        elif view.match_line >= 0:
+            where = f"match at line {view.match_line + 1:,}"
+        else:
+            where = "no match"
+        parts.append(f"find “{visible(view.needle, line=True)}”: {where} (n/N)")
+    parts.append("wrap" if view.wrap else "no wrap")
+    return " · ".join(parts)

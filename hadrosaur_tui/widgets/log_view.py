@@ -44,10 +44,12 @@ from hadrosaur.display import visible
 from ..log_document import LogDocument
 from .log_styles import LINE_KINDS, mark_matches, style_line
 
-__all__ = ("WRAP_MAX_LINES", "LogView")
+__all__ = ("FIND_IN_THREAD_BYTES", "WRAP_MAX_LINES", "LogView")
 
 #: Wrapping measures every line; beyond this many lines it is refused (the log scrolls sideways).
 WRAP_MAX_LINES = 200_000
+#: A find through a log bigger than this runs in a thread, so that the screen never waits.
+FIND_IN_THREAD_BYTES = 32 * 1024 * 1024
 
 
 class LogView(ScrollView, can_focus=True):
@@ -93,6 +95,8 @@ class LogView(ScrollView, can_focus=True):
         #: What the find looks for, and the line of the match shown ("" / -1: none).
         self.needle = ""
         self.match_line = -1
+        #: A find is running in a thread (a huge log).
+        self.searching = False
         self._rows = array("q")  # with wrap: rows up to the end of each line
         self._wrap_width = 0
         self._indexer_running = False
@@ -382,14 +386,31 @@ class LogView(ScrollView, can_focus=True):
         """Show the next (or previous) line holding ``needle``, wrapping around the ends.
 
         The search starts after ``from_line`` (before it, backwards); by
-        default from the top line on screen. False when no line holds it.
+        default from the top line on screen. In a log over
+        :data:`FIND_IN_THREAD_BYTES` it runs in a thread (a gigabyte takes
+        seconds) and the match is shown when it is found: True then means
+        "searching". False when no line holds it.
         """
         self.needle = needle
         if from_line is None or from_line < 0:
             from_line = self.top_line - 1 if forward else self.top_line
-        found = self.document.find(needle, from_line, forward)
-        if found is None:  # wrap around: from the other end
-            found = self.document.find(needle, -1 if forward else self.line_count, forward)
+        document, start = self.document, from_line
+        if document.byte_size <= FIND_IN_THREAD_BYTES:
+            return self._show_match(document, needle, document.find(needle, start, forward))
+        self.searching = True
+        self.post_message(self.Changed(self))
+
+        def in_thread() -> None:
+            found = document.find(needle, start, forward)
+            self.app.call_from_thread(self._show_match, document, needle, found)
+
+        self.run_worker(in_thread, thread=True, exclusive=True, group="log-find")
+        return True
+
+    def _show_match(self, document: LogDocument, needle: str, found: int | None) -> bool:
+        if document is not self.document or needle != self.needle:
+            return False  # a search overtaken by another (or by another log)
+        self.searching = False
         self.match_line = -1 if found is None else found
         if found is not None:
             self.follow = False
@@ -407,23 +428,11 @@ class LogView(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Changed(self))
 
-    def status(self) -> str:
-        """The pane's status line: following or paused, where, how much."""
-        lines = self.line_count
-        parts = []
-        if self.live and self.path is not None:
-            parts.append("following" if self.follow else "paused — End to follow")
-        if lines:
-            bottom = self._top_row() + self.scrollable_content_region.height - 1
-            last = min(lines, self._line_at(bottom) + 1)
-            parts.append(f"lines {self.top_line + 1:,}-{last:,} of {lines:,}")
-        if self.document.indexing:
-            parts.append("indexing…")
-        if self.needle:
-            where = f"match at line {self.match_line + 1:,}" if self.match_line >= 0 else "no match"
-            parts.append(f"find “{visible(self.needle, line=True)}”: {where} (n/N)")
-        parts.append("wrap" if self.wrap else "no wrap")
-        return " · ".join(parts)
+    @property
+    def bottom_line(self) -> int:
+        """The last line on screen (its last row, when it wraps)."""
+        bottom = self._top_row() + self.scrollable_content_region.height - 1
+        return min(self.line_count - 1, self._line_at(bottom))
 
     def log_text(self) -> str:
         """The whole text held (for tests and copying)."""

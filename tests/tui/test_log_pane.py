@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from hadrosaur import Project
 from hadrosaur_tui.screens.help import HelpScreen
@@ -56,6 +57,24 @@ def running(tmp_path: Path) -> Iterator[Path]:
         thread.join()
 
 
+@pytest.fixture
+def deep_base(tmp_path: Path) -> Path:
+    """A base whose resource c/deep failed with a traceback longer than the pane."""
+    project = Project(tmp_path / "base")
+    project.resource("c")(_deep)
+    project.fetch("c", "deep")
+    return tmp_path / "base"
+
+
+async def open_collection(pilot: Pilot[Any]) -> ResourcesScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ResourcesScreen)
+    return screen
+
+
 def drawn(view: LogView) -> list[str]:
     return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
 
@@ -63,11 +82,7 @@ def drawn(view: LogView) -> list[str]:
 async def test_f_stops_and_starts_following_a_running_resource(running: Path) -> None:
     app = make_app(running)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourcesScreen)
+        screen = await open_collection(pilot)
         log = screen.detail.log_view
         await wait_until(pilot, lambda: log.line_count > 50)
         await pilot.press("f")  # from the table: the log stops where it is
@@ -88,17 +103,10 @@ async def test_f_stops_and_starts_following_a_running_resource(running: Path) ->
         assert log.follow
 
 
-async def test_the_error_tab_opens_at_the_exception_and_find_works_there(tmp_path: Path) -> None:
-    project = Project(tmp_path / "base")
-    project.resource("c")(_deep)
-    project.fetch("c", "deep")
-    app = make_app(tmp_path / "base")
+async def test_the_error_tab_opens_at_the_exception_and_find_works_there(deep_base: Path) -> None:
+    app = make_app(deep_base)
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ResourcesScreen)
+        screen = await open_collection(pilot)
         await pilot.press("2")
         await pilot.pause()
         view = screen.detail.error_view
@@ -119,15 +127,10 @@ async def test_the_error_tab_opens_at_the_exception_and_find_works_there(tmp_pat
         assert drawn(view)[-1].startswith("KeyError")
 
 
-async def test_help_lists_the_log_keys_as_they_are_bound(tmp_path: Path) -> None:
-    project = Project(tmp_path / "base")
-    project.resource("c")(_deep)
-    project.fetch("c", "deep")
-    app = make_app(tmp_path / "base")
+async def test_help_lists_the_log_keys_as_they_are_bound(deep_base: Path) -> None:
+    app = make_app(deep_base)
     async with app.run_test(size=(100, 44)) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_collection(pilot)
         await pilot.press("question_mark")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)

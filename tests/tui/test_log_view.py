@@ -19,8 +19,8 @@ from textual.pilot import Pilot
 
 from hadrosaur._log_file import ResourceLogHandler
 from hadrosaur_tui.log_document import TAIL_BYTES
-from hadrosaur_tui.widgets.log_pane import LogPane
-from hadrosaur_tui.widgets.log_view import LogView
+from hadrosaur_tui.widgets.log_pane import LogPane, status_text
+from hadrosaur_tui.widgets.log_view import FIND_IN_THREAD_BYTES, LogView
 
 from .harness import wait_until
 
@@ -335,3 +335,24 @@ async def test_a_text_in_memory_opens_at_its_end(tmp_path: Path) -> None:
         view.show_text(text + "ValueError: the reason")
         await pilot.pause()
         assert rows(view)[-1].startswith("ValueError: the reason")
+
+
+async def test_a_find_in_a_huge_log_runs_behind_and_shows_its_match(tmp_path: Path) -> None:
+    path = tmp_path / "run.log"
+    block = b"".join(b"filler line %05d\n" % i for i in range(2000))
+    with path.open("wb") as f:
+        for _ in range(FIND_IN_THREAD_BYTES // len(block) + 1):
+            f.write(block)
+        f.write(b"the only needle\n")
+        f.write(block)
+    app = LogApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        view = await shown(pilot, path)
+        await wait_until(pilot, lambda: not view.document.indexing)
+        view.focus()
+        await pilot.press("g")
+        assert view.find("only needle")  # started: the screen does not wait for it
+        assert view.searching and "searching…" in status_text(view)
+        await wait_until(pilot, lambda: not view.searching)
+        assert view.document.line(view.match_line) == "the only needle"
+        assert "match at line" in status(app)
