@@ -172,14 +172,14 @@ class LogView(ScrollView, can_focus=True):
         self._indexer_running = False
         if document is not self.document:
             return
+        top_line = self.top_line  # before the lines above arrive
         added = document.take_indexed()
         if self.match_line >= 0:
             self.match_line += added
-        top = self._top_row()
         self._rows = array("q")
         self._relayout()
         if not self.follow:  # the same lines stay on screen, below the ones added above
-            self.scroll_to(y=self._row_of(self._line_at(top) + added), animate=False)
+            self.scroll_to(y=self._row_of(top_line + added), animate=False, immediate=True)
 
     def on_mount(self) -> None:
         self._start_indexer()
