@@ -275,24 +275,52 @@ async def test_scrolling_up_pauses_a_growing_log_and_end_resumes(tmp_path: Path)
 
 
 async def test_following_never_draws_the_top_of_the_file(tmp_path: Path) -> None:
-    """The old view cleared and re-read the file and scrolled later: frames of line 0."""
+    """The old view cleared and re-read the file and scrolled later: frames of line 0.
+
+    Between two frames the project's handler writes a burst of lines from a
+    thread (rotating every ~270 lines), so that every frame follows growth;
+    now and then the log is shown again, as the app does when it reads the
+    resource's detail again, and drawn at once, without waiting for a refresh.
+    """
     path = tmp_path / "run.log"
+    handler = ResourceLogHandler(str(path), max_bytes=3000, backups=3)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("log-view-test-bursts")
+    logger.propagate = False
+    logger.addHandler(handler)
+    written = 0
+
+    def burst(n: int) -> None:
+        nonlocal written
+        for _ in range(n):
+            logger.warning("line %05d", written)
+            written += 1
+
+    def burst_in_a_thread(n: int) -> None:
+        thread = threading.Thread(target=burst, args=(n,))
+        thread.start()
+        thread.join()
+
     app = LogApp()
-    with ThreadWriter(path, lines=1500, max_bytes=3000) as writer:
+    try:
         async with app.run_test(size=(60, 12)) as pilot:
-            await wait_until(pilot, lambda: writer.written > 50)
+            burst_in_a_thread(50)
             view = await shown(pilot, path)
-            frames = 0
-            while not writer.done:
-                view.poll()
-                await pilot.pause()
+            for frame in range(60):
+                burst_in_a_thread(10)
+                if frame % 5 == 0:
+                    view.show(path)  # what the app does when the resource's detail is read again
+                else:
+                    view.poll()
+                    await pilot.pause()
                 drawn = rows(view)
-                assert "line 00000" not in drawn[0], f"frame {frames} shows the top: {drawn}"
-                frames += 1
-            view.poll()
-            assert frames > 10 and view.follow
-            # It rotated meanwhile (3000 bytes ≈ 270 lines), and every line is there.
-            assert view.log_text().splitlines() == [f"line {i:05d}" for i in range(1500)]
+                assert "line 00000" not in drawn[0], f"frame {frame} shows the top: {drawn}"
+                assert drawn[-1].rstrip() == f"line {written - 1:05d}", "not at the end"
+            assert view.follow and (tmp_path / "run.log.2").exists()  # it rotated meanwhile
+            assert view.log_text().splitlines() == [f"line {i:05d}" for i in range(written)]
+    finally:
+        handler.close()
+        logger.removeHandler(handler)
 
 
 @pytest.fixture
