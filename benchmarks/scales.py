@@ -32,6 +32,7 @@ class Scale:
         fetch_many_n: resources of benchmarks.fetch_many (0: skip it).
         pending_n / pending_count: resources of benchmarks.pending, and how many
             of them are pending (dead for stats, live then killed for the TUI).
+        log_bytes: the size of the run.log the log pane opens (benchmarks.log_open).
     """
 
     name: str
@@ -53,6 +54,7 @@ class Scale:
     fetch_many_n: int
     pending_n: int
     pending_count: int
+    log_bytes: int
 
 
 SCALES = {
@@ -76,6 +78,7 @@ SCALES = {
         fetch_many_n=0,
         pending_n=400,
         pending_count=100,
+        log_bytes=4_000_000,
     ),
     "small": Scale(
         name="small",
@@ -97,6 +100,7 @@ SCALES = {
         fetch_many_n=2_000,
         pending_n=200_000,
         pending_count=50_000,
+        log_bytes=256_000_000,
     ),
     "large": Scale(
         name="large",
@@ -118,5 +122,6 @@ SCALES = {
         fetch_many_n=5_000,
         pending_n=200_000,
         pending_count=50_000,
+        log_bytes=1_000_000_000,
     ),
 }

@@ -22,6 +22,7 @@ from .fetch_overhead import fetch_rows, run_fetch_overhead, summarize
 from .figures import Row
 from .generate import COLLECTION, generate_base, remove_tree
 from .index_reads import index_rows, run_index_reads
+from .log_open import log_rows, run_log_open
 from .machine import Where
 from .pending import pending_rows, run_pending
 from .scales import Scale
@@ -99,23 +100,45 @@ def tui_suite(run: Run) -> list[Row]:
     return tui_rows(result, result["where"])
 
 
-def concurrency_suite(run: Run) -> list[Row]:
+def _in_a_new_directory(where: Where, prefix: str, measure: Callable[[Path], Any]) -> Any:
+    """``measure(work)`` in a new directory under ``where``, removed afterwards."""
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=where.root))
+    try:
+        return measure(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _each_place(
+    run: Run,
+    name: str,
+    measure: Callable[[Path], dict[str, Any]],
+    say: Callable[[dict[str, Any]], str],
+    rows_of: Callable[[dict[str, Any], str], list[Row]],
+) -> list[Row]:
+    """``measure`` once per place, in a new directory; results under ``run.results[name]``."""
     rows = []
-    run.results["concurrency"] = {}
+    run.results[name] = {}
     for where in run.places:
-        work = Path(tempfile.mkdtemp(prefix="bench-conc-", dir=where.root))
-        try:
-            result = run_concurrency(work, run.scale.concurrency_n)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        run.results["concurrency"][where.label] = result
-        log(
-            f"  {where.label}: alone {result['alone']['resources_per_s']:,.0f}/s, with readers "
+        result = _in_a_new_directory(where, f"bench-{name}-", measure)
+        run.results[name][where.label] = result
+        log(f"  {where.label}: {say(result)}")
+        rows += rows_of(result, where.label)
+    return rows
+
+
+def concurrency_suite(run: Run) -> list[Row]:
+    return _each_place(
+        run,
+        "concurrency",
+        lambda work: run_concurrency(work, run.scale.concurrency_n),
+        lambda result: (
+            f"alone {result['alone']['resources_per_s']:,.0f}/s, with readers "
             f"{result['with_readers']['resources_per_s']:,.0f}/s, "
             f"lock errors {result['with_readers']['lock_errors']}"
-        )
-        rows += concurrency_rows(result, where.label)
-    return rows
+        ),
+        concurrency_rows,
+    )
 
 
 def fetch_many_suite(run: Run) -> list[Row]:
@@ -163,6 +186,20 @@ def pending_suite(run: Run) -> list[Row]:
     return pending_rows(result, where.label)
 
 
+def logs_suite(run: Run) -> list[Row]:
+    """benchmarks/log_open.py: the log pane on a huge run.log, once per place."""
+    return _each_place(
+        run,
+        "logs",
+        lambda work: run_log_open(work, run.scale.log_bytes),
+        lambda result: (
+            f"{result['bytes'] / 1e6:,.0f} MB, first screen {result['first_screen_s']:.3f} s, "
+            f"indexed in {result['indexed_s']:.2f} s, {result['rss_mb_for_log']:.0f} MB"
+        ),
+        log_rows,
+    )
+
+
 #: In the order they run; the reads suite runs before the TUI's, which reuses its base.
 SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch": ("fetch overhead per resource", fetch_suite),
@@ -171,4 +208,5 @@ SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "concurrency": ("2 workers while the TUI and a stats loop read", concurrency_suite),
     "fetch_many": ("fetch_many vs a loop of fetch (benchmarks/fetch_many.py)", fetch_many_suite),
     "pending": ("many pending resources: dead ones for stats, deaths for the TUI", pending_suite),
+    "logs": ("the log pane on a huge run.log (benchmarks/log_open.py)", logs_suite),
 }

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = {"fetch", "reads", "tui", "concurrency", "pending"}
+SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "logs"}
 
 
 @pytest.mark.slow
@@ -70,6 +70,12 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     pending = report["suites"]["pending"]
     assert pending["stats"]["counts"]["interrupted"] == 100
     assert pending["tui"]["counts"]["interrupted"] == 100
+
+    for place in ("memory", "disk"):
+        logs = report["suites"]["logs"][place]
+        # Bigger than what is indexed before the first screen: the background index ran.
+        assert logs["bytes"] > 3_000_000 and logs["lines"] == logs["generated_lines"]
+        assert logs["find_found"] is None
 
     table = report["table"]
     assert {"metric", "ours", "reference", "ratio", "target", "passed"} <= set(table[0])

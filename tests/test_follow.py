@@ -257,3 +257,17 @@ def test_a_linked_log_or_resource_directory_is_refused_not_followed(tmp_path: Pa
     (res / "run.log").unlink()
     (res / "run.log").write_text("own line\n")
     assert follower.read() == FollowUpdate("own line\n", False)
+
+
+def test_lines_written_just_before_a_rotation_come_before_the_reset(
+    tmp_path: Path, writer: Writer
+) -> None:
+    log = tmp_path / "run.log"
+    writer.do("append", log, "one\n")
+    follower = LogFollower(log)
+    assert follower.read().text == "one\n"
+    writer.do("append", log, "the last line of the old file\n")  # not read before the rotation
+    writer.do("rotate", log, "first of the new file\n")
+    assert follower.read() == FollowUpdate(
+        "first of the new file\n", True, before="the last line of the old file\n"
+    )

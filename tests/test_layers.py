@@ -53,6 +53,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "hadrosaur._log_file",
                 "hadrosaur._reference",
                 "hadrosaur.follow",
+                "hadrosaur.tail",
                 "hadrosaur.entries",
                 "hadrosaur.resource",
             }

@@ -45,6 +45,10 @@ def _follow(res_dir: Path, out: Output) -> int:
     try:
         while True:
             update = follower.read()
+            if update.before:  # the end of a rotated file, before the notice
+                out.write(held + update.before)
+                held = ""
+                out.flush()
             if update.reset:
                 out.write(held)
                 held = ""

@@ -10,12 +10,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from ..widgets.log_pane import LogPane
+from ..widgets.log_view import LogView
+
 __all__ = ("HelpScreen", "key_table")
 
 
 def _key_label(key: str) -> str:
     names = {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter"}
     return ", ".join(names.get(k, k) for k in key.split(","))
+
+
+def _pane_bindings() -> list[Binding]:
+    """The keys of a focused log pane (its view's and its own), as they are bound."""
+    return [b for b in (*LogView.BINDINGS, *LogPane.BINDINGS) if isinstance(b, Binding)]
 
 
 def key_table(bindings: list[Binding], title: str) -> Table:
@@ -43,13 +51,16 @@ class HelpScreen(ModalScreen[None]):
         self.app_bindings = app_bindings
 
     def sections(self) -> list[tuple[str, list[Binding]]]:
-        """The bindings to list: the screen's (and its widgets'), then the app's."""
+        """The bindings to list: the screen's, its log panes' (if any), then the app's."""
         screen_bindings = [b for b in self.under.BINDINGS if isinstance(b, Binding)]
         everywhere = [
             *self.app_bindings,
             Binding("ctrl+p", "command_palette", "Command palette: every action by name"),
         ]
-        return [("This screen", screen_bindings), ("Everywhere", everywhere)]
+        sections = [("This screen", screen_bindings)]
+        if self.under.query(LogPane):
+            sections.append(("Log and traceback (tab moves there)", _pane_bindings()))
+        return [*sections, ("Everywhere", everywhere)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):

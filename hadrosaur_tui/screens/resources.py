@@ -27,6 +27,7 @@ from ..messages import CloseCollection, DetailRequested, OpenExternally, Recompu
 from ..model import SORT_KEYS, CollectionModel
 from ..resource_detail import DetailData
 from ..widgets.detail import TABS, ResourceDetail
+from ..widgets.log_view import LogView
 from ..widgets.resource_table import ResourceTable
 from ..widgets.status_line import StatusLine
 
@@ -84,15 +85,10 @@ class ResourcesScreen(Screen[None]):
         Binding(
             "f", "follow", "Follow the log on/off (like tail -f)", show=False, id="resources.follow"
         ),
-        Binding("w", "wrap", "Wrap long log lines on/off", show=False, id="resources.wrap"),
-        Binding("g", "log_edge(False)", "Log: jump to the top", show=False, id="resources.log_top"),
         Binding(
-            "G",
-            "log_edge(True)",
-            "Log: jump to the end and follow",
-            show=False,
-            id="resources.log_bottom",
+            "w", "wrap", "Wrap long lines on/off (log, traceback)", show=False, id="resources.wrap"
         ),
+        Binding("ctrl+f", "find", "Find in the log or traceback", show=False, id="resources.find"),
         Binding("1", "tab('log')", "Show the Log tab", show=False, id="resources.tab_log"),
         Binding(
             "2",
@@ -313,18 +309,28 @@ class ResourcesScreen(Screen[None]):
         self.app.copy_to_clipboard(str(directory))
         self.notify(f"Copied {directory}", title="Path copied")
 
+    def _pane_view(self) -> LogView:
+        """The view of the tab on show: the traceback on the Error tab, else the log."""
+        pane = self.detail.pane(self.detail.active_tab)
+        return pane.view if pane is not None else self.detail.log_view
+
     def action_follow(self) -> None:
         log = self.detail.log_view
-        log.follow = not log.follow
+        log.action_toggle_follow()
         self.notify("Following the log" if log.follow else "Stopped following the log")
 
     def action_wrap(self) -> None:
-        log = self.detail.log_view
-        log.wrap = not log.wrap
+        view = self._pane_view()
+        view.wrap = not view.wrap
 
-    def action_log_edge(self, end: bool) -> None:
-        self.detail.activate("log")
-        self.detail.log_view.jump(end)
+    def action_find(self) -> None:
+        tab = self.detail.active_tab
+        if tab not in ("log", "error"):
+            self.detail.activate("log")
+            tab = "log"
+        pane = self.detail.pane(tab)
+        if pane is not None:
+            pane.action_open_find()
 
     def action_tab(self, tab: str) -> None:
         if tab in TABS:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 from rich.console import RenderableType
 from rich.json import JSON
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -27,6 +26,7 @@ from hadrosaur.times import duration_ms
 
 from ..format import STATUS_SYMBOLS, format_clock
 from ..resource_detail import DetailData
+from .log_pane import LogPane
 from .log_view import LogView
 
 __all__ = ("ResourceDetail",)
@@ -53,10 +53,9 @@ class ResourceDetail(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="detail-tabs", initial="tab-log"):
             with TabPane("Log", id="tab-log"):
-                yield LogView(id="log-view")
+                yield LogPane(id="log-pane")
             with TabPane("Error", id="tab-error"):
-                with VerticalScroll():
-                    yield Static(id="error-text", markup=False)
+                yield LogPane(live=False, id="error-pane")
             with TabPane("Result", id="tab-result"):
                 with VerticalScroll():
                     yield Static(id="result-text", markup=False)
@@ -66,7 +65,18 @@ class ResourceDetail(Vertical):
 
     @property
     def log_view(self) -> LogView:
-        return self.query_one(LogView)
+        return self.query_one("#log-pane", LogPane).view
+
+    @property
+    def error_view(self) -> LogView:
+        """The traceback, shown as a log that does not grow (find, wrap, numbers alike)."""
+        return self.query_one("#error-pane", LogPane).view
+
+    def pane(self, tab: str) -> LogPane | None:
+        """The log pane of tab ``tab`` (log or error), None for the others."""
+        if tab not in ("log", "error"):
+            return None
+        return self.query_one(f"#{tab}-pane", LogPane)
 
     @property
     def active_tab(self) -> str:
@@ -80,17 +90,17 @@ class ResourceDetail(Vertical):
     def show(self, data: DetailData | None) -> None:
         """Show a resource (None: nothing selected)."""
         self.data = data
-        error = self.query_one("#error-text", Static)
         result = self.query_one("#result-text", Static)
         info = self.query_one("#info-text", Static)
         if data is None:
             self.log_view.show(None, "No resource selected.")
-            for widget in (error, result, info):
+            self.error_view.show_text(None, "No resource selected.")
+            for widget in (result, info):
                 widget.update("No resource selected.")
             return
         no_log = f"{data.ident} has no log (it has not logged anything)."
         self.log_view.show(data.paths.get("log"), no_log)
-        error.update(self._error(data))
+        self._show_error(data)
         result.update(self._result(data))
         info.update(self._info(data))
 
@@ -100,19 +110,19 @@ class ResourceDetail(Vertical):
             self.data = dataclasses.replace(self.data, status=status)
             self.query_one("#info-text", Static).update(self._info(self.data))
 
-    @staticmethod
-    def _error(data: DetailData) -> RenderableType:
+    def _show_error(self, data: DetailData) -> None:
+        """The traceback, opened at its end (the exception raised), or why there is none."""
         if data.problem:
-            return Text(visible(f"{data.ident} is damaged: {data.problem}"), style="bold")
-        if not data.error_text:
-            if data.reason:
-                return Text(
-                    visible(f"{data.ident} has no traceback; the index says: {data.reason}")
-                )
-            return Text(f"No error recorded for {data.ident} (status: {data.status}).")
-        # A Syntax renderable never interprets markup, so a traceback is shown as it is.
-        traceback = visible(data.error_text.rstrip("\n"))
-        return Syntax(traceback, "pytb", theme="ansi_dark", word_wrap=True)
+            self.error_view.show_text(None, f"{data.ident} is damaged: {data.problem}")
+        elif data.error_text:
+            # Made visible line by line by the document, never read as markup.
+            self.error_view.show_text(data.error_text.rstrip("\n"))
+        elif data.reason:
+            note = f"{data.ident} has no traceback; the index says: {data.reason}"
+            self.error_view.show_text(None, note)
+        else:
+            note = f"No error recorded for {data.ident} (status: {data.status})."
+            self.error_view.show_text(None, note)
 
     @staticmethod
     def _result(data: DetailData) -> RenderableType:

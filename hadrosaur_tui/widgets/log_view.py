@@ -1,339 +1,439 @@
-"""LogView: tails a log file like ``tail -f`` and draws only the lines on screen.
+"""LogView: draws a LogDocument (a log or a traceback) and lets the user move in it.
 
-The widget keeps an array of line start offsets and reads each visible line
-with ``os.pread`` when it is drawn, so a huge log costs memory for its
-offsets only. Each ``poll`` indexes the bytes appended since the last one.
-Truncation (the file shrank) and rotation (a new inode at the path, as the
-resource's log handler makes when it moves ``run.log`` aside) are detected by
-comparing size and inode, and the view restarts from the top of the new
-file. Each line is drawn through :func:`hadrosaur.display.visible`: an escape
-sequence a log holds is shown as ``^[...``, never sent to the terminal.
+It only draws: what the lines are, and what happens to the file (growth,
+rotation, truncation), is log_document.py's business, and the file is
+followed by the one tailer, :class:`hadrosaur.tail.FileTail`.
 
-Nothing inside the base directory is trusted: a log that is a symlink (or a
-FIFO, a device), or sits in a resource directory that is a symlink, is never
-opened; the view shows a one-line note saying so instead of any content.
+**Following.** While :attr:`follow` is on, the rows drawn are counted from
+the end of the document, whatever the scroll offset says: a new line, a
+rotation or a switch to another resource never shows a frame of the top of
+the file (the old view cleared and re-read the file, and scrolled to the end
+only after the next refresh). Moving up (a key, the wheel, the scroll bar,
+``g``) pauses following; ``End``/``G`` or ``f`` resumes. While paused,
+nothing moves: new lines only lengthen the scroll bar.
+
+**Wrapping** cuts lines by terminal cells (``rich.cells.chop_cells``) and
+counts rows the same way, so wide characters take the rows they are drawn
+on. Without wrapping, long lines scroll sideways.
+
+Keys (while the view has focus): ``g``/``Home`` top, ``G``/``End`` end and
+follow, arrows and page keys, ``n``/``N`` next/previous match of the find,
+``ctrl+l`` line numbers.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import stat
 from array import array
 from bisect import bisect_right
-from itertools import accumulate
 from pathlib import Path
 
-from rich.cells import chop_cells
+from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from hadrosaur.display import visible
 
-__all__ = ("LogView",)
+from ..log_document import LogDocument
+from .log_styles import LINE_KINDS, mark_matches, style_line
 
-_CHUNK = 4 * 1024 * 1024  # index at most this much per poll, so a huge log loads progressively
-_CACHE_LINES = 512
-_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+__all__ = ("FIND_IN_THREAD_BYTES", "WRAP_MAX_LINES", "LogView")
+
+#: Wrapping measures every line; beyond this many lines it is refused (the log scrolls sideways).
+WRAP_MAX_LINES = 200_000
+#: A find through a log bigger than this runs in a thread, so that the screen never waits.
+FIND_IN_THREAD_BYTES = 32 * 1024 * 1024
 
 
 class LogView(ScrollView, can_focus=True):
-    """A live, virtual view of one text file."""
+    """A live, virtual view of one log (or of a traceback, ``live=False``)."""
 
-    COMPONENT_CLASSES = {
-        "log-view--time",
-        "log-view--error",
-        "log-view--warning",
-        "log-view--debug",
-        "log-view--message",
-    }
+    COMPONENT_CLASSES = {f"log-view--{kind}" for kind in LINE_KINDS}
 
     BINDINGS = [
-        Binding("up,k", "scroll_lines(-1)", "Up", show=False),
-        Binding("down,j", "scroll_lines(1)", "Down", show=False),
-        Binding("pageup", "scroll_lines(-20)", "Page up", show=False),
-        Binding("pagedown", "scroll_lines(20)", "Page down", show=False),
+        Binding("up,k", "scroll_lines(-1)", "Up a line (pauses following)", show=False),
+        Binding("down,j", "scroll_lines(1)", "Down a line", show=False),
+        Binding("pageup", "page(-1)", "Up a page", show=False),
+        Binding("pagedown,space", "page(1)", "Down a page", show=False),
+        Binding("left", "scroll_columns(-8)", "Scroll left (long lines, no wrap)", show=False),
+        Binding("right", "scroll_columns(8)", "Scroll right", show=False),
+        Binding("g,home", "top", "Top (pauses following)", show=False, id="log.top"),
+        Binding("G,end", "bottom", "End, and follow again", show=False, id="log.end"),
+        Binding("n", "match(True)", "Next match of the find", show=False, id="log.next"),
+        Binding("N", "match(False)", "Previous match of the find", show=False, id="log.previous"),
+        Binding("ctrl+l", "numbers", "Line numbers on/off", show=False, id="log.numbers"),
     ]
 
-    follow: reactive[bool] = reactive(True)
-    wrap: reactive[bool] = reactive(False)
+    follow: reactive[bool] = reactive(True, init=False)
+    wrap: reactive[bool] = reactive(False, init=False)
+    numbers: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
+    class Changed(Message):
+        """Following, the position or the size changed: the pane's status line is redrawn."""
+
+        def __init__(self, view: LogView) -> None:
+            super().__init__()
+            self.view = view
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, LogView.Changed) and message.view is self.view
+
+    def __init__(self, *, live: bool = True, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: A log that grows (True) or a text shown once, a traceback (False).
+        self.live = live
+        self.document = LogDocument()
         self.path: Path | None = None
         self.empty_text = "No log yet."
-        #: Why the file is not shown ("" when it is): a symlink, a FIFO...
-        self.refused = ""
-        self._fd: int | None = None
-        self._inode: tuple[int, int] | None = None
-        self._offsets = array("q")  # start of each complete line
-        self._indexed = 0  # bytes indexed; the partial last line starts here
-        self._file_size = 0
-        self._line_cache: dict[int, str] = {}
-        self._wrap_rows: list[int] = []  # with wrap: cumulative visual rows per line
-        self._longest = 0  # longest line seen, in bytes (sizes the horizontal scroll)
+        #: What the find looks for, and the line of the match shown ("" / -1: none).
+        self.needle = ""
+        self.match_line = -1
+        #: A find is running in a thread (a huge log).
+        self.searching = False
+        self._rows = array("q")  # with wrap: rows up to the end of each line
+        self._wrap_width = 0
+        self._indexer_running = False
+        self._text: str | None = None
 
-    # -- the file ----------------------------------------------------------------
+    # -- what is shown --------------------------------------------------------------------
 
-    def show(self, path: Path | None, empty_text: str = "No log yet.") -> None:
-        """Switch to another file (None: show ``empty_text``)."""
-        self._close()
-        self.path = path
-        self.empty_text = visible(empty_text, line=True)
-        self.refused = ""
-        self.follow = True
-        self.poll()
-        self.scroll_to(y=0, animate=False)
-        self._scroll_to_end_if_following()
-
-    def _close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-        self._fd = None
-        self._inode = None
-        self._offsets = array("q")
-        self._indexed = 0
-        self._file_size = 0
-        self._line_cache.clear()
-        self._wrap_rows = []
-        self._longest = 0
-
-    def on_unmount(self) -> None:
-        self._close()
-
-    def poll(self) -> bool:
-        """Index what was appended; handle truncation and rotation. True if anything changed."""
-        if self.path is None:
-            return False
-        try:
-            st = _lstat_checked(self.path)
-        except (FileNotFoundError, NotADirectoryError):
-            if self._fd is None and not self.refused:
-                return False
-            self._close()  # the file vanished (rotation in progress, or removed)
-            self.refused = ""
-            self._refresh_size()
-            return True
-        except _Refused as exc:
-            if self.refused == exc.note and self._fd is None:
-                return False
-            self._close()
-            self.refused = exc.note
-            self._refresh_size()
-            return True
-        if self.refused:
-            self.refused = ""
-            self._refresh_size()
-        identity = (st.st_dev, st.st_ino)
-        if self._fd is not None and (identity != self._inode or st.st_size < self._file_size):
-            self._close()  # rotated (new inode) or truncated: start over
-        if self._fd is None:
-            try:
-                # O_NOFOLLOW: a symlink put there since the lstat is still refused.
-                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
-            except OSError:
-                return False
-            opened = os.fstat(fd)
-            if (opened.st_dev, opened.st_ino) != identity:
-                os.close(fd)  # replaced between the lstat and the open: next poll
-                return False
-            self._fd = fd
-            self._inode = identity
-            self._offsets = array("q", [0])
-        if st.st_size == self._file_size:
-            return False
-        self._index_to(st.st_size)
-        self._refresh_size()
-        self._scroll_to_end_if_following()
-        return True
-
-    def _index_to(self, size: int) -> None:
-        assert self._fd is not None
-        end = min(size, self._indexed + _CHUNK)
-        data = os.pread(self._fd, end - self._indexed, self._indexed)
-        base = self._indexed
-        offsets = self._offsets
-        # The last line held may have been partial and may grow now: forget its text.
-        self._line_cache.pop(len(offsets) - 1, None)
-        pos = data.find(b"\n")
-        while pos != -1:
-            start = base + pos + 1
-            self._longest = max(self._longest, start - offsets[-1])
-            offsets.append(start)
-            pos = data.find(b"\n", pos + 1)
-        self._file_size = base + len(data)
-        self._indexed = self._file_size
-        if self._file_size < size:
-            self.call_later(self.poll)  # index the rest on the next turn of the loop
+    @property
+    def refused(self) -> str:
+        """Why the file is not shown ("" when it is): a symlink, a FIFO..."""
+        return self.document.refused
 
     @property
     def line_count(self) -> int:
-        """Lines held, counting a partial last line."""
-        if not self._offsets:
-            return 0
-        complete = len(self._offsets) - 1
-        return complete + (1 if self._offsets[-1] < self._file_size else 0)
+        return self.document.line_count
 
-    def _line(self, index: int) -> str:
-        text = self._line_cache.get(index)
-        if text is not None:
-            return text
-        if self._fd is None:
-            return ""
-        start = self._offsets[index]
-        stop = self._offsets[index + 1] if index + 1 < len(self._offsets) else self._file_size
-        raw = os.pread(self._fd, stop - start, start)
-        text = raw.decode("utf-8", "replace").rstrip("\r\n").replace("\t", "    ")
-        text = visible(text, line=True)  # a CR left inside the line shows as ^M
-        if len(self._line_cache) > _CACHE_LINES:
-            self._line_cache.clear()
-        self._line_cache[index] = text
-        return text
+    def show(self, path: Path | None, empty_text: str = "No log yet.") -> None:
+        """Show the log at ``path`` (None: ``empty_text``); the same path keeps its place."""
+        self.empty_text = visible(empty_text, line=True)
+        if path is not None and path == self.path and not self.document.refused:
+            self.poll()
+            return
+        self._replace(LogDocument(path), path)
 
-    # -- layout ------------------------------------------------------------------
+    def show_text(self, text: str | None, empty_text: str = "") -> None:
+        """Show a text held in memory (a traceback) at its end; the same text stays put."""
+        self.empty_text = visible(empty_text, line=True)
+        if text == self._text and self.path is None:
+            self.refresh()
+            return
+        self._text = text
+        self._replace(LogDocument(text=text) if text else LogDocument(), None)
 
-    def _refresh_size(self) -> None:
-        width = max(1, self.scrollable_content_region.width)
-        lines = self.line_count
+    def _replace(self, document: LogDocument, path: Path | None) -> None:
+        self.document.close()
+        self.document = document
+        self.path = path
+        if path is not None:
+            self._text = None
+        self.match_line = -1
+        self._rows = array("q")
+        self.set_reactive(LogView.follow, True)  # a new log opens at its end
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self._relayout()
+        self._start_indexer()
+
+    def on_unmount(self) -> None:
+        self.document.close()
+
+    def poll(self) -> bool:
+        """Read what the file gained (and what became of it); True if anything changed."""
+        changed, more = self.document.poll()
+        if changed:
+            self._relayout()
+        if more:
+            self.call_later(self.poll)  # a big append: the rest on the next turn of the loop
+        return changed
+
+    def _start_indexer(self) -> None:
+        """Index the part of a big log left for later in a thread, then join it above."""
+        if not self.document.indexing or self._indexer_running or not self.is_mounted:
+            return
+        document = self.document
+        self._indexer_running = True
+
+        def index() -> None:
+            document.index_pending()
+            self.app.call_from_thread(self._indexed, document)
+
+        self.run_worker(index, thread=True, group="log-index", exit_on_error=False)
+
+    def _indexed(self, document: LogDocument) -> None:
+        self._indexer_running = False
+        if document is not self.document:
+            return
+        top_line = self.top_line  # before the lines above arrive
+        added = document.take_indexed()
+        if self.match_line >= 0:
+            self.match_line += added
+        self._rows = array("q")
+        self._relayout()
+        if not self.follow:  # the same lines stay on screen, below the ones added above
+            self.scroll_to(y=self._row_of(top_line + added), animate=False, immediate=True)
+
+    def on_mount(self) -> None:
+        self._start_indexer()
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        return max(1, self.scrollable_content_region.width - self._gutter_width())
+
+    def _gutter_width(self) -> int:
+        return len(f"{self.line_count:,}") + 3 if self.numbers else 0
+
+    def _total_rows(self) -> int:
+        if self.wrap and self._rows:
+            return self._rows[-1]
+        return self.line_count
+
+    def _measure_rows(self) -> None:
+        """Rows of every line when wrapping (only the new lines, while the width holds)."""
+        width = self._text_width()
+        if width != self._wrap_width:
+            self._rows, self._wrap_width = array("q"), width
+        known = max(0, len(self._rows) - 1)  # the last line measured may have grown
+        del self._rows[known:]
+        total = self._rows[-1] if self._rows else 0
+        for index in range(known, self.line_count):
+            total += max(1, len(chop_cells(self.document.line(index), width)))
+            self._rows.append(total)
+
+    def _relayout(self) -> None:
         if self.wrap:
-            offsets, size = self._offsets, self._file_size
-            heights = (
-                max(
-                    1,
-                    -(
-                        -((offsets[i + 1] if i + 1 < len(offsets) else size) - offsets[i] - 1)
-                        // width
-                    ),
-                )
-                for i in range(lines)
-            )
-            self._wrap_rows = list(accumulate(heights))
-            height = self._wrap_rows[-1] if self._wrap_rows else 0
-            self.virtual_size = Size(width, max(1, height))
+            self._measure_rows()
+        width = self.scrollable_content_region.width
+        if self.wrap:
+            virtual_width = width
         else:
-            self._wrap_rows = []
-            longest = max(
-                self._longest, self._file_size - self._offsets[-1] if self._offsets else 0
-            )
-            self.virtual_size = Size(max(width, longest), max(1, lines))
+            virtual_width = max(width, self.document.longest + self._gutter_width())
+        self.virtual_size = Size(virtual_width, max(1, self._total_rows()))
+        if self.follow:
+            # The drawing already counts from the end; the scroll bar follows after layout.
+            self.call_after_refresh(self._stick_to_end)
         self.refresh()
+        self.post_message(self.Changed(self))
+
+    def _stick_to_end(self) -> None:
+        if self.follow:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def on_resize(self) -> None:
-        self._refresh_size()
+        self._relayout()
 
-    def watch_wrap(self) -> None:
-        self._refresh_size()
-        self._scroll_to_end_if_following()
+    def watch_wrap(self, wrap: bool) -> None:
+        if wrap and self.line_count > WRAP_MAX_LINES:
+            self.set_reactive(LogView.wrap, False)
+            self.notify(
+                f"Not wrapping a log of {self.line_count:,} lines (at most "
+                f"{WRAP_MAX_LINES:,}): scroll sideways with the arrow keys.",
+                severity="warning",
+            )
+            return
+        top_line = self._line_at(self._top_row())
+        self._rows = array("q")
+        self._relayout()
+        if not self.follow:
+            self.scroll_to(x=0, y=self._row_of(top_line), animate=False)
+
+    def watch_numbers(self) -> None:
+        self._rows = array("q")
+        self._relayout()
 
     def watch_follow(self, follow: bool) -> None:
-        self._scroll_to_end_if_following()
+        if follow:
+            self.scroll_to(x=0, animate=False)
+            self._relayout()
+        self.post_message(self.Changed(self))
 
-    def _scroll_to_end_if_following(self) -> None:
-        if self.follow:
-            # After the next refresh: the new virtual size is only applied by the layout.
-            self.call_after_refresh(self.scroll_end, animate=False, immediate=True, x_axis=False)
-
-    def action_scroll_lines(self, delta: int) -> None:
-        if delta < 0:
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        # Anything that moves the view up (the wheel, the scroll bar) pauses following.
+        if self.follow and new < old and new < self.max_scroll_y:
             self.follow = False
-        self.scroll_to(y=max(0, self.scroll_y + delta), animate=False)
-        if self.scroll_y >= self.max_scroll_y:
-            self.follow = True
+        self.post_message(self.Changed(self))
 
-    def jump(self, end: bool) -> None:
-        """Go to the top (stop following) or the bottom (follow again)."""
-        self.follow = end
-        if not end:
-            self.scroll_to(y=0, animate=False)
+    # -- rows and lines -------------------------------------------------------------------
 
-    def on_mouse_scroll_up(self) -> None:
-        self.follow = False
+    def _top_row(self) -> int:
+        """The first row drawn: counted from the end while following."""
+        height = self.scrollable_content_region.height
+        if self.follow:
+            return max(0, self._total_rows() - height)
+        return int(self.scroll_y)
 
-    # -- drawing -----------------------------------------------------------------
+    def _line_at(self, row: int) -> int:
+        """The line drawn on ``row`` (its first row, when it wraps)."""
+        if self.wrap and self._rows:
+            return min(bisect_right(self._rows, row), len(self._rows) - 1)
+        return row
+
+    def _row_of(self, line: int) -> int:
+        if self.wrap and self._rows and line > 0:
+            return self._rows[min(line, len(self._rows)) - 1]
+        return line
+
+    @property
+    def top_line(self) -> int:
+        """The first line on screen."""
+        return self._line_at(self._top_row())
+
+    # -- drawing --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        row = int(self.scroll_y) + y
+        blank = Strip.blank(width, self.rich_style)
         if self.line_count == 0:
-            if y == 0:
-                style = self.get_component_rich_style("log-view--debug")
-                note = self.refused or self.empty_text
-                return Strip([Segment(note, style)]).extend_cell_length(width, self.rich_style)
-            return Strip.blank(width, self.rich_style)
-        if self.wrap and self._wrap_rows:
-            index = bisect_right(self._wrap_rows, row)
-            if index >= self.line_count:
-                return Strip.blank(width, self.rich_style)
-            first_row = self._wrap_rows[index - 1] if index else 0
-            pieces = chop_cells(self._line(index), width) or [""]
-            part = row - first_row
-            text = pieces[part] if part < len(pieces) else ""
-            return Strip(self._styled(text, part == 0)).extend_cell_length(width, self.rich_style)
-        if row >= self.line_count:
-            return Strip.blank(width, self.rich_style)
-        strip = Strip(self._styled(self._line(row), True))
-        scroll_x = int(self.scroll_x)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, self.rich_style)
+            if y != 0:
+                return blank
+            note = self.document.refused or self.empty_text
+            strip = Strip([Segment(note, self._style("debug"))])
+            return strip.extend_cell_length(width, self.rich_style)
+        row = self._top_row() + y
+        if row >= self._total_rows():
+            return blank
+        index = self._line_at(row)
+        text = self._styled_line(index)
+        gutter = self._gutter(index)
+        if self.wrap and self._rows:
+            first = self._rows[index - 1] if index else 0
+            pieces = chop_cells(text.plain, self._text_width()) or [""]
+            cuts, total = [], 0
+            for piece in pieces:
+                total += cell_len(piece)
+                cuts.append(total)
+            part = row - first
+            lines = Strip(text.render(self.app.console)).divide(cuts)
+            shown = lines[part] if part < len(lines) else Strip([])
+            if part:
+                gutter = Strip.blank(gutter.cell_length, self._style("gutter"))
+            return Strip.join([gutter, shown]).extend_cell_length(width, self.rich_style)
+        scroll_x = 0 if self.follow else int(self.scroll_x)
+        strip = Strip(text.render(self.app.console)).crop(scroll_x, scroll_x + self._text_width())
+        return Strip.join([gutter, strip]).extend_cell_length(width, self.rich_style)
 
-    def _styled(self, text: str, is_line_start: bool) -> list[Segment]:
-        """Colour the logging format: a dim time stamp, the level in its colour."""
-        message = self.get_component_rich_style("log-view--message")
-        if not is_line_start or len(text) < 20 or text[4] != "-" or text[19] != " ":
-            return [Segment(text, message)]
-        rest = text[20:]
-        level = next((name for name in _LEVELS if rest.startswith(name)), None)
-        if level is None:
-            return [Segment(text, message)]
-        level_class = {
-            "CRITICAL": "log-view--error",
-            "ERROR": "log-view--error",
-            "WARNING": "log-view--warning",
-            "DEBUG": "log-view--debug",
-        }.get(level, "log-view--message")
-        return [
-            Segment(text[:20], self.get_component_rich_style("log-view--time")),
-            Segment(rest[: len(level)], self.get_component_rich_style(level_class)),
-            Segment(rest[len(level) :], message),
-        ]
+    def _styled_line(self, index: int) -> Text:
+        text = style_line(self.document.line(index), not self.live, self._style)
+        mark_matches(text, self.needle, self._style("match"))
+        if index == self.match_line:
+            text.stylize(Style(underline=True))
+        return text
+
+    def _gutter(self, index: int) -> Strip:
+        if not self.numbers:
+            return Strip([])
+        number = f"{index + 1:>{self._gutter_width() - 3},} │ "
+        return Strip([Segment(number, self._style("gutter"))])
+
+    def _style(self, kind: str) -> Style:
+        return self.get_component_rich_style(f"log-view--{kind}")
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_scroll_lines(self, delta: int) -> None:
+        top = self._top_row()
+        if delta < 0:
+            self.follow = False
+        self.scroll_to(y=max(0, top + delta), animate=False, immediate=True)
+
+    def action_page(self, direction: int) -> None:
+        self.action_scroll_lines(direction * max(1, self.scrollable_content_region.height - 1))
+
+    def action_scroll_columns(self, delta: int) -> None:
+        if self.wrap:
+            return
+        if self.follow:
+            self.follow = False
+            self.scroll_to(y=self._top_row(), animate=False, immediate=True)
+        self.scroll_to(x=max(0, self.scroll_x + delta), animate=False, immediate=True)
+
+    def action_top(self) -> None:
+        self.follow = False
+        self.scroll_to(x=0, y=0, animate=False, immediate=True)
+
+    def action_bottom(self) -> None:
+        self.follow = True
+        self._stick_to_end()
+
+    def action_toggle_follow(self) -> None:
+        if self.follow:
+            # Paused where it is: the rows drawn stay the ones on screen now.
+            top = self._top_row()
+            self.follow = False
+            self.scroll_to(y=top, animate=False, immediate=True)
+        else:
+            self.action_bottom()
+
+    def action_numbers(self) -> None:
+        self.numbers = not self.numbers
+
+    def action_match(self, forward: bool) -> None:
+        if not self.needle:
+            raise SkipAction()  # no find: the key does what the screen says (n: running)
+        self.find(self.needle, forward=forward, from_line=self.match_line)
+
+    def find(self, needle: str, *, forward: bool = True, from_line: int | None = None) -> bool:
+        """Show the next (or previous) line holding ``needle``, wrapping around the ends.
+
+        The search starts after ``from_line`` (before it, backwards); by
+        default from the top line on screen. In a log over
+        :data:`FIND_IN_THREAD_BYTES` it runs in a thread (a gigabyte takes
+        seconds) and the match is shown when it is found: True then means
+        "searching". False when no line holds it.
+        """
+        self.needle = needle
+        if from_line is None or from_line < 0:
+            from_line = self.top_line - 1 if forward else self.top_line
+        document, start = self.document, from_line
+        if document.byte_size <= FIND_IN_THREAD_BYTES:
+            return self._show_match(document, needle, document.find(needle, start, forward))
+        self.searching = True
+        self.post_message(self.Changed(self))
+
+        def in_thread() -> None:
+            found = document.find(needle, start, forward)
+            self.app.call_from_thread(self._show_match, document, needle, found)
+
+        self.run_worker(in_thread, thread=True, exclusive=True, group="log-find")
+        return True
+
+    def _show_match(self, document: LogDocument, needle: str, found: int | None) -> bool:
+        if document is not self.document or needle != self.needle:
+            return False  # a search overtaken by another (or by another log)
+        self.searching = False
+        self.match_line = -1 if found is None else found
+        if found is not None:
+            self.follow = False
+            height = self.scrollable_content_region.height
+            row = self._row_of(found)
+            if not (self.scroll_y <= row < self.scroll_y + height):
+                self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Changed(self))
+        return found is not None
+
+    def clear_find(self) -> None:
+        self.needle = ""
+        self.match_line = -1
+        self.refresh()
+        self.post_message(self.Changed(self))
+
+    @property
+    def bottom_line(self) -> int:
+        """The last line on screen (its last row, when it wraps)."""
+        bottom = self._top_row() + self.scrollable_content_region.height - 1
+        return min(self.line_count - 1, self._line_at(bottom))
 
     def log_text(self) -> str:
         """The whole text held (for tests and copying)."""
-        with contextlib.suppress(OSError):
-            return "\n".join(self._line(i) for i in range(self.line_count))
-        return ""
-
-
-class _Refused(Exception):
-    """The log must not be opened; ``note`` is the one line shown instead."""
-
-    def __init__(self, note: str) -> None:
-        super().__init__(note)
-        self.note = note
-
-
-def _lstat_checked(path: Path) -> os.stat_result:
-    """lstat of a log file whose directory and self are not symlinks; _Refused otherwise.
-
-    O_NOFOLLOW on the open guards only the file's own name, so its directory
-    (the resource directory) is checked too.
-    """
-    parent = os.lstat(path.parent).st_mode
-    if not stat.S_ISDIR(parent):
-        raise _Refused(_note(path.parent.name, parent, "a directory"))
-    st = os.lstat(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise _Refused(_note(path.name, st.st_mode, "a regular file"))
-    return st
-
-
-def _note(name: str, mode: int, expected: str) -> str:
-    if stat.S_ISLNK(mode):
-        return (
-            f"Not shown: {name} is a symbolic link, and hadrosaur never follows a link "
-            "inside the base directory."
-        )
-    return f"Not shown: {name} is not {expected}."
+        return "\n".join(self.document.line(i) for i in range(self.line_count))

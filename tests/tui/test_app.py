@@ -304,6 +304,10 @@ async def test_log_follow_wrap_and_jumps(sample_base: Path) -> None:
         await open_first_collection(pilot)
         log = resources_screen(app).detail.log_view
         assert log.follow
+        await pilot.press("g")  # on the table: g is not the log's
+        assert log.follow
+        await pilot.press("tab", "tab")  # the tabs, then the log pane
+        assert app.focused is log
         await pilot.press("g")
         assert not log.follow
         await pilot.press("G")
