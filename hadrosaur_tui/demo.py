@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from hadrosaur.children import python_module_command
 
 __all__ = ("run_with_demo", "start_demo_pipeline")
 
@@ -23,16 +24,9 @@ def start_demo_pipeline(
     log = open(base.parent / "demo-pipeline.log", "ab")  # noqa: SIM115 (handed to the child)
     try:
         return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hadrosaur.demo",
-                str(base),
-                "--workers",
-                str(workers),
-                "--speed",
-                str(speed),
-            ],
+            python_module_command(
+                "hadrosaur.demo", [str(base), "--workers", str(workers), "--speed", str(speed)]
+            ),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

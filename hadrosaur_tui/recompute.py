@@ -26,7 +26,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from typing import IO
 
 from textual.message import Message
 
+from hadrosaur.children import python_command
 from hadrosaur.display import last_line
 
 from .messages import RecomputeFinished, RecomputeProgress
@@ -52,15 +52,16 @@ STOP_GRACE = 5.0
 #: with SIGINT ignored (``nohup``, ``cmd &`` in a script) passes that on to its children,
 #: and Python then never turns SIGINT into KeyboardInterrupt: stop() would not reach it.
 _CHILD = (
-    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
     "from hadrosaur.cli import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def recompute_command(base: Path, collection: str, jobs: int) -> list[str]:
     """The child that recomputes the idents of its standard input, one JSON line per resource."""
-    command = [sys.executable, "-c", _CHILD, "recompute", str(base), collection]
-    command += ["--idents-from", "-", "--jsonl", "--log-output"]
+    # python_command: nothing is imported from the current directory (often the base).
+    args = ["recompute", str(base), collection, "--idents-from", "-", "--jsonl", "--log-output"]
+    command = python_command(_CHILD, args)
     return command + (["--jobs", str(jobs)] if jobs > 1 else [])
 
 

@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "hadrosaur.status",
+                "hadrosaur.children",
                 "hadrosaur.times",
                 "hadrosaur.errors",
                 "hadrosaur.display",

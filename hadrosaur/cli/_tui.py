@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from ..children import python_module_command
 from ..errors import HadrosaurError
 
 __all__ = ("TUI_MODULE", "start_tui")
@@ -39,4 +40,5 @@ def start_tui(tui_args: Sequence[str]) -> NoReturn:
     sys.stderr.flush()
     # exec rather than a child process: the terminal, the signals and the exit code
     # are the TUI's own, and no second Python waits in memory behind it.
-    os.execv(sys.executable, [sys.executable, "-m", TUI_MODULE, *tui_args])
+    # Never from the current directory: a planted hadrosaur_tui.py there is not run.
+    os.execv(sys.executable, python_module_command(TUI_MODULE, tui_args))
