@@ -72,6 +72,11 @@ class Attempt:
         }
         return cls(coll_dir, collection, ident, meta, durable)
 
+    def is_on_disk(self) -> bool:
+        """True when the resource's meta.json is still this attempt's (no other began since)."""
+        meta = _store.read_meta(self.res_dir)
+        return all(meta.get(key) == self.meta[key] for key in ("pid", "start_time", "attempt"))
+
     def _write(self, name: str, data: bytes) -> None:
         _store.atomic_write(f"{self.res_dir}/{name}", data, self.durable)
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from . import _store
 from ._attempt import Attempt
-from ._load import completed_resource, int_or_none
-from ._locks import compute_lock
+from ._load import completed_resource, int_or_none, load_resource
+from ._locks import HeldLock, compute_lock
 from ._nofollow import require_directory
 from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .display import last_line
@@ -141,7 +141,7 @@ def compute_resource(
             return cached
     try:
         existed = _make_resource_dir(res_dir)
-        with compute_lock(f"{res_dir}/{_store.LOCK_FILE}"):
+        with compute_lock(f"{res_dir}/{_store.LOCK_FILE}") as lock:
             return _compute_locked(
                 coll_dir,
                 collection,
@@ -149,6 +149,7 @@ def compute_resource(
                 func,
                 args,
                 existed,
+                lock,
                 recompute=recompute,
                 durable=durable,
                 log_max_bytes=log_max_bytes,
@@ -160,6 +161,30 @@ def compute_resource(
     except OSError as exc:
         # Only hadrosaur's own writes get here: the function's errors are recorded.
         raise StorageError(Path(res_dir), exc) from exc
+
+
+def _retaken(lock: HeldLock, attempt: Attempt) -> bool:
+    """After the function closed the compute lock's descriptor: may this attempt still record?
+
+    Only if the lock can be taken again at once and meta.json still names this
+    attempt; otherwise another process began computing the resource while the
+    lock was lost, and its outcome stands (see HeldLock).
+    """
+    return lock.retake() and attempt.is_on_disk()
+
+
+def _outcome_dropped(lock: HeldLock, attempt: Attempt) -> Resource:
+    """The resource as another process leaves it, this attempt's outcome not recorded."""
+    _log.warning(
+        "%s/%s: the function closed hadrosaur's lock on the resource (os.closerange or "
+        "similar), and another process computed it meanwhile: this run's outcome is dropped, "
+        "theirs stands. Close only the descriptors your function opened.",
+        attempt.collection,
+        attempt.ident,
+    )
+    lock.release()  # a descriptor retaken for the check above, if any
+    with compute_lock(lock.path):  # wait for that process to finish, then read what it left
+        return load_resource(Path(attempt.coll_dir), attempt.collection, attempt.ident, False)
 
 
 def _make_resource_dir(res_dir: str) -> bool:
@@ -180,6 +205,7 @@ def _compute_locked(
     func: ComputeFunction,
     args: Any,
     existed: bool,
+    lock: HeldLock,
     *,
     recompute: bool,
     durable: bool,
@@ -233,6 +259,8 @@ def _compute_locked(
                 )
     finally:
         ctx.close()
+    if lock.lost() and not _retaken(lock, attempt):
+        return _outcome_dropped(lock, attempt)
     try:
         if failure is None:
             attempt.complete(encoded)

@@ -20,7 +20,14 @@ from pathlib import Path
 
 from .errors import RefusedPath
 
-__all__ = ("compute_lock", "is_locked", "lock_held", "lock_if_free", "try_lock_exclusive")
+__all__ = (
+    "HeldLock",
+    "compute_lock",
+    "is_locked",
+    "lock_held",
+    "lock_if_free",
+    "try_lock_exclusive",
+)
 
 #: Called (with the lock's path) after the lock file is opened and before it is
 #: locked. Only tests set it, to stop a process in exactly that gap: whoever
@@ -44,8 +51,51 @@ def _open_lock(path: str | os.PathLike[str], flags: int) -> int:
         raise
 
 
+class HeldLock:
+    """An exclusive flock held through one descriptor, which the holder may lose.
+
+    The flock belongs to the open file: closing the descriptor releases it.
+    The user's function runs while the compute lock is held, and a function
+    that closes the descriptors it did not open (``os.closerange(3, ...)``,
+    a common idiom before exec) closes this one too: the resource then looks
+    interrupted, and another process may compute it meanwhile. That cannot be
+    prevented, but it is told (:meth:`lost`), and the descriptor number,
+    which the function may have reused for a file of its own, is never
+    closed unless it is still this lock's.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fd: int) -> None:
+        self.path = os.fspath(path)
+        self.fd = fd
+        st = os.fstat(fd)
+        self._identity = (st.st_dev, st.st_ino)
+
+    def lost(self) -> bool:
+        """True when the descriptor no longer refers to the lock file (it was closed)."""
+        try:
+            st = os.fstat(self.fd)
+        except OSError:
+            return True
+        return (st.st_dev, st.st_ino) != self._identity
+
+    def retake(self) -> bool:
+        """After :meth:`lost`: take the lock again without waiting; False if another holds it."""
+        fd = lock_if_free(self.path)
+        if fd is None:
+            return False
+        self.fd = fd
+        st = os.fstat(fd)
+        self._identity = (st.st_dev, st.st_ino)
+        return True
+
+    def release(self) -> None:
+        """Close the descriptor if it is still this lock's (never a file the function opened)."""
+        if not self.lost():
+            os.close(self.fd)
+
+
 @contextmanager
-def compute_lock(path: str | Path) -> Iterator[None]:
+def compute_lock(path: str | Path) -> Iterator[HeldLock]:
     """Hold an exclusive flock on ``path`` (created if needed), waiting as long as it takes.
 
     A second process fetching the same resource blocks here until the first
@@ -58,10 +108,15 @@ def compute_lock(path: str | Path) -> Iterator[None]:
         if before_flock is not None:
             before_flock(os.fspath(path))
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        held = HeldLock(path, fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    try:
+        yield held
     finally:
         # Closing the descriptor releases the flock; no separate LOCK_UN needed.
-        os.close(fd)
+        held.release()
 
 
 def lock_if_free(path: str | os.PathLike[str]) -> int | None:

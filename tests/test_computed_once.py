@@ -107,3 +107,80 @@ def test_many_processes_over_thousands_of_idents_compute_each_once(
     assert not twice, f"computed more than once: {twice[:20]}"
     assert len(runs) == count
     assert Project(base).stats("items")["counts"]["completed"] == count
+
+
+#: A function that closes every descriptor it did not open, hadrosaur's compute
+#: lock among them (os.closerange before exec is a common idiom), then waits for
+#: a gate file; another process may compute the resource meanwhile.
+CLOSING = """
+import os, time
+from hadrosaur import Project
+
+BASE = os.environ["HADROSAUR_TEST_BASE"]
+TMP = os.path.dirname(BASE)
+proj = Project(BASE, index_timeout=60)
+
+
+@proj.resource("items")
+def compute(ident, args, ctx):
+    if args.get("close"):
+        os.closerange(3, 1024)
+        open(os.path.join(TMP, "closed"), "w").close()
+        while not os.path.exists(os.path.join(TMP, "go")):
+            time.sleep(0.01)
+    return args["who"]
+"""
+
+
+def test_a_function_that_closes_the_lock_keeps_its_outcome_when_nobody_else_ran(
+    tmp_path: Path, pipeline: Path, base: Path
+) -> None:
+    (pipeline / "pipeline.py").write_text(CLOSING)
+    (tmp_path / "go").touch()
+    out = run_child(
+        pipeline,
+        """
+        from pipeline import proj
+        res = proj.fetch("items", "x", {"close": True, "who": "first"})
+        print(res.status, res.result, res.attempt)
+        """,
+    )
+    # Once raised StorageError("Bad file descriptor ... free some space"): the lock's
+    # descriptor, closed by the function, was closed again.
+    assert out.split() == ["completed", "first", "1"]
+    res = Project(base, create=False).load("items", "x")
+    assert (res.status, res.result, res.attempt) == ("completed", "first", 1)
+
+
+def test_a_function_that_closes_the_lock_leaves_one_outcome_when_another_computed(
+    tmp_path: Path, pipeline: Path, base: Path
+) -> None:
+    (pipeline / "pipeline.py").write_text(CLOSING)
+    first = spawn(
+        pipeline,
+        """
+        from pipeline import proj
+        res = proj.fetch("items", "x", {"close": True, "who": "first"})
+        print(res.status, res.result, res.attempt)
+        """,
+    )
+    wait_for((tmp_path / "closed").exists)
+    # The lock is free while the first still runs: another process computes it (this
+    # cannot be prevented once the function closed the lock; it is told afterwards).
+    second = run_child(
+        pipeline,
+        """
+        from pipeline import proj
+        res = proj.fetch("items", "x", {"who": "second"})
+        print(res.status, res.result, res.attempt)
+        """,
+    )
+    assert second.split() == ["completed", "second", "2"]
+    (tmp_path / "go").touch()
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    # The first does not write its outcome over the second's: the one on disk stands.
+    assert out.split() == ["completed", "second", "2"]
+    assert "closed hadrosaur's lock" in err
+    res = Project(base, create=False).load("items", "x")
+    assert (res.status, res.result, res.attempt) == ("completed", "second", 2)
