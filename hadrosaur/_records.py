@@ -31,6 +31,7 @@ from ._nofollow import (
     open_regular,
     read_regular,
 )
+from .display import one_line
 from .entries import Entry
 from .errors import DamagedResource
 from .signature import error_headline
@@ -170,9 +171,9 @@ def _error_headline(path: StrPath) -> str:
     finally:
         os.close(fd)
     line = error_headline(tail.decode("utf-8", "replace"))
-    # Control characters (a tab in a message, a NUL in a damaged file) would
-    # break one-line displays and the index's encoding: spaces instead.
-    return "".join(" " if ch < " " or ch == "\x7f" else ch for ch in line)[:_REASON_MAX]
+    # Controls (a tab in a message, a NUL in a damaged file, an escape sequence,
+    # a bidi override) would break one-line displays and the index's encoding.
+    return one_line(line)[:_REASON_MAX]
 
 
 def damaged_status_reason(word: str) -> str:

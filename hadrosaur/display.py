@@ -45,6 +45,7 @@ __all__ = (
     "json_safe",
     "last_line",
     "needs_escaping",
+    "one_line",
     "visible",
 )
 
@@ -85,6 +86,20 @@ def _translate_runs(runs: re.Pattern[str], text: str, table: dict[int, str]) -> 
 # What JSON may hold unescaped but a terminal must not get (json.dumps
 # already writes C0 controls as \\u escapes).
 _JSON_TABLE = {code: f"\\u{code:04x}" for code in _FORMS if code >= 0x7F}
+
+
+def one_line(text: str) -> str:
+    """``text`` with every control (C0, DEL, C1), bidi control, tab and newline as a space.
+
+    For what is stored as one line (an error's reason, a host name in the
+    index) and shown in columns: nothing there can move the cursor, change
+    colours or reorder the text, on a terminal or elsewhere.
+
+    Example:
+        >>> one_line("ValueError: a\tb\u009b31m\u202ec")
+        'ValueError: a b 31m c'
+    """
+    return _UNSAFE_IN_LINE.sub(" ", text) if _UNSAFE_IN_LINE.search(text) else text
 
 
 def needs_escaping(text: str) -> bool:

@@ -512,10 +512,11 @@ def in_terminal(
 TERMINAL_COMMANDS = [
     (("log", "h", "evil"), HOSTILE_SHOWN),
     (("error", "h", "evilerr"), HOSTILE_SHOWN),
-    # The index keeps a reason with its C0 controls as spaces; C1 and bidi are left.
-    (("ls", "h"), "<U+009B>31m <U+202E>evil"),
-    # show's reason is ls's (the index's), so C0 controls are spaces there too.
-    (("show", "h", "evilerr"), "<U+009B>31m <U+202E>evil"),
+    # The index keeps a reason on one line: every control (C0, C1) and bidi control
+    # is a space there, so nothing of the escape sequences is left to show.
+    (("ls", "h"), "ValueError:  ]0;pwned-title   [2J  ]52;c;aGk=   31m  evil"),
+    # show's reason is ls's (the index's).
+    (("show", "h", "evilerr"), "ValueError:  ]0;pwned-title   [2J  ]52;c;aGk=   31m  evil"),
     (("show", "h", "evil"), "\\u001b]0;pwned-title\\u0007 \\u001b[2J"),
     (("show", "h", "evil"), "<U+009B>31m <U+202E>evil"),
 ]
@@ -533,12 +534,21 @@ def test_a_terminal_gets_visible_forms_never_escape_sequences(
     assert expected in shown
 
 
-@pytest.mark.parametrize("command", [("show", "h", "evil"), ("ls", "h")], ids=" ".join)
-def test_json_on_a_terminal_escapes_every_control(hostile: Path, command: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (("show", "h", "evil"), "\\u009b31m \\u202eevil"),  # args and result, as they are
+        (("ls", "h"), '"reason": "ValueError:  ]0;pwned-title   [2J'),  # one line, no controls
+    ],
+    ids=lambda c: " ".join(c) if isinstance(c, tuple) else "",
+)
+def test_json_on_a_terminal_escapes_every_control(
+    hostile: Path, command: tuple[str, ...], expected: str
+) -> None:
     name, *rest = command
     shown = in_terminal([name, hostile, *rest, "--json"])
     assert not _raw_controls(shown), _raw_controls(shown)
-    assert "\\u009b31m \\u202eevil" in shown
+    assert expected in shown
 
 
 def test_on_a_colour_terminal_the_only_escapes_are_the_dimming_of_visible_forms(

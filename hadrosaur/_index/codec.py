@@ -24,6 +24,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
+from ..display import one_line
 from ..entries import Entry
 from ..resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 from .kv import LevelDBError
@@ -85,16 +86,11 @@ def number(raw: bytes | None, base: int = 10) -> int:
         raise IndexCorrupt(f"not a number: {raw[:60]!r}") from exc
 
 
-def _clean_text(text: str) -> str:
-    # The separator and newlines would corrupt the encoding and the one-line displays.
-    return "".join(" " if ch < " " else ch for ch in text)
-
-
 def encode_record(entry: Entry) -> bytes:
     """The value the index keeps for ``entry`` (its ident is in the key, not here)."""
     start = "" if entry.start_time is None else str(entry.start_time)
     end = "" if entry.end_time is None else str(entry.end_time)
-    fields = (entry.status, start, end, _clean_text(entry.reason), _clean_text(entry.host))
+    fields = (entry.status, start, end, one_line(entry.reason), one_line(entry.host))
     return _SEP.join(fields).encode()
 
 
