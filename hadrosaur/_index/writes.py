@@ -1,7 +1,8 @@
 """Applying changes to the index: resource records, plans, the change log and counters.
 
 Every change goes through one WriteBatch that updates the record, the status
-list, the counters, the per-minute completions and the change log together,
+list, the counters, the per-minute completions, the error groups (groups.py)
+and the change log together,
 so a reader never sees them disagree. Applying a record the index already
 holds changes nothing, which is what makes re-applying a claimed marker safe
 (see the drain protocol in drain.py).
@@ -28,6 +29,7 @@ from .codec import (
     encode_removal,
     number,
 )
+from .groups import GroupChanges
 from .keys import (
     MINUTE_PREFIX,
     count_key,
@@ -84,6 +86,7 @@ class IndexWriter:
         counts = self.reader.counts()
         before = dict(counts)
         minutes: Counter[int] = Counter()
+        groups = GroupChanges()
         logged_from = log.next_seq
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
@@ -113,12 +116,14 @@ class IndexWriter:
                         wb.delete(record_key(ident))
                         wb.delete(status_key(old.status, ident))
                         counts[old.status] -= 1
+                        groups.leave(wb, old)
                         log.append(wb, encode_removal(ident))
                         continue
                 encoded = encode_record(new)
                 if encoded == old_raw:
                     continue  # already applied (e.g. a claimed leftover): apply once
                 wb.put(record_key(ident), encoded)
+                groups.move(wb, old, new)
                 if old is None or old.status != new.status:
                     if old is not None:
                         wb.delete(status_key(old.status, ident))
@@ -136,6 +141,7 @@ class IndexWriter:
             for minute, n in minutes.items():
                 stored = number(store.get(minute_key(minute)))
                 wb.put(minute_key(minute), str(stored + n).encode())
+            groups.write(wb, store)
             self._trim_minutes(wb)
             if log.next_seq != logged_from:
                 log.put_bounds(wb)
