@@ -131,8 +131,8 @@ class CollectionView:
             ...         print(g.count, g.exception, g.message, v.group_idents(g.signature)[:5])
             14000 KeyError 'sample_<ident>' ['GCF_0001', 'GCF_0007', ...]
         """
-        end = now_ms() if now is None else now
-        return self._index.error_groups(end // 60_000 - minutes + 1)
+        last = (now_ms() if now is None else now) // 60_000
+        return self._index.error_groups(last - minutes + 1, last)
 
     def group_idents(self, signature: str) -> list[str]:
         """The idents in error with this signature, in ident order; O(k) for k of them.

@@ -28,11 +28,6 @@ from hadrosaur._index.codec import (
 from hadrosaur._index.keys import (
     SCHEMA_VERSION,
     count_key,
-    log_key,
-    minute_key,
-    plan_applied_key,
-    planned_key,
-    record_key,
     group_count_key,
     group_header_key,
     group_member_key,
@@ -41,6 +36,11 @@ from hadrosaur._index.keys import (
     group_minutes_prefix,
     group_time_key,
     group_times_prefix,
+    log_key,
+    minute_key,
+    plan_applied_key,
+    planned_key,
+    record_key,
     status_key,
     status_prefix,
 )
@@ -87,9 +87,10 @@ def test_a_record_encodes_to_its_fixed_bytes_and_back() -> None:
     )
     assert encode_record(Entry("p", "unavailable")) == b"unavailable\x1f\x1f\x1f\x1f\x1f"
     unavailable = (b"p", b"unavailable\x1f\x1f\x1f\x1f\x1f")
-    assert decode_rows([unavailable] * 3, limit=2) == [
-        ("p", "unavailable", None, None, "", "", "")
-    ] * 2
+    assert (
+        decode_rows([unavailable] * 3, limit=2)
+        == [("p", "unavailable", None, None, "", "", "")] * 2
+    )
 
 
 def test_a_group_header_encodes_to_its_fixed_bytes_and_back() -> None:

@@ -21,7 +21,7 @@ Example:
     >>> with db.write_batch() as wb:
     ...     changes.join(wb, damaged_entry("r1", "status: symlink refused", 1, 60_000))
     ...     changes.write(wb, db)
-    >>> [(g.count, g.examples, g.last_seen) for g in error_groups(db, 0)]
+    >>> [(g.count, g.examples, g.last_seen) for g in error_groups(db, 0, 10)]
     [(1, ('r1',), 60000)]
 """
 
@@ -171,8 +171,8 @@ def _added(before: int, delta: int, signature: str) -> int:
     return after
 
 
-def error_groups(store: KeyValueStore, since_minute: int) -> list[ErrorGroup]:
-    """Every group, largest first (then by signature), with its minutes from ``since_minute``.
+def error_groups(store: KeyValueStore, first_minute: int, last_minute: int) -> list[ErrorGroup]:
+    """Every group, largest first (then by signature), with its minutes in the range given.
 
     One pass over ``n/`` and a few seeks per group: O(groups), whatever the
     number of resources.
@@ -195,8 +195,8 @@ def error_groups(store: KeyValueStore, since_minute: int) -> list[ErrorGroup]:
         per_minute = {
             number(k[len(minutes) :]): number(v)
             for k, v in store.iterator(
-                start=group_minute_key(signature, max(0, since_minute)),
-                stop=minutes[:-1] + b"0",  # "0" follows "/": past the last minute
+                start=group_minute_key(signature, max(0, first_minute)),
+                stop=group_minute_key(signature, max(0, last_minute + 1)),
             )
         }
         groups.append(

@@ -96,9 +96,9 @@ class IndexReader:
             for k, v in self.store.iterator(start=minute_key(since_minute), stop=MINUTES_END)
         }
 
-    def error_groups(self, since_minute: int) -> list[ErrorGroup]:
-        """The error groups, largest first, with failures per minute from ``since_minute``."""
-        return error_groups(self.store, since_minute)
+    def error_groups(self, first_minute: int, last_minute: int) -> list[ErrorGroup]:
+        """The error groups, largest first, with failures per minute in the range given."""
+        return error_groups(self.store, first_minute, last_minute)
 
     def group_idents(self, signature: str) -> list[str]:
         """The idents in error with ``signature``, in ident order ([] if none)."""
