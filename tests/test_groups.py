@@ -347,3 +347,15 @@ GroupsAgreeWithTheFiles.TestCase.settings = settings(
     max_examples=30, stateful_step_count=15, deadline=None
 )
 test_groups_agree_with_the_files = pytest.mark.slow(GroupsAgreeWithTheFiles.TestCase)
+
+
+def test_check_finds_group_keys_that_disagree_with_the_records(errs: Project, base: Path) -> None:
+    errs.fetch("coll", "alpha", {"outcome": "key"})
+    errs.fetch("coll", "bravo", {"outcome": "value"})
+    assert errs.check("coll") == []
+    sig = errs.error_groups("coll")[0].signature
+    with CollectionIndex(base / "coll") as index, index.store.write_batch() as wb:
+        wb.put(b"n/" + sig.encode(), b"5")
+    assert any(f"error group {sig}" in line for line in errs.check("coll", fix=True))
+    assert errs.check("coll") == []
+    assert [g.count for g in errs.error_groups("coll")] == [1, 1]
