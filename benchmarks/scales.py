@@ -32,6 +32,9 @@ class Scale:
         fetch_many_n: resources of benchmarks.fetch_many (0: skip it).
         pending_n / pending_count: resources of benchmarks.pending, and how many
             of them are pending (dead for stats, live then killed for the TUI).
+        triage_n / triage_errors / triage_causes: the generated base of
+            benchmarks.triage (resources, errors, causes); triage_fetches: failing
+            fetches per round of its signatures-on/off comparison.
     """
 
     name: str
@@ -53,6 +56,10 @@ class Scale:
     fetch_many_n: int
     pending_n: int
     pending_count: int
+    triage_n: int
+    triage_errors: int
+    triage_causes: int
+    triage_fetches: int
 
 
 SCALES = {
@@ -76,6 +83,10 @@ SCALES = {
         fetch_many_n=0,
         pending_n=400,
         pending_count=100,
+        triage_n=600,
+        triage_errors=200,
+        triage_causes=10,
+        triage_fetches=20,
     ),
     "small": Scale(
         name="small",
@@ -97,6 +108,10 @@ SCALES = {
         fetch_many_n=2_000,
         pending_n=200_000,
         pending_count=50_000,
+        triage_n=20_000,
+        triage_errors=2_000,
+        triage_causes=50,
+        triage_fetches=500,
     ),
     "large": Scale(
         name="large",
@@ -118,5 +133,11 @@ SCALES = {
         fetch_many_n=5_000,
         pending_n=200_000,
         pending_count=50_000,
+        # 1,000,000 resources take ~15 min to generate on this machine's disk and
+        # exceed /dev/shm's inodes: 200,000 with 20,000 errors (1,000 in one cause).
+        triage_n=200_000,
+        triage_errors=20_000,
+        triage_causes=50,
+        triage_fetches=1_000,
     ),
 }

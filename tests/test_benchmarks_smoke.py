@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = {"fetch", "reads", "tui", "concurrency", "pending"}
+SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "triage"}
 
 
 @pytest.mark.slow
@@ -70,6 +70,12 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     pending = report["suites"]["pending"]
     assert pending["stats"]["counts"]["interrupted"] == 100
     assert pending["tui"]["counts"]["interrupted"] == 100
+
+    triage = report["suites"]["triage"]
+    assert (triage["n"], triage["errors"], triage["causes"]) == (600, 200, 10)
+    assert triage["group_members"] == 10 and triage["signature_texts"] == 200
+    assert len(triage["failing_fetch_us"]["on"]) == len(triage["failing_fetch_us"]["off"]) > 0
+    assert any(row["metric"].startswith("error_groups, N=600") for row in report["table"])
 
     table = report["table"]
     assert {"metric", "ours", "reference", "ratio", "target", "passed"} <= set(table[0])
