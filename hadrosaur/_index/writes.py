@@ -79,7 +79,10 @@ class IndexWriter:
         meta.json (half the cost of a death). If its files changed since the
         entry was written, whoever changed them took the lock and made a new
         marker, which a later drain applies by reading them (the proof in
-        sweep.py): the same invariant as every other entry.
+        sweep.py): the same invariant as every other entry. The one change
+        that comes without a later marker, the dead worker's own meta.json
+        end time written just before it died, is one no interrupted entry
+        keeps (see _liveness.interrupted).
         """
         base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
         store, log = self.store, self.changelog
