@@ -33,6 +33,9 @@ class Scale:
         pending_n / pending_count: resources of benchmarks.pending, and how many
             of them are pending (dead for stats, live then killed for the TUI).
         log_bytes: the size of the run.log the log pane opens (benchmarks.log_open).
+        triage_n / triage_errors / triage_causes: the generated base of
+            benchmarks.triage (resources, errors, causes); triage_fetches: failing
+            fetches per round of its signatures-on/off comparison.
     """
 
     name: str
@@ -55,6 +58,10 @@ class Scale:
     pending_n: int
     pending_count: int
     log_bytes: int
+    triage_n: int
+    triage_errors: int
+    triage_causes: int
+    triage_fetches: int
 
 
 SCALES = {
@@ -79,6 +86,10 @@ SCALES = {
         pending_n=400,
         pending_count=100,
         log_bytes=4_000_000,
+        triage_n=600,
+        triage_errors=200,
+        triage_causes=10,
+        triage_fetches=20,
     ),
     "small": Scale(
         name="small",
@@ -101,6 +112,10 @@ SCALES = {
         pending_n=200_000,
         pending_count=50_000,
         log_bytes=256_000_000,
+        triage_n=20_000,
+        triage_errors=2_000,
+        triage_causes=50,
+        triage_fetches=500,
     ),
     "large": Scale(
         name="large",
@@ -123,5 +138,11 @@ SCALES = {
         pending_n=200_000,
         pending_count=50_000,
         log_bytes=1_000_000_000,
+        # 1,000,000 resources take ~15 min to generate on this machine's disk and
+        # exceed /dev/shm's inodes: 200,000 with 20,000 errors (1,000 in one cause).
+        triage_n=200_000,
+        triage_errors=20_000,
+        triage_causes=50,
+        triage_fetches=1_000,
     ),
 }

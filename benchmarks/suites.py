@@ -26,6 +26,8 @@ from .log_open import log_rows, run_log_open
 from .machine import Where
 from .pending import pending_rows, run_pending
 from .scales import Scale
+from .subprocesses import run_module
+from .triage import triage_rows
 from .tui_scale import run_tui, tui_rows
 
 __all__ = ("SUITES", "Run")
@@ -200,6 +202,32 @@ def logs_suite(run: Run) -> list[Row]:
     )
 
 
+def triage_suite(run: Run) -> list[Row]:
+    """benchmarks/triage.py: error groups, a group's members, signatures, failing fetches."""
+    where = next((w for w in run.places if w.label == "memory"), run.places[0])
+    work = Path(tempfile.mkdtemp(prefix="bench-triage-", dir=where.root))
+    scale = run.scale
+    try:
+        result = run_module(
+            "benchmarks.triage",
+            work,
+            "--n",
+            scale.triage_n,
+            "--errors",
+            scale.triage_errors,
+            "--causes",
+            scale.triage_causes,
+            "--fetches",
+            scale.triage_fetches,
+        )
+    finally:
+        remove_tree(work)
+    run.results["triage"] = {"where": where.label, **result}
+    rows = triage_rows(result, where.label)
+    log("".join(f"  {row.metric}: {row.ours}\n" for row in rows).rstrip())
+    return rows
+
+
 #: In the order they run; the reads suite runs before the TUI's, which reuses its base.
 SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch": ("fetch overhead per resource", fetch_suite),
@@ -209,4 +237,5 @@ SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch_many": ("fetch_many vs a loop of fetch (benchmarks/fetch_many.py)", fetch_many_suite),
     "pending": ("many pending resources: dead ones for stats, deaths for the TUI", pending_suite),
     "logs": ("the log pane on a huge run.log (benchmarks/log_open.py)", logs_suite),
+    "triage": ("error groups at scale, and what signatures cost a failing fetch", triage_suite),
 }

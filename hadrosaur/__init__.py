@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ._collections import SkippedDirectory
 from .context import Context
-from .entries import Change, ChangeBatch, Cursor, Entry
+from .entries import Change, ChangeBatch, Cursor, Entry, ErrorGroup
 from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
@@ -33,6 +33,7 @@ from .errors import (
     RefusedPath,
     StorageError,
     UnknownCollection,
+    UnknownErrorGroup,
     WorkerDied,
 )
 from .project import Project
@@ -68,6 +69,7 @@ __all__ = (
     "Cursor",
     "DamagedResource",
     "Entry",
+    "ErrorGroup",
     "HadrosaurError",
     "IndexBusy",
     "IndexUnavailable",
@@ -81,6 +83,7 @@ __all__ = (
     "SkippedDirectory",
     "StorageError",
     "UnknownCollection",
+    "UnknownErrorGroup",
     "WorkerDied",
     "__version__",
 )

@@ -97,8 +97,13 @@ def settle(record: Entry, lock_free: bool) -> Entry:
 
 
 def interrupted(record: Entry) -> Entry:
-    """``record`` as the index keeps it once its worker is known to be gone."""
+    """``record`` as the index keeps it once its worker is known to be gone.
+
+    Without an end time: the attempt never ended (its outcome was never
+    committed), and an end time its worker wrote to meta.json just before it
+    died, between that write and the status, would reach the index from a
+    scan but not from a sweep, which records the death from the pending entry
+    alone (see _index/sweep.py). So both give the same entry.
+    """
     # Built directly: a mass death settles 50,000 (NamedTuple._replace costs more).
-    return Entry(
-        record.ident, INTERRUPTED, record.start_time, record.end_time, record.reason, record.host
-    )
+    return Entry(record.ident, INTERRUPTED, record.start_time, None, record.reason, record.host)

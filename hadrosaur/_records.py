@@ -34,11 +34,19 @@ from ._nofollow import (
 from .display import one_line
 from .entries import Entry
 from .errors import DamagedResource
-from .signature import error_headline
+from .signature import (
+    ErrorSignature,
+    headline_of,
+    parse_error,
+    signature_of,
+    signature_of_raised,
+)
 from .status import ERROR, PENDING, is_damaged, status_word
 
 __all__ = (
+    "cause_of",
     "damaged_dir_reason",
+    "damaged_entry",
     "damaged_status_reason",
     "read_meta",
     "read_meta_checked",
@@ -148,32 +156,78 @@ def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
     return legacy, ""
 
 
-def _error_headline(path: StrPath) -> str:
-    """What an error.log says was raised, in one line: ``KeyError: 'weight'``.
+def _error_cause(path: StrPath, ident: str) -> tuple[str, ErrorSignature]:
+    """What an error.log says was raised: its headline, and its signature.
 
-    The exception type and the first line of its message (a multi-line
-    message is not reduced to its last line), read from the file's tail only;
-    a text that is not a traceback gives its last line.
+    The headline is one line, ``KeyError: 'weight'``: the exception type and
+    the first line of its message (a multi-line message is not reduced to its
+    last line); a text that is not a traceback gives its last line. The
+    signature groups it with the errors of the same cause. Both come from the
+    same tail of the file, read once: the exception is at the end. A missing
+    or unreadable file gives an empty headline, and the signature of no text.
 
     Raises:
         RefusedFile: the file is a symlink, FIFO or device (its target is not read).
     """
+    tail = b""
     try:
         fd, st = open_regular(path)
     except RefusedFile:
         raise
     except OSError:  # missing, or an I/O error: no reason to show
-        return ""
-    try:
-        tail = os.pread(fd, ERROR_TAIL_BYTES, max(0, st.st_size - ERROR_TAIL_BYTES))
-    except OSError:
-        return ""
-    finally:
-        os.close(fd)
-    line = error_headline(tail.decode("utf-8", "replace"))
+        pass
+    else:
+        try:
+            tail = os.pread(fd, ERROR_TAIL_BYTES, max(0, st.st_size - ERROR_TAIL_BYTES))
+        except OSError:
+            tail = b""
+        finally:
+            os.close(fd)
+    text = tail.decode("utf-8", "replace")
+    raised = parse_error(text)
     # Controls (a tab in a message, a NUL in a damaged file, an escape sequence,
     # a bidi override) would break one-line displays and the index's encoding.
-    return one_line(line)[:_REASON_MAX]
+    line = one_line(headline_of(raised))[:_REASON_MAX]
+    return line, signature_of_raised(raised, ident)
+
+
+class _Signature(str):
+    """An Entry's signature as read from the files: the string, and the cause it names.
+
+    The index keeps only the string in a record; the cause (exception,
+    template, frame) is written once per group, when its first member
+    arrives, from the Entry that brought it (see :func:`cause_of`). So the
+    text is parsed once, by the reader of the files, and never again.
+    """
+
+    cause: ErrorSignature
+
+    def __new__(cls, cause: ErrorSignature) -> _Signature:
+        signed = super().__new__(cls, cause.signature)
+        signed.cause = cause
+        return signed
+
+
+def cause_of(entry: Entry) -> ErrorSignature | None:
+    """The cause behind ``entry.signature`` if the entry was just read from files, else None.
+
+    An entry decoded from the index holds the signature as a plain string;
+    the index has the cause under the group's header instead.
+    """
+    signature = entry.signature
+    return signature.cause if isinstance(signature, _Signature) else None
+
+
+def damaged_entry(
+    ident: str, reason: str, start: int | None = None, end: int | None = None
+) -> Entry:
+    """The Entry of a damaged resource: an error whose reason says what is damaged.
+
+    Its signature is that of the reason's text, so damage groups as damage:
+    every symlinked error.log together, every garbled status file by what
+    it holds (normalised like any message).
+    """
+    return Entry(ident, ERROR, start, end, reason, "", _Signature(signature_of(reason, ident)))
 
 
 def damaged_status_reason(word: str) -> str:
@@ -199,9 +253,11 @@ def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
     unavailable (the index records a pending one whose lock it found free
     as interrupted: see _liveness.settle). ``reason`` is an error's headline
     (type: first line), or a description of the damage for an unreadable
-    status. ``host`` is meta.json's, for a pending resource only: the index
-    needs it to tell a dead worker from another host's, and a mass death
-    recorded from the index alone (see _index/sweep.py) needs it kept there.
+    status; ``signature`` the error's cause (see :func:`cause_of`), read
+    from the same tail of error.log as the headline, or the damage's.
+    ``host`` is meta.json's, for a pending resource only: the index needs
+    it to tell a dead worker from another host's, and a mass death recorded
+    from the index alone (see _index/sweep.py) needs it kept there.
 
     A "resource directory" that is a symlink or a file is damaged: an error
     record saying so, and nothing behind it is read. ``dir_checked`` skips
@@ -214,26 +270,26 @@ def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
         if problem is None:
             return None
         if problem:
-            return Entry(ident, ERROR, reason=damaged_dir_reason(problem))
+            return damaged_entry(ident, damaged_dir_reason(problem))
     word = read_status(res_dir)
     if word is None:
         return None
     meta, meta_problem = read_meta_checked(res_dir)
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
     if is_damaged(word):
-        return Entry(ident, ERROR, start, end, damaged_status_reason(word))
+        return damaged_entry(ident, damaged_status_reason(word), start, end)
     if meta_problem:
-        return Entry(ident, ERROR, start, end, meta_problem)
+        return damaged_entry(ident, meta_problem, start, end)
     if word == PENDING:
         host = meta.get("host")
         return Entry(ident, PENDING, start, end, "", host if isinstance(host, str) else "")
-    reason = ""
-    if word == ERROR:
-        try:
-            reason = _error_headline(os.path.join(res_dir, ERROR_FILE))
-        except RefusedFile as exc:
-            reason = f"{ERROR_FILE}: {exc.reason}"
-    return Entry(ident, word, start, end, reason)
+    if word != ERROR:
+        return Entry(ident, word, start, end)
+    try:
+        reason, cause = _error_cause(os.path.join(res_dir, ERROR_FILE), ident)
+    except RefusedFile as exc:
+        return damaged_entry(ident, f"{ERROR_FILE}: {exc.reason}", start, end)
+    return Entry(ident, ERROR, start, end, reason, "", _Signature(cause))
 
 
 def scan_entries(coll_dir: StrPath) -> Iterator[tuple[str, str]]:

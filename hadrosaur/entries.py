@@ -7,12 +7,12 @@ given, and from then on asks only for the :class:`Change` values after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .times import duration_ms
 
-__all__ = ("Change", "ChangeBatch", "Cursor", "Entry")
+__all__ = ("Change", "ChangeBatch", "Cursor", "Entry", "ErrorGroup")
 
 
 class Entry(NamedTuple):
@@ -33,6 +33,9 @@ class Entry(NamedTuple):
             damaged; else "".
         host: for a pending or interrupted resource, the host its meta.json names
             ("" when unknown, and for the other statuses): where it runs or ran.
+        signature: for an error, the 10 hex digits naming its cause (see
+            hadrosaur.signature; damage has one too, from its reason), computed once
+            when the error is read from its files; else "".
     """
 
     ident: str
@@ -41,6 +44,7 @@ class Entry(NamedTuple):
     end_time: int | None = None
     reason: str = ""
     host: str = ""
+    signature: str = ""
 
     @property
     def duration_ms(self) -> int | None:
@@ -86,3 +90,41 @@ class ChangeBatch:
     cursor: Cursor
     reload: bool = False
     more: bool = False
+
+
+@dataclass(frozen=True)
+class ErrorGroup:
+    """The errors of a collection that share a cause (one signature), as the index keeps them.
+
+    Kept exact as errors come and go (a recompute, a success after an error,
+    another cause, a removed directory, a rebuild): listing the groups costs
+    O(number of groups), never a scan of the resources.
+
+    Attributes:
+        signature: 10 hex digits naming the cause (hadrosaur.signature.signature_of).
+        exception: the exception type as the traceback printed it (``KeyError``);
+            "" for a text that is not a traceback (a worker that died, damage).
+        message: the message's template: what varies replaced (``'sample_<ident>'``).
+        frame: ``file.py:function`` of the innermost frame of the user's code, or "".
+        count: how many resources are in error with this cause now.
+        examples: up to three of their idents, in ident order.
+        first_seen, last_seen: the earliest and latest time one of them failed
+            (epoch ms: its end time); None when none of them has a time.
+        per_minute: failures per epoch minute over the minutes asked for
+            (minutes without a failure are left out): a sparkline.
+
+    Example:
+        >>> g = ErrorGroup("1a2b3c4d5e", "KeyError", "'<ident>'", "p.py:f", 2, ("a", "b"), 1, 9)
+        >>> g.count, g.examples[0]
+        (2, 'a')
+    """
+
+    signature: str
+    exception: str
+    message: str
+    frame: str
+    count: int
+    examples: tuple[str, ...]
+    first_seen: int | None
+    last_seen: int | None
+    per_minute: dict[int, int] = field(default_factory=dict, hash=False)

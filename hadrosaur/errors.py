@@ -18,6 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from .signature import is_signature_prefix
+
 __all__ = (
     "BaseDirectoryNotFound",
     "CollectionAlreadyDefined",
@@ -34,6 +36,7 @@ __all__ = (
     "RefusedPath",
     "StorageError",
     "UnknownCollection",
+    "UnknownErrorGroup",
     "UnknownResource",
     "WorkerDied",
 )
@@ -213,6 +216,37 @@ class UnknownResource(HadrosaurError, LookupError):
         return (type(self), (self.collection, self.ident, self.base))
 
 
+class UnknownErrorGroup(HadrosaurError, LookupError):
+    """A signature (or prefix of one) that names no single error group of a collection.
+
+    ``matches``: the signatures it is a prefix of (none: no group; several:
+    ambiguous). Raised by CollectionView.resolve_group, which the command
+    line uses for ``--group``; a full signature with no group is not an
+    error for the library (its group is just empty: fixed, or recomputed).
+    """
+
+    def __init__(self, collection: str, prefix: str, matches: tuple[str, ...] = ()) -> None:
+        self.collection = collection
+        self.prefix = prefix
+        self.matches = tuple(matches)
+        if matches:
+            found = f"it starts {len(matches)} signatures: {', '.join(matches[:10])}"
+            advice = "type more of it"
+        elif not is_signature_prefix(prefix):
+            found = "a signature is 10 hex digits (0-9, a-f), of which at least 4 are needed"
+            advice = "copy it from"
+        else:
+            found = "no error of the collection has it now"
+            advice = "see the groups with"
+        super().__init__(
+            f"no single error group {prefix!r} in collection {collection!r}: {found}; "
+            f"{advice} `hadrosaur errors BASE {collection}`"
+        )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.collection, self.prefix, self.matches))
+
+
 class FunctionNotLoadable(HadrosaurError, ImportError):
     """A collection's function cannot be loaded in this process, so it cannot be recomputed."""
 
@@ -263,13 +297,15 @@ class StorageError(HadrosaurError, OSError):
 class InvalidStatus(HadrosaurError, ValueError):
     """A status word that is not one of the statuses a reader can ask for."""
 
-    def __init__(self, value: object, allowed: tuple[str, ...]) -> None:
+    def __init__(self, value: object, allowed: tuple[str, ...], why: str = "") -> None:
         self.value = value
         self.allowed = allowed
-        super().__init__(f"unknown status {value!r}; use one of: {', '.join(allowed)}")
+        self.why = why
+        what = f"status {value!r} not allowed here ({why})" if why else f"unknown status {value!r}"
+        super().__init__(f"{what}; use one of: {', '.join(allowed)}")
 
     def __reduce__(self) -> _Reduced:
-        return (type(self), (self.value, self.allowed))
+        return (type(self), (self.value, self.allowed, self.why))
 
 
 class InvalidArgs(HadrosaurError, TypeError):

@@ -33,16 +33,17 @@ from ._nofollow import require_directory
 from ._plans import write_plan
 from ._reference import qualified_name, write_collection_file
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
-from .entries import ChangeBatch, Cursor, Entry
+from .entries import ChangeBatch, Cursor, Entry, ErrorGroup
 from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
     CollectionNotDefined,
     IndexUnavailable,
     InvalidArgs,
+    InvalidStatus,
 )
 from .resource import Resource
-from .status import COMPLETED
+from .status import COMPLETED, ERROR
 from .view import CollectionView, normalize_status, open_view
 
 __all__ = ("Project",)
@@ -392,10 +393,50 @@ class Project:
             return {"counts": self._read(collection, CollectionView.counts)}
         return {name: self.stats(name) for name in self.collections()}
 
-    def fetch_by_status(self, collection: str, status: str = COMPLETED) -> list[str]:
-        """The idents of a collection that have ``status``, in ident order."""
-        status = normalize_status(status)
-        return self._read(collection, lambda v: v.idents(status))
+    def fetch_by_status(
+        self, collection: str, status: str | None = None, group: str | None = None
+    ) -> list[str]:
+        """The idents of a collection that have ``status``, in ident order.
+
+        ``status`` defaults to completed, or to error when ``group`` is given.
+        ``group``: a signature (see :meth:`error_groups`): only the errors of
+        that cause, in O(k). A signature with no group now gives [] (its
+        errors were recomputed, or it was mistyped: ``CollectionView.resolve_group``
+        tells which).
+
+        Example:
+            >>> top = proj.error_groups("genomes")[0]  # doctest: +SKIP
+            >>> proj.fetch_by_status("genomes", "error", group=top.signature)[:2]
+            ['GCF_0001', 'GCF_0007']
+
+        Raises:
+            InvalidStatus: an unknown status, or a status other than error with ``group``.
+        """
+        if group is None:
+            chosen = normalize_status(COMPLETED if status is None else status)
+            return self._read(collection, lambda v: v.idents(chosen))
+        if status is not None and normalize_status(status) != ERROR:
+            raise InvalidStatus(status, (ERROR,), "a group holds errors only")
+        return self._read(collection, lambda v: v.group_idents(group))
+
+    def error_groups(
+        self, collection: str, minutes: int = 60, now: int | None = None
+    ) -> list[ErrorGroup]:
+        """The collection's errors grouped by cause (signature), largest group first.
+
+        Each :class:`~hadrosaur.ErrorGroup` has the exception type, the
+        message's template, the user's frame, the count, three example idents,
+        first and last seen (epoch ms), and failures per minute over the last
+        ``minutes`` minutes. O(groups), exact as errors come and go (see the
+        README's "Triage").
+
+        Example:
+            >>> for g in proj.error_groups("genomes"):  # doctest: +SKIP
+            ...     print(g.count, g.signature, g.exception, g.message)
+            14000 3fa92c01be KeyError 'sample_<ident>'
+            12 81d0e3a4c2 TimeoutError timeout after <n> s on node<n>
+        """
+        return self._read(collection, lambda v: v.error_groups(minutes, now))
 
     #: Alias of :meth:`fetch_by_status`, the name hadrosaur 0.4.1 used.
     find_by_status = fetch_by_status

@@ -39,13 +39,17 @@ import re
 from dataclasses import dataclass
 
 __all__ = (
+    "SIGNATURE_PREFIX_MIN",
     "TEMPLATE_MAX",
     "ErrorSignature",
     "RaisedError",
     "error_headline",
+    "headline_of",
+    "is_signature_prefix",
     "normalise_message",
     "parse_error",
     "signature_of",
+    "signature_of_raised",
 )
 
 #: Characters of a normalised message kept in a template (and hashed).
@@ -184,7 +188,11 @@ def _placeholder(match: re.Match[str]) -> str:
 
 def signature_of(text: str, ident: str = "") -> ErrorSignature:
     """The signature of an error text (an ``error.log``) of the resource ``ident``."""
-    raised = parse_error(text)
+    return signature_of_raised(parse_error(text), ident)
+
+
+def signature_of_raised(raised: RaisedError, ident: str = "") -> ErrorSignature:
+    """The signature of what :func:`parse_error` read (a text parsed once, used twice)."""
     template = normalise_message(raised.message, ident)
     frame = raised.frame.replace(ident, "<ident>") if ident else raised.frame
     digest = hashlib.blake2b(
@@ -194,9 +202,22 @@ def signature_of(text: str, ident: str = "") -> ErrorSignature:
     return ErrorSignature(digest, raised.exception, template, frame)
 
 
+#: Hex digits of a signature needed to name its group (as git abbreviates hashes).
+SIGNATURE_PREFIX_MIN = 4
+
+
+def is_signature_prefix(text: str) -> bool:
+    """Whether ``text`` may name a group: 4 to 10 lowercase hex digits (``3fa9``)."""
+    return SIGNATURE_PREFIX_MIN <= len(text) <= 10 and all(c in "0123456789abcdef" for c in text)
+
+
 def error_headline(text: str) -> str:
     """``ExceptionType: first line of the message``: one line that says what was raised."""
-    raised = parse_error(text)
+    return headline_of(parse_error(text))
+
+
+def headline_of(raised: RaisedError) -> str:
+    """:func:`error_headline` of what :func:`parse_error` read."""
     first = next((line.strip() for line in raised.message.splitlines() if line.strip()), "")
     if not raised.exception:
         return first

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ._index import CollectionIndex, LevelDBError
-from .entries import ChangeBatch, Cursor, Entry
-from .errors import IndexUnavailable, InvalidStatus
+from .entries import ChangeBatch, Cursor, Entry, ErrorGroup
+from .errors import IndexUnavailable, InvalidStatus, UnknownErrorGroup
+from .signature import is_signature_prefix
 from .status import COUNT_KEYS, STATUSES, canonical
 from .times import now_ms
 
@@ -116,6 +117,51 @@ class CollectionView:
         """Resources completed per epoch minute over the ``minutes`` minutes before ``now`` (ms)."""
         end = now_ms() if now is None else now
         return self._index.completions_per_minute(end // 60_000 - minutes + 1)
+
+    def error_groups(self, minutes: int = 60, now: int | None = None) -> list[ErrorGroup]:
+        """The collection's errors grouped by cause, largest group first (then by signature).
+
+        O(number of groups), from the index's group keys; ``per_minute`` of
+        each holds its failures per epoch minute over the ``minutes`` minutes
+        before ``now`` (epoch ms; default: now), for a sparkline.
+
+        Example:
+            >>> with proj.view("genomes") as v:  # doctest: +SKIP
+            ...     for g in v.error_groups():
+            ...         print(g.count, g.exception, g.message, v.group_idents(g.signature)[:5])
+            14000 KeyError 'sample_<ident>' ['GCF_0001', 'GCF_0007', ...]
+        """
+        last = (now_ms() if now is None else now) // 60_000
+        return self._index.error_groups(last - minutes + 1, last)
+
+    def group_idents(self, signature: str) -> list[str]:
+        """The idents in error with this signature, in ident order; O(k) for k of them.
+
+        A signature with no group now (its errors were fixed or recomputed,
+        or it was mistyped) gives []: see :meth:`resolve_group` to tell.
+        """
+        return self._index.group_idents(signature)
+
+    def resolve_group(self, prefix: str) -> str:
+        """The one group's signature that starts with ``prefix`` (4 to 10 hex digits).
+
+        Like git's abbreviated hashes: ``3fa9`` names the group ``3fa92c01be``
+        while no other group's signature starts the same way.
+
+        Raises:
+            UnknownErrorGroup: no group starts with it, several do (``matches``
+                lists them), or it is not 4 to 10 hex digits.
+        """
+        if not is_signature_prefix(prefix):
+            raise UnknownErrorGroup(self.name, prefix)
+        matches = self._index.signatures_starting(prefix)
+        if len(matches) != 1:
+            raise UnknownErrorGroup(self.name, prefix, tuple(matches))
+        return matches[0]
+
+    def signatures_starting(self, prefix: str) -> list[str]:
+        """The signatures of the error groups that start with ``prefix`` (for completion)."""
+        return self._index.signatures_starting(prefix)
 
     def rebuild(self) -> None:
         """Rebuild the index from the directories now (the change log starts anew)."""

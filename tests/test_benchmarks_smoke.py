@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "logs"}
+SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "logs", "triage"}
 
 
 @pytest.mark.slow
@@ -76,6 +76,11 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
         # Bigger than what is indexed before the first screen: the background index ran.
         assert logs["bytes"] > 3_000_000 and logs["lines"] == logs["generated_lines"]
         assert logs["find_found"] is None
+    triage = report["suites"]["triage"]
+    assert (triage["n"], triage["errors"], triage["causes"]) == (600, 200, 10)
+    assert triage["group_members"] == 10 and triage["signature_texts"] == 200
+    assert len(triage["failing_fetch_us"]["on"]) == len(triage["failing_fetch_us"]["off"]) > 0
+    assert any(row["metric"].startswith("error_groups, N=600") for row in report["table"])
 
     table = report["table"]
     assert {"metric", "ours", "reference", "ratio", "target", "passed"} <= set(table[0])

@@ -31,7 +31,7 @@ from hadrosaur.display import BIDI_CONTROLS, DIM
 from .helpers import REPO
 
 #: The commands parsed here; ``tui`` hands its arguments to hadrosaur-tui (tested apart).
-COMMANDS = ("stats", "ls", "show", "log", "error", "recompute", "reindex")
+COMMANDS = ("stats", "ls", "errors", "show", "log", "error", "recompute", "reindex")
 
 
 def _compute(ident: str, args: dict[str, Any], ctx: Any) -> Any:

@@ -126,3 +126,24 @@ def test_hadrosaur_tui_completes_its_options_and_base(completable: Path, tmp_pat
     assert complete(f"hadrosaur-tui {prefix}", tmp_path, module="hadrosaur_tui") == [
         f"{completable}/"
     ]
+
+
+def _fail(ident: str, args: Any, ctx: Any) -> Any:
+    raise ValueError(f"cause {ident[0]}") if ident[0] in "ab" else KeyError(ident[0])
+
+
+def test_group_signatures_come_from_the_index(base: Path, tmp_path: Path) -> None:
+    proj = Project(base)
+    proj.resource("jobs")(_fail)
+    for ident in ("a-1", "a-2", "b-1", "c-1"):
+        proj.fetch("jobs", ident)
+    signatures = sorted(g.signature for g in proj.error_groups("jobs"))
+    assert len(signatures) == 3
+    line = f"hadrosaur ls {base} jobs --group "
+    assert complete(line, tmp_path) == signatures
+    first = signatures[0]
+    assert complete(line + first[:3], tmp_path) == [
+        s for s in signatures if s.startswith(first[:3])
+    ]
+    assert complete(f"hadrosaur recompute {base} jobs --group {first}", tmp_path) == [first]
+    assert complete(f"hadrosaur ls {base} nothing --group ", tmp_path) == []

@@ -44,7 +44,7 @@ EXAMPLES: dict[str, Any] = {
         {"tags": {1, 2}}, TypeError("Object of type set is not JSON serializable")
     ),
     "InvalidName": lambda: errors.InvalidName("ident", b"bytes/name", "it is a bytes, not a str"),
-    "InvalidStatus": lambda: errors.InvalidStatus("done", ("completed", "error")),
+    "InvalidStatus": lambda: errors.InvalidStatus("done", ("completed", "error"), "why"),
     "NotPicklable": lambda: errors.NotPicklable(
         "squares", "pipe.<lambda>", "it is a lambda, which has no importable name"
     ),
@@ -56,6 +56,7 @@ EXAMPLES: dict[str, Any] = {
     ),
     "UnknownCollection": lambda: errors.UnknownCollection("genomes", Path("/b")),
     "UnknownResource": lambda: errors.UnknownResource("genomes", "x", Path("/b")),
+    "UnknownErrorGroup": lambda: errors.UnknownErrorGroup("genomes", "3fa9", ("3fa9a", "3fa9b")),
     "WorkerDied": lambda: errors.WorkerDied(
         "genomes", tuple(f"g{i}" for i in range(7)), "killed by signal SIGKILL"
     ),

@@ -23,6 +23,7 @@ from hadrosaur._index import CollectionIndex
 from hadrosaur._index.sweep import FEW_KEPT, reset_sweeps
 from hadrosaur._liveness import local_host
 from hadrosaur._markers import KEPT_DIR
+from hadrosaur.entries import Entry
 
 from .helpers import REPO, child_env, spawn
 
@@ -333,6 +334,32 @@ def test_a_kept_resource_whose_files_changed_is_read_again_not_taken_from_the_in
         _kill(holder)
     counts = proj.stats("c")["counts"]
     assert (counts["completed"], counts["pending"], counts["interrupted"]) == (1, 0, 0)
+
+
+def test_a_worker_killed_between_its_end_time_and_its_status_is_interrupted_alike(
+    coll: Path,
+) -> None:
+    """Its last meta.json (with an end time) came after its pending entry, with no marker.
+
+    The sweep records the death from the pending entry; a scan reads the end
+    time: an interrupted entry has none either way, so the two agree (found
+    by the kill suite).
+    """
+    proj = Project(coll.parent, create=False)
+    _started(coll, "r")
+    holder = _hold(coll, ["r"])
+    try:
+        assert proj.stats("c")["counts"]["pending"] == 1
+        meta = {"start_time": 1, "end_time": 9, "pid": 1, "host": local_host()}
+        (coll / "r" / "meta.json").write_text(json.dumps(meta))  # then killed: no status
+    finally:
+        _kill(holder)
+    with proj.view("c") as view:
+        assert view.entry("r") == Entry("r", "interrupted", 1, None, "", local_host())
+    assert proj.check("c") == []
+    proj.reindex("c")
+    with proj.view("c") as view:
+        assert view.entry("r") == Entry("r", "interrupted", 1, None, "", local_host())
 
 
 def test_an_index_of_schema_2_is_rebuilt_with_interrupted_stored(coll: Path) -> None:

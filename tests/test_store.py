@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hadrosaur import _markers, _store
+from hadrosaur import _markers, _records, _store
 from hadrosaur._collections import scan_collections
 from hadrosaur.entries import Entry
+from hadrosaur.signature import signature_of
 
 
 def test_atomic_write_replaces_whole_and_leaves_no_tmp(tmp_path: Path) -> None:
@@ -42,8 +43,22 @@ def test_read_status_maps_legacy_word_and_missing(tmp_path: Path) -> None:
 def test_read_record_reports_what_was_raised(tmp_path: Path) -> None:
     (tmp_path / "status").write_text("error")
     (tmp_path / "meta.json").write_text(json.dumps({"start_time": 5, "end_time": 9}))
-    (tmp_path / "error.log").write_text("Traceback...\n  File x\nValueError: boom\n\n")
-    assert _store.read_record(tmp_path) == Entry(tmp_path.name, "error", 5, 9, "ValueError: boom")
+    text = "Traceback...\n  File x\nValueError: boom\n\n"
+    (tmp_path / "error.log").write_text(text)
+    # The headline and the signature come from one read of the same tail.
+    signature = signature_of(text, tmp_path.name).signature
+    assert _store.read_record(tmp_path) == Entry(
+        tmp_path.name, "error", 5, 9, "ValueError: boom", "", signature
+    )
+    cause = _records.cause_of(_store.read_record(tmp_path) or Entry("", ""))
+    assert cause == signature_of(text, tmp_path.name)
+    # Decoded from the index, a signature is a plain string: no cause to carry.
+    assert _records.cause_of(Entry("r", "error", signature=signature)) is None
+
+
+def _damaged(ident: str, reason: str) -> Entry:
+    """A damaged resource's entry: its signature is its reason's, so damage groups as damage."""
+    return Entry(ident, "error", reason=reason, signature=signature_of(reason, ident).signature)
 
 
 def test_read_record_marks_a_damaged_status_as_an_error(tmp_path: Path) -> None:
@@ -98,7 +113,7 @@ def test_a_linked_status_reads_as_damaged_not_as_its_target(tmp_path: Path, secr
     word = _store.read_status(res)
     assert word is not None and word != "completed"
     rec = _store.read_record(res)
-    assert rec == Entry("res", "error", reason="status: symlink refused")
+    assert rec == _damaged("res", "status: symlink refused")
 
 
 def test_a_linked_meta_or_error_log_makes_the_record_damaged(tmp_path: Path, secret: Path) -> None:
@@ -106,10 +121,10 @@ def test_a_linked_meta_or_error_log_makes_the_record_damaged(tmp_path: Path, sec
     res.mkdir()
     (res / "status").write_text("error")
     (res / "error.log").symlink_to(secret)
-    assert _store.read_record(res) == Entry("res", "error", reason="error.log: symlink refused")
+    assert _store.read_record(res) == _damaged("res", "error.log: symlink refused")
     (res / "meta.json").symlink_to(secret)
     assert _store.read_meta_checked(res) == ({}, "meta.json: symlink refused")
-    assert _store.read_record(res) == Entry("res", "error", reason="meta.json: symlink refused")
+    assert _store.read_record(res) == _damaged("res", "meta.json: symlink refused")
 
 
 def test_read_file_refuses_links_and_fifos_without_blocking(tmp_path: Path, secret: Path) -> None:
@@ -135,8 +150,8 @@ def test_a_linked_resource_directory_is_a_damaged_record(tmp_path: Path) -> None
     (tmp_path / "coll").mkdir()
     (tmp_path / "coll" / "linked").symlink_to(target)
     (tmp_path / "coll" / "dangling").symlink_to(tmp_path / "nowhere")
-    assert _store.read_record(tmp_path / "coll" / "linked") == Entry(
-        "linked", "error", reason="resource directory damaged: symlink refused"
+    assert _store.read_record(tmp_path / "coll" / "linked") == _damaged(
+        "linked", "resource directory damaged: symlink refused"
     )
     assert sorted(_store.scan_entries(tmp_path / "coll")) == [
         ("dangling", "symlink refused"),

@@ -14,6 +14,7 @@ One concept, one module each:
   open or rebuild, drain, the read-only fallback, close;
 - ``reads.py``: the read-only queries;
 - ``writes.py``: the writes, one WriteBatch per change group;
+- ``groups.py``: the error groups by signature, moved in the record's batch;
 - ``drain.py``: claiming and applying the markers (the drain protocol);
 - ``sweep.py``: kept markers and deaths (with the proof that recording
   "interrupted" never hides a newer state);

@@ -47,9 +47,24 @@ def scan_mismatches(coll_dir: Path, reader: IndexReader, tally: ProbeTally) -> l
         if disk != rec:
             out.append((ident, rec, disk))
     out.extend((ident, None, disk) for ident, disk in sorted(on_disk.items()))
+    entries = reader.entries()
     stored = reader.counts()
-    actual: Counter[str] = Counter(r.status for r in reader.entries())
+    actual: Counter[str] = Counter(r.status for r in entries)
     for status in STORED_STATUSES:
         if stored[status] != actual[status]:
             out.append((f"<count of {status}: {stored[status]} != {actual[status]}>", None, None))
+    # The error groups against the records they are kept from.
+    members: dict[str, list[str]] = {}
+    for rec in entries:
+        if rec.signature:
+            members.setdefault(rec.signature, []).append(rec.ident)
+    for group in reader.error_groups(0, 0):
+        kept = reader.group_idents(group.signature)
+        found = members.pop(group.signature, [])
+        if kept != found or group.count != len(found):
+            out.append(
+                (f"<error group {group.signature}: {group.count} != {len(found)}>", None, None)
+            )
+    for signature, found in sorted(members.items()):
+        out.append((f"<error group {signature}: missing, {len(found)} members>", None, None))
     return out

@@ -1,6 +1,7 @@
 """How the index encodes its values, and what counts as damage.
 
-A resource's record is ``status SEP start SEP end SEP reason SEP host`` in UTF-8, SEP
+A resource's record is ``status SEP start SEP end SEP reason SEP host SEP signature``
+in UTF-8, SEP
 being the ASCII unit separator, which names and reasons never contain. The
 same bytes are the value of ``r/IDENT``, the rows a reader loads in bulk,
 and (after ``IDENT SEP``) an entry of the change log: one encoder and one
@@ -13,10 +14,10 @@ row type: the ident lives in the key (or before SEP in the log), so the
 value holds the other fields.
 
 Example:
-    >>> decode_rows([(b"r1", encode_record(Entry("r1", "error", 1, 2, "ValueError: x")))])
-    [Entry(ident='r1', status='error', start_time=1, end_time=2, reason='ValueError: x')]
-    >>> decode_change(encode_change("r1", encode_record(Entry("r1", "completed", 1, 2))))
-    ('r1', Entry(ident='r1', status='completed', start_time=1, end_time=2, reason=''))
+    >>> decode_rows([(b"r1", encode_record(Entry("r1", "error", 1, 2, "KeyError: x")))])[0][:5]
+    ('r1', 'error', 1, 2, 'KeyError: x')
+    >>> decode_change(encode_change("r1", encode_record(Entry("r1", "completed", 1, 2))))[0]
+    'r1'
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterable
 from ..display import one_line
 from ..entries import Entry
 from ..resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
+from ..signature import ErrorSignature
 from .kv import LevelDBError
 
 __all__ = (
@@ -34,9 +36,11 @@ __all__ = (
     "STORED_STATUSES",
     "IndexCorrupt",
     "decode_change",
+    "decode_group_header",
     "decode_record",
     "decode_rows",
     "encode_change",
+    "encode_group_header",
     "encode_record",
     "encode_removal",
     "number",
@@ -90,7 +94,14 @@ def encode_record(entry: Entry) -> bytes:
     """The value the index keeps for ``entry`` (its ident is in the key, not here)."""
     start = "" if entry.start_time is None else str(entry.start_time)
     end = "" if entry.end_time is None else str(entry.end_time)
-    fields = (entry.status, start, end, one_line(entry.reason), one_line(entry.host))
+    fields = (
+        entry.status,
+        start,
+        end,
+        one_line(entry.reason),
+        one_line(entry.host),
+        one_line(entry.signature),
+    )
     return _SEP.join(fields).encode()
 
 
@@ -111,7 +122,7 @@ def decode_rows(
     raw = b""
     try:
         for key, raw in records:
-            status, start, end, reason, host = raw.decode().split(_SEP, 4)
+            status, start, end, reason, host, signature = raw.decode().split(_SEP, 5)
             if status not in stored:
                 raise ValueError(status)
             fields = (
@@ -121,6 +132,7 @@ def decode_rows(
                 int(end) if end else None,
                 reason,
                 host,
+                signature,
             )
             append(_new_entry(Entry, fields))
             if len(out) >= most:
@@ -134,6 +146,22 @@ def decode_record(ident: str, raw: bytes) -> Entry:
     """The Entry of ``ident`` whose encoded record is ``raw``."""
     (entry,) = decode_rows(((ident.encode(), raw),))
     return entry
+
+
+def encode_group_header(cause: ErrorSignature) -> bytes:
+    """The value of ``g/SIG``: ``exception SEP template SEP frame`` (each on one line)."""
+    fields = (cause.exception, cause.message, cause.frame)
+    return _SEP.join(one_line(field) for field in fields).encode()
+
+
+def decode_group_header(signature: str, raw: bytes | None) -> ErrorSignature:
+    """The cause a ``g/SIG`` value names; a missing or garbled one is damage."""
+    if raw is None:
+        raise IndexCorrupt(f"the error group {signature} has members but no header")
+    parts = text(raw).split(_SEP)
+    if len(parts) != 3:
+        raise IndexCorrupt(f"undecodable error group header {raw[:60]!r}")
+    return ErrorSignature(signature, *parts)
 
 
 def encode_change(ident: str, record: bytes) -> bytes:

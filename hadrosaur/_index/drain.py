@@ -5,7 +5,9 @@ Drain protocol (crash-safe, no lost update): each marker is first renamed into
 applied in one WriteBatch, and only then is the claimed marker unlinked. A
 drainer killed half-way leaves claimed markers that the next one applies
 first; applying a record that the index already holds changes nothing, so a
-marker is applied exactly once in effect. Writers write the status before
+marker is applied exactly once in effect. The error groups (groups.py) change
+in the record's own batch and only when the record does (it holds the
+signature), so they are exact under the same argument. Writers write the status before
 the marker, so a marker created after a claim carries a newer status and is
 drained next time. The marker of a resource whose compute lock was held
 moves to ``.updates/.kept/`` and is examined again until the lock is free;

@@ -13,6 +13,20 @@ Keys (bytes)::
     p/IDENT                empty; the ident is planned (a removed one returns to unavailable)
     P/PLAN                 empty; that plan file has been applied
     Pn                     how many plan files there were when last all were checked
+    g/SIG                  an error group's header: exception SEP template SEP frame
+                           (written with its first member, deleted with its last)
+    n/SIG                  how many resources are in error with signature SIG (> 0)
+    G/SIG/IDENT            empty; IDENT is a member: a group's idents in O(k)
+    t/SIG/TIME/IDENT       empty; TIME (15 digits, epoch ms) is when IDENT failed: the
+                           first and last key of t/SIG/ are first and last seen
+    h/SIG/MINUTE           how many members failed in that epoch minute: a sparkline
+
+SIG is the 10 hex digits of hadrosaur.signature; a resource is a member of
+the group its record's signature names (every error has one, damage
+included). The group keys of a resource change in the WriteBatch that
+changes its record, so counts, members and times are exact as errors come
+and go; listing the groups reads n/ (O(groups)), never the records. A
+member without a time (damage before any attempt) has no t/ or h/ key.
 
 The small keys every reader needs (a/, c/) sort together, so at a million
 resources opening the index and reading the counts touches one table file,
@@ -26,6 +40,7 @@ Example:
 from __future__ import annotations
 
 __all__ = (
+    "COUNT_OF_GROUP_PREFIX",
     "EPOCH_KEY",
     "LOG_BOUNDS_KEY",
     "LOG_END",
@@ -37,6 +52,14 @@ __all__ = (
     "SCHEMA_VERSION",
     "VERSION_KEY",
     "count_key",
+    "group_count_key",
+    "group_header_key",
+    "group_member_key",
+    "group_members_prefix",
+    "group_minute_key",
+    "group_minutes_prefix",
+    "group_time_key",
+    "group_times_prefix",
     "log_key",
     "minute_key",
     "plan_applied_key",
@@ -50,7 +73,9 @@ __all__ = (
 #: locked resources wait in .updates/.kept/.
 #: 4: a record holds the host of a pending resource (a fifth field), so that a death
 #: found by a sweep is recorded without reading meta.json (see sweep.py).
-SCHEMA_VERSION = b"4"
+#: 5: a record holds an error's signature (a sixth field), and the g/ n/ G/ t/ h/
+#: keys group the errors by it.
+SCHEMA_VERSION = b"5"
 VERSION_KEY = b"a/v"
 EPOCH_KEY = b"a/e"
 #: "FIRST NEXT": the bounds of the change log, kept beside the counts.
@@ -62,6 +87,8 @@ RECORDS_END = b"r0"
 LOG_END = b"l0"
 MINUTE_PREFIX = b"m/"
 MINUTES_END = b"m0"
+#: The prefix of every n/SIG key: the list of groups.
+COUNT_OF_GROUP_PREFIX = b"n/"
 
 
 def record_key(ident: str) -> bytes:
@@ -95,3 +122,37 @@ def planned_key(ident: str) -> bytes:
 
 def plan_applied_key(plan_id: str) -> bytes:
     return b"P/" + plan_id.encode()
+
+
+def group_header_key(signature: str) -> bytes:
+    return b"g/" + signature.encode()
+
+
+def group_count_key(signature: str) -> bytes:
+    return b"n/" + signature.encode()
+
+
+def group_members_prefix(signature: str) -> bytes:
+    """The prefix of a group's G/ keys; what follows it is a member's ident."""
+    return b"G/" + signature.encode() + b"/"
+
+
+def group_member_key(signature: str, ident: str) -> bytes:
+    return group_members_prefix(signature) + ident.encode()
+
+
+def group_times_prefix(signature: str) -> bytes:
+    return b"t/" + signature.encode() + b"/"
+
+
+def group_time_key(signature: str, ms: int, ident: str) -> bytes:
+    """Sorted by time within the group: 15 digits hold every epoch ms until year 33658."""
+    return group_times_prefix(signature) + b"%015d/" % ms + ident.encode()
+
+
+def group_minutes_prefix(signature: str) -> bytes:
+    return b"h/" + signature.encode() + b"/"
+
+
+def group_minute_key(signature: str, minute: int) -> bytes:
+    return group_minutes_prefix(signature) + b"%010d" % minute

@@ -91,6 +91,7 @@ class KeyValueStore(Protocol):
         stop: bytes | None = None,
         include_start: bool = True,
         include_value: Literal[True] = True,
+        reverse: bool = False,
     ) -> Iterator[tuple[bytes, bytes]]: ...
 
     @overload
@@ -102,6 +103,7 @@ class KeyValueStore(Protocol):
         stop: bytes | None = None,
         include_start: bool = True,
         include_value: Literal[False],
+        reverse: bool = False,
     ) -> Iterator[bytes]: ...
 
     def write_batch(self, *, transaction: bool = False, sync: bool = False) -> WriteBatch:
@@ -199,8 +201,9 @@ class MemoryDB:
         stop: bytes | None = None,
         include_start: bool = True,
         include_value: bool = True,
+        reverse: bool = False,
     ) -> Iterator[Any]:
-        """Keys (or key, value pairs) in order, as ``plyvel.DB.iterator`` yields them."""
+        """Keys (or key, value pairs) in order (``reverse``: last first), as plyvel's."""
         keys = self._keys()
         if prefix is not None:
             start, stop, include_start = prefix, _after_prefix(prefix), True
@@ -210,6 +213,8 @@ class MemoryDB:
             lo = find(keys, start)
         hi = len(keys) if stop is None else bisect.bisect_left(keys, stop)
         chosen = keys[lo:hi]
+        if reverse:
+            chosen.reverse()
         data = self._data
         # A snapshot: writes made while iterating do not disturb the iteration.
         if include_value:

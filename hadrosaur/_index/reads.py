@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..entries import Change, Cursor, Entry
+from ..entries import Change, Cursor, Entry, ErrorGroup
 from .changelog import ChangeLog
 from .codec import STORED_STATUSES, decode_change, decode_record, decode_rows, number, text
+from .groups import error_groups, group_idents, signatures_starting
 from .keys import (
     LOG_END,
     MINUTES_END,
@@ -94,3 +95,15 @@ class IndexReader:
             number(k[2:]): number(v)
             for k, v in self.store.iterator(start=minute_key(since_minute), stop=MINUTES_END)
         }
+
+    def error_groups(self, first_minute: int, last_minute: int) -> list[ErrorGroup]:
+        """The error groups, largest first, with failures per minute in the range given."""
+        return error_groups(self.store, first_minute, last_minute)
+
+    def group_idents(self, signature: str) -> list[str]:
+        """The idents in error with ``signature``, in ident order ([] if none)."""
+        return group_idents(self.store, signature)
+
+    def signatures_starting(self, prefix: str) -> list[str]:
+        """The signatures of the error groups that start with ``prefix``."""
+        return signatures_starting(self.store, prefix)

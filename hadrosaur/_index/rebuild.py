@@ -17,9 +17,11 @@ from pathlib import Path
 from .. import _markers, _plans, _store
 from .._liveness import settle
 from .._locks import lock_held
+from .._records import damaged_entry
 from ..entries import Entry
-from ..resource import COMPLETED, ERROR, PENDING
+from ..resource import COMPLETED, PENDING
 from .codec import STORED_STATUSES, encode_record
+from .groups import GroupChanges
 from .keys import SCHEMA_VERSION, VERSION_KEY, count_key, minute_key, record_key, status_key
 from .sweep import ProbeTally, is_ident
 from .writes import MINUTES_KEPT, WRITE_CHUNK, IndexWriter
@@ -59,6 +61,7 @@ def rebuild_index(
     store = writer.store
     counts: Counter[str] = Counter()
     minutes: Counter[int] = Counter()
+    groups = GroupChanges()
     locked: list[str] = []
     for chunk in _markers.chunks(_store.scan_entries(coll_dir), WRITE_CHUNK):
         with store.write_batch() as wb:
@@ -75,6 +78,7 @@ def rebuild_index(
                 wb.put(record_key(ident), encode_record(rec))
                 wb.put(status_key(rec.status, ident), b"")
                 counts[rec.status] += 1
+                groups.join(wb, rec)
                 if rec.status == COMPLETED and rec.end_time is not None:
                     minutes[rec.end_time // 60_000] += 1
     oldest = _store.now_ms() // 60_000 - MINUTES_KEPT
@@ -84,6 +88,7 @@ def rebuild_index(
         for minute, n in minutes.items():
             if minute >= oldest:
                 wb.put(minute_key(minute), str(n).encode())
+        groups.write(wb, store)
     log = writer.changelog
     log.restart()
     for plan_id in _plans.plan_ids(coll_dir):
@@ -115,7 +120,7 @@ def scanned_record(
     file): a damaged resource, never looked into.
     """
     if problem:
-        return Entry(ident, ERROR, reason=_store.damaged_dir_reason(problem)), False
+        return damaged_entry(ident, _store.damaged_dir_reason(problem)), False
     res_dir = f"{os.fspath(coll_dir)}/{ident}"
     rec = _store.read_record(res_dir, dir_checked=True)
     if rec is None or rec.status != PENDING:

@@ -41,6 +41,17 @@ or a state that a marker still waiting in ``.updates/`` will correct:
 exactly the invariant every other record of the index keeps. The kept-marker
 sweep follows the same order (probe, read, write), and so does a rebuild
 (probe, then read again).
+
+The sweep's shortcut (a kept resource of this host, free, whose status file
+still says pending, is recorded from its pending entry without reading
+meta.json) needs one more step. The worker that held the lock may have
+written files after the drain read its pending entry and before it died,
+with no marker after them: result.json or error.log and then meta.json's end
+time, just before the status (the commit point) it never wrote. A pending or
+interrupted entry keeps no reason and no signature, so the first two do not
+matter; and an interrupted entry keeps no end time (_liveness.interrupted),
+so neither does the last. Every other field (start time, host) was written
+before the pending status the entry was read from.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Applying changes to the index: resource records, plans, the change log and counters.
 
 Every change goes through one WriteBatch that updates the record, the status
-list, the counters, the per-minute completions and the change log together,
+list, the counters, the per-minute completions, the error groups (groups.py)
+and the change log together,
 so a reader never sees them disagree. Applying a record the index already
 holds changes nothing, which is what makes re-applying a claimed marker safe
 (see the drain protocol in drain.py).
@@ -28,6 +29,7 @@ from .codec import (
     encode_removal,
     number,
 )
+from .groups import GroupChanges
 from .keys import (
     MINUTE_PREFIX,
     count_key,
@@ -77,13 +79,17 @@ class IndexWriter:
         meta.json (half the cost of a death). If its files changed since the
         entry was written, whoever changed them took the lock and made a new
         marker, which a later drain applies by reading them (the proof in
-        sweep.py): the same invariant as every other entry.
+        sweep.py): the same invariant as every other entry. The one change
+        that comes without a later marker, the dead worker's own meta.json
+        end time written just before it died, is one no interrupted entry
+        keeps (see _liveness.interrupted).
         """
         base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
         store, log = self.store, self.changelog
         counts = self.reader.counts()
         before = dict(counts)
         minutes: Counter[int] = Counter()
+        groups = GroupChanges()
         logged_from = log.next_seq
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
@@ -113,12 +119,14 @@ class IndexWriter:
                         wb.delete(record_key(ident))
                         wb.delete(status_key(old.status, ident))
                         counts[old.status] -= 1
+                        groups.leave(wb, old)
                         log.append(wb, encode_removal(ident))
                         continue
                 encoded = encode_record(new)
                 if encoded == old_raw:
                     continue  # already applied (e.g. a claimed leftover): apply once
                 wb.put(record_key(ident), encoded)
+                groups.move(wb, old, new)
                 if old is None or old.status != new.status:
                     if old is not None:
                         wb.delete(status_key(old.status, ident))
@@ -136,6 +144,7 @@ class IndexWriter:
             for minute, n in minutes.items():
                 stored = number(store.get(minute_key(minute)))
                 wb.put(minute_key(minute), str(stored + n).encode())
+            groups.write(wb, store)
             self._trim_minutes(wb)
             if log.next_seq != logged_from:
                 log.put_bounds(wb)

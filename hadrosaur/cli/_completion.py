@@ -31,6 +31,7 @@ __all__ = (
     "MAX_IDENTS",
     "complete",
     "complete_directory",
+    "complete_group",
     "complete_positional",
 )
 
@@ -68,6 +69,24 @@ def complete_positional(prefix: str, parsed_args: argparse.Namespace, **_: Any) 
     except (HadrosaurError, OSError):
         pass  # no such base or collection, a busy index...: nothing to offer
     return []
+
+
+def complete_group(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> list[str]:
+    """The signatures of the collection's error groups that start with ``prefix`` (--group).
+
+    One seek in the index's group counts: as cheap as the idents' completion.
+    """
+    positionals: list[str] = getattr(parsed_args, "positionals", [])
+    words = typed_words(parsed_args, positionals)
+    base, rest = split_base(words, taken_without_base(positionals), base_from_environment())
+    if base is None or not rest:
+        return []
+    try:
+        proj = Project(base, create=False, index_timeout=INDEX_WAIT)
+        with proj.view(rest[0]) as view:
+            return view.signatures_starting(prefix)[:MAX_IDENTS]
+    except (HadrosaurError, OSError):
+        return []  # no such base or collection, a busy index...: nothing to offer
 
 
 def _role(positionals: Sequence[str], index: int) -> str:

@@ -21,6 +21,7 @@ from ..display import format_duration
 from ..entries import Entry
 from ..project import Project
 from ..resource import PENDING, Resource
+from ._errors import group_members
 from ._opening import open_project, print_json, stdout_for
 from ._output import format_json_line, format_time, table
 
@@ -69,11 +70,20 @@ def duration_text(entry: Entry | Resource, now: int) -> str:
     return format_duration(entry.duration_ms, "-")
 
 
-def _entries(proj: Project, collection: str, status: str | None) -> Iterator[Entry]:
-    """Entries in ident order, a page per opening of the index (closed while the caller works)."""
-    if status:
-        with proj.view(collection) as view:
-            idents = view.idents(status)
+def _entries(
+    proj: Project, collection: str, status: str | None, group: str | None = None
+) -> Iterator[Entry]:
+    """Entries in ident order, a page per opening of the index (closed while the caller works).
+
+    ``group``: a signature or a prefix of one: only the errors of that cause.
+    """
+    if status or group:
+        if group:
+            idents = group_members(proj, collection, group)[1]
+        else:
+            assert status is not None
+            with proj.view(collection) as view:
+                idents = view.idents(status)
         for start in range(0, len(idents), LS_PAGE):
             with proj.view(collection) as view:
                 page = view.entries_of(idents[start : start + LS_PAGE])
@@ -104,7 +114,7 @@ def _newest_first(entries: Iterator[Entry], limit: int | None) -> list[Entry]:
 
 def cmd_ls(args: argparse.Namespace) -> int:
     proj = open_project(args)
-    entries = _entries(proj, args.collection, args.status)
+    entries = _entries(proj, args.collection, args.status, args.group)
     if args.jsonl:
         if args.limit is not None:
             entries = iter(_newest_first(entries, args.limit))
@@ -117,6 +127,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
         return 0
     if not listed:
         which = f"{args.status} resources" if args.status else "resources"
+        if args.group:
+            which = f"errors in group {args.group}"
         print(f"no {which} in {args.collection}", file=sys.stderr)
         return 0
     now = int(time.time() * 1000)

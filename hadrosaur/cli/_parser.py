@@ -25,7 +25,8 @@ from ._base_directory import (
     taken_without_base,
     typed_words,
 )
-from ._completion import complete_directory, complete_positional
+from ._completion import complete_directory, complete_group, complete_positional
+from ._errors import cmd_errors
 from ._listing import cmd_ls
 from ._output import Output
 from ._overview import cmd_reindex, cmd_stats
@@ -133,6 +134,16 @@ def _add(
     return parser
 
 
+def _add_group(parser: argparse.ArgumentParser, text: str, repeat: bool = False) -> None:
+    action = parser.add_argument(
+        "--group",
+        action="append" if repeat else "store",
+        metavar="SIG",
+        help=f"{text}: a signature from `hadrosaur errors`, or its first 4 or more digits",
+    )
+    action.completer = complete_group  # type: ignore[attr-defined]
+
+
 def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` and settle BASE by the rule of _base_directory.py.
 
@@ -143,6 +154,8 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     parser: argparse.ArgumentParser = args.parser
     if getattr(args, "jsonl", False) and getattr(args, "json", False):
         parser.error("argument --jsonl: not allowed with argument --json")
+    if args.command is cmd_ls and args.group is not None and args.status not in (None, ERROR):
+        parser.error("argument --group: lists errors; leave out --status or use --status error")
     env_base = base_from_environment()
     words = typed_words(args, args.positionals)
     base, rest = split_base(words, taken_without_base(args.positionals), env_base)
@@ -213,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         display=True,
     )
     p.add_argument("--status", choices=(*STATUSES, "complete"), help="only those in this status")
+    _add_group(p, "only the errors of this cause (implies --status error)")
     p.add_argument(
         "--limit", type=_positive_int, metavar="N", help="only the N newest (N at least 1)"
     )
@@ -221,6 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object per line as the index is read, in ident order (with "
         "--limit: the N newest, newest first): for very long lists",
+    )
+    _add(
+        sub,
+        "errors",
+        cmd_errors,
+        "errors grouped by cause (signature), largest group first",
+        base.format("errors")
+        + "genomes\n"
+        + base.format("ls")
+        + "genomes --group 3fa9    # the errors of one cause (4+ digits of its signature)",
+        "COLL",
+        json=True,
+        display=True,
     )
     _add(
         sub,
@@ -266,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{recompute}genomes --status error --status interrupted\n"
         f"{recompute}genomes --status error --jobs 8\n"
         f"{recompute}genomes --idents-from failed.txt --jsonl\n"
+        f"{recompute}genomes --group 3fa9\n"
         f"{recompute}genomes --status error --app pipeline:proj",
         "COLL IDENT*",
     )
@@ -275,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=(ERROR, INTERRUPTED),
         help="also every resource in this status (repeatable)",
     )
+    _add_group(p, "also every error of this cause (repeatable)", repeat=True)
     p.add_argument(
         "--app",
         metavar="MODULE:PROJECT",

@@ -18,6 +18,7 @@ from ..errors import DamagedResource, HadrosaurError
 from ..project import Project
 from ..resource import COMPLETED, ERROR, Resource
 from ..runner import recompute
+from ._errors import group_members
 from ._listing import entry_fields, listed_entry
 from ._opening import open_project, require_resource, stdout_for
 from ._output import format_json_line
@@ -44,11 +45,16 @@ def cmd_recompute(args: argparse.Namespace) -> int:
         require_resource(proj, args.collection, ident)
     for status in args.status or ():
         idents.extend(proj.fetch_by_status(args.collection, status))
+    for group in args.group or ():
+        idents.extend(group_members(proj, args.collection, group)[1])
     idents = list(dict.fromkeys(idents))
     if not idents:
-        if not args.status:
-            raise HadrosaurError("name the idents to recompute, or select them with --status")
-        print(f"nothing to recompute: no {' or '.join(args.status)} resources", file=sys.stderr)
+        if not args.status and not args.group:
+            raise HadrosaurError(
+                "name the idents to recompute, or select them with --status or --group"
+            )
+        chosen = [*(args.status or ()), *(f"group {g}" for g in args.group or ())]
+        print(f"nothing to recompute: no {' or '.join(chosen)} resources", file=sys.stderr)
         return 0
     width = max(len(i) for i in idents)
     counts: dict[str, int] = {}
