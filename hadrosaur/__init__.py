@@ -33,6 +33,7 @@ from .errors import (
     RefusedPath,
     StorageError,
     UnknownCollection,
+    UnreadableCollection,
     WorkerDied,
 )
 from .project import Project
@@ -81,6 +82,7 @@ __all__ = (
     "SkippedDirectory",
     "StorageError",
     "UnknownCollection",
+    "UnreadableCollection",
     "WorkerDied",
     "__version__",
 )

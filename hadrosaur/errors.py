@@ -35,6 +35,7 @@ __all__ = (
     "StorageError",
     "UnknownCollection",
     "UnknownResource",
+    "UnreadableCollection",
     "WorkerDied",
 )
 
@@ -116,6 +117,30 @@ class UnknownCollection(HadrosaurError, LookupError, RuntimeError):
 
     def __str__(self) -> str:
         # LookupError would otherwise quote the whole message like a KeyError does.
+        return str(self.args[0])
+
+
+class UnreadableCollection(HadrosaurError, PermissionError):
+    """A collection directory this user may not look into (another user's, mode 700).
+
+    Attributes:
+        path: the collection directory.
+        user: this process's user, as the message names it.
+    """
+
+    def __init__(self, path: Path, user: str) -> None:
+        self.path = path
+        self.user = user
+        super().__init__(
+            f"cannot read the collection {path}: permission denied for this user ({user}); "
+            "ask its owner for read and search permission (chmod g+rx or o+rx), "
+            "or run as a user who may read it"
+        )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self.user))
+
+    def __str__(self) -> str:
         return str(self.args[0])
 
 
