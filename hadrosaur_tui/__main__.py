@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from hadrosaur import HadrosaurError, Project, __version__
-from hadrosaur.cli import BASE_ENV, base_from_environment
+from hadrosaur.cli import BASE_ENV, base_from_environment, complete_directory
 
 __all__ = ("build_parser", "main")
 
@@ -31,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hadrosaur-tui {__version__}")
-    parser.add_argument(
+    base = parser.add_argument(
         "base",
         nargs="?",
         type=Path,
         metavar="BASE",
         help=f"the base directory to watch; default ${BASE_ENV}, else . when it holds collections",
     )
+    # Directories only, and never a name with control characters (see complete_directory).
+    base.completer = complete_directory  # type: ignore[attr-defined]
     parser.add_argument(
         "--demo",
         action="store_true",

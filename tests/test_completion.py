@@ -126,3 +126,29 @@ def test_hadrosaur_tui_completes_its_options_and_base(completable: Path, tmp_pat
     assert complete(f"hadrosaur-tui {prefix}", tmp_path, module="hadrosaur_tui") == [
         f"{completable}/"
     ]
+
+
+#: Directory names a TAB must never hand the shell: ESC and BEL (an OSC that
+#: retitles the terminal), a C1 CSI (U+009B), a bidi override (U+202E), a tab.
+HOSTILE_NAMES = ("dir\x1b]0;pwned\x07", "csi\x9b2J", "bidi\u202eX", "tab\there")
+
+
+@pytest.mark.parametrize(
+    ("line", "module"),
+    [("hadrosaur stats ", "hadrosaur"), ("hadrosaur-tui ", "hadrosaur_tui")],
+)
+def test_base_completion_offers_only_safe_directory_names(
+    tmp_path: Path, line: str, module: str
+) -> None:
+    for name in (*HOSTILE_NAMES, "plain", ".hidden"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "notes.txt").write_text("a file is no base directory\n")
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"bytes\xff"))
+    assert complete(line, tmp_path, module=module) == ["plain/"]
+    assert complete(line + ".h", tmp_path, module=module) == [".hidden/"]
+
+
+def test_hadrosaur_tui_completes_directories_only(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "bare.py").write_text("")
+    assert complete("hadrosaur-tui b", tmp_path, module="hadrosaur_tui") == ["base/"]

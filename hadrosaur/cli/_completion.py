@@ -14,9 +14,12 @@ _base_directory.py, applied to the words typed so far and this one.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 from collections.abc import Sequence
 from typing import Any
 
+from ..display import needs_escaping
 from ..errors import HadrosaurError
 from ..project import Project
 from ._base_directory import (
@@ -91,7 +94,37 @@ def _idents(proj: Project, collection: str, prefix: str) -> list[str]:
 
 
 def complete_directory(prefix: str, **_: Any) -> list[str]:
-    """Directories starting with ``prefix`` (for BASE)."""
-    from argcomplete.completers import DirectoriesCompleter
+    """Directories starting with ``prefix`` (for BASE), each ending in ``/``; never a file.
 
-    return list(DirectoriesCompleter()(prefix))
+    Ours rather than argcomplete's DirectoriesCompleter, which hands the shell
+    any name as it is: a directory named with ESC, BEL, a C1 control (U+009B
+    is a CSI) or a bidi override would reach the terminal raw, inserted into
+    the command line. Such names, and names that are not valid Unicode, are
+    left out (the characters are display.py's; tab and newline as well).
+    A name starting with ``.`` is offered only once a ``.`` is typed, as bash does.
+    """
+    typed_dir, typed_name = os.path.split(prefix)
+    found: list[str] = []
+    try:
+        with os.scandir(os.path.expanduser(typed_dir) or ".") as entries:
+            for entry in entries:
+                name = entry.name
+                if not name.startswith(typed_name) or not _offerable(name, typed_name):
+                    continue
+                with contextlib.suppress(OSError):  # vanished, or a link to nowhere
+                    if entry.is_dir():  # a link to a directory is a fine BASE
+                        found.append(os.path.join(typed_dir, name) + "/")
+    except OSError:
+        return []  # no such directory, or not ours to list: nothing to offer
+    return sorted(found)
+
+
+def _offerable(name: str, typed: str) -> bool:
+    """Whether a directory name may go to the shell: no control, C1 or bidi character."""
+    if name.startswith(".") and not typed.startswith("."):
+        return False
+    try:
+        name.encode()
+    except UnicodeEncodeError:  # undecodable bytes, read as lone surrogates
+        return False
+    return not (needs_escaping(name) or "\t" in name or "\n" in name)
