@@ -33,6 +33,7 @@ def completable(base: Path) -> Path:
         proj.resource(name)(_compute)
     for ident in ("GCF_0001", "GCF_0002", "GCA_9"):
         proj.fetch("genomes", ident)
+    proj.stats()  # a reader makes the indexes; a TAB only peeks at them
     return base
 
 
@@ -93,6 +94,7 @@ def test_idents_are_capped(base: Path, tmp_path: Path) -> None:
     proj = Project(base)
     proj.resource("many")(_compute)
     proj.plan("many", [f"r{n:04d}" for n in range(MAX_IDENTS + 50)])
+    proj.stats("many")
     offered = complete(f"hadrosaur log {base} many r", tmp_path)
     assert offered == [f"r{n:04d}" for n in range(MAX_IDENTS)]
 

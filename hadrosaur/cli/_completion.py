@@ -5,6 +5,9 @@ then hands the parser to argcomplete before anything else runs, and the
 completers here answer from the base directory itself: collection names
 (a directory listing) and idents (from the collection's index, at most
 :data:`MAX_IDENTS`, waiting at most :data:`INDEX_WAIT` for a busy index).
+A TAB must answer at once, so the index is only peeked at (_index/peek.py):
+never rebuilt, drained or replaced by a scan; when it cannot be read so,
+no idents are offered. Each answer is bounded by :data:`TIME_LIMIT`.
 argcomplete is imported only then, so an ordinary run does not pay for it.
 
 Which argument the word under the cursor is follows the BASE rule of
@@ -16,9 +19,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .._collections import existing_collection_dir
+from .._index.peek import peek_idents
 from ..display import needs_escaping
 from ..errors import HadrosaurError
 from ..project import Project
@@ -32,6 +39,7 @@ from ._base_directory import (
 __all__ = (
     "INDEX_WAIT",
     "MAX_IDENTS",
+    "TIME_LIMIT",
     "complete",
     "complete_directory",
     "complete_positional",
@@ -40,7 +48,9 @@ __all__ = (
 #: Idents offered at most: a prefix narrows a long list, a TAB never lists a million.
 MAX_IDENTS = 200
 #: Seconds a TAB waits for an index that another process holds (then: no idents).
-INDEX_WAIT = 0.5
+INDEX_WAIT = 0.3
+#: Seconds one completion may take at most, all told (then: nothing is offered).
+TIME_LIMIT = 0.5
 
 
 def complete(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +65,18 @@ def complete_positional(prefix: str, parsed_args: argparse.Namespace, **_: Any) 
     """The completions of a positional argument (BASE, COLL or IDENT) starting with ``prefix``.
 
     Every positional of a command has this completer: which one the cursor is
-    on is worked out from the words before it, as the parser would.
+    on is worked out from the words before it, as the parser would. The whole
+    answer takes at most :data:`TIME_LIMIT`: past it, nothing is offered.
     """
+    with _time_limit(TIME_LIMIT) as expired:
+        try:
+            return _complete_positional(prefix, parsed_args)
+        except expired:
+            return []
+    return []  # pragma: no cover (the with block returns)
+
+
+def _complete_positional(prefix: str, parsed_args: argparse.Namespace) -> list[str]:
     positionals: list[str] = getattr(parsed_args, "positionals", [])
     words = [*typed_words(parsed_args, positionals), prefix]
     base, rest = split_base(words, taken_without_base(positionals), base_from_environment())
@@ -64,13 +84,43 @@ def complete_positional(prefix: str, parsed_args: argparse.Namespace, **_: Any) 
         return complete_directory(prefix)
     role = _role(positionals, len(rest) - 1)
     try:
+        proj = Project(base, create=False)
         if role == "COLL":
-            return [c for c in Project(base, create=False).collections() if c.startswith(prefix)]
+            return [c for c in proj.collections() if c.startswith(prefix)]
         if role == "IDENT":
-            return _idents(Project(base, create=False, index_timeout=INDEX_WAIT), rest[0], prefix)
+            coll_dir = existing_collection_dir(proj.base, rest[0], defined=False)
+            return peek_idents(coll_dir, prefix, MAX_IDENTS, INDEX_WAIT) or []
     except (HadrosaurError, OSError):
         pass  # no such base or collection, a busy index...: nothing to offer
     return []
+
+
+class _Expired(Exception):
+    """The time of one completion ran out (raised by the timer's signal handler)."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[type[_Expired]]:
+    """Raise :class:`_Expired` in the block once ``seconds`` have passed (main thread only).
+
+    A real-time timer, as ``timeout(1)`` would: the shell waits for this
+    process, and nothing it does at TAB time is worth a wait the user notices.
+    The handler runs between bytecodes, so a LevelDB call in C ends first.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield _Expired  # signals reach the main thread only: no bound here
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield _Expired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _role(positionals: Sequence[str], index: int) -> str:
@@ -80,17 +130,6 @@ def _role(positionals: Sequence[str], index: int) -> str:
     if positionals and positionals[-1].endswith("*"):
         return positionals[-1].rstrip("*")
     return ""
-
-
-def _idents(proj: Project, collection: str, prefix: str) -> list[str]:
-    """Idents of the collection that start with ``prefix``: one seek in the index, capped."""
-    with proj.view(collection) as view:
-        found = [prefix] if prefix and view.entry(prefix) is not None else []
-        for entry in view.entries(after=prefix or None, limit=MAX_IDENTS):
-            if not entry.ident.startswith(prefix):
-                break
-            found.append(entry.ident)
-    return found
 
 
 def complete_directory(prefix: str, **_: Any) -> list[str]:
