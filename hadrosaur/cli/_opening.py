@@ -16,7 +16,14 @@ from ..project import Project
 from ..resource import UNAVAILABLE
 from ._output import Output, format_json
 
-__all__ = ("open_project", "print_json", "require_resource", "stdout_for", "warn_skipped")
+__all__ = (
+    "is_planned_only",
+    "open_project",
+    "print_json",
+    "require_resource",
+    "stdout_for",
+    "warn_skipped",
+)
 
 
 def open_project(args: argparse.Namespace) -> Project:
@@ -37,11 +44,24 @@ def print_json(value: Any) -> None:
 
 
 def require_resource(proj: Project, collection: str, ident: str) -> str:
-    """The resource's status; UnknownResource when it never started and has no directory."""
+    """The resource's status; UnknownResource when it is neither on disk nor planned.
+
+    A planned ident that never started has no directory, but ``ls`` lists it
+    (as unavailable) from the index: so it exists for show, log and error too.
+    """
     status = proj.status(collection, ident)
-    if status == UNAVAILABLE and not (proj.base / collection / ident).is_dir():
+    if status == UNAVAILABLE and is_planned_only(proj, collection, ident) is None:
         raise UnknownResource(collection, ident, proj.base)
     return status
+
+
+def is_planned_only(proj: Project, collection: str, ident: str) -> bool | None:
+    """For an unavailable resource: True when it is planned and never started (no directory),
+    False when it has a directory, None when it is not known at all."""
+    if (proj.base / collection / ident).is_dir():
+        return False
+    with proj.view(collection) as view:
+        return True if view.entry(ident) is not None else None
 
 
 def warn_skipped(proj: Project) -> None:
