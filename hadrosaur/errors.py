@@ -162,14 +162,26 @@ class CollectionNotDefined(HadrosaurError, LookupError, RuntimeError):
 
 
 class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError, RuntimeError):
-    """The base directory does not exist and the caller asked not to create it."""
+    """The base directory does not exist and the caller asked not to create it.
 
-    def __init__(self, path: Path) -> None:
+    ``variable`` names the environment variable the path came from, if it
+    did (the command line's ``HADROSAUR_BASE``): the user typed no path, so
+    the message says where it came from and how to change it.
+    """
+
+    def __init__(self, path: Path, variable: str = "") -> None:
         self.path = path
-        super().__init__(f"base directory {path} does not exist (or is not a directory)")
+        self.variable = variable
+        message = f"base directory {path} does not exist (or is not a directory)"
+        if variable:
+            message = (
+                f"base directory {path} (from ${variable}) does not exist (or is not a "
+                f"directory); set {variable} to a base directory, or give BASE as a path: ./NAME"
+            )
+        super().__init__(message)
 
     def __reduce__(self) -> _Reduced:
-        return (type(self), (self.path,))
+        return (type(self), (self.path, self.variable))
 
     def __str__(self) -> str:
         return str(self.args[0])

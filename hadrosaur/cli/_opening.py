@@ -8,12 +8,14 @@ into one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
-from ..errors import UnknownResource
+from ..errors import BaseDirectoryNotFound, HadrosaurError, UnknownResource
 from ..project import Project
 from ..resource import UNAVAILABLE
+from ._base_directory import BASE_ENV
 from ._output import Output, format_json
 
 __all__ = (
@@ -27,11 +29,27 @@ __all__ = (
 
 
 def open_project(args: argparse.Namespace) -> Project:
-    """The base directory of the command line (never created), with its --index-timeout."""
+    """The base directory of the command line (never created), with its --index-timeout.
+
+    Checked first: the current directory still exists. A relative BASE, and
+    loading a collection's function even for an absolute one, need it, and
+    Python's own error then names no path at all.
+    """
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise HadrosaurError(
+            "the current directory no longer exists (it was deleted or moved); "
+            "cd to a directory that exists and run the command again"
+        ) from None
     timeout = getattr(args, "index_timeout", None)
-    if timeout is None:
-        return Project(args.base, create=False)
-    return Project(args.base, create=False, index_timeout=timeout)
+    options = {} if timeout is None else {"index_timeout": timeout}
+    try:
+        return Project(args.base, create=False, **options)
+    except BaseDirectoryNotFound as exc:
+        if not getattr(args, "base_from_environment", False):
+            raise
+        raise BaseDirectoryNotFound(exc.path, BASE_ENV) from None
 
 
 def stdout_for(args: argparse.Namespace) -> Output:
