@@ -34,6 +34,7 @@ from .errors import (
     StorageError,
     UnknownCollection,
     UnknownErrorGroup,
+    UnreadableCollection,
     WorkerDied,
 )
 from .project import Project
@@ -84,6 +85,7 @@ __all__ = (
     "StorageError",
     "UnknownCollection",
     "UnknownErrorGroup",
+    "UnreadableCollection",
     "WorkerDied",
     "__version__",
 )

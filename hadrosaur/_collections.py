@@ -18,11 +18,13 @@ from pathlib import Path
 from ._layout import COLLECTION_FILE, LEGACY_INDEX_DIR, UPDATES_DIR
 from ._names import check_collection
 from ._nofollow import require_directory
-from .errors import InvalidName, UnknownCollection
+from .errors import InvalidName, UnknownCollection, UnreadableCollection
 
 __all__ = (
     "LINKED_COLLECTION",
+    "UNREADABLE_DIRECTORY",
     "SkippedDirectory",
+    "current_user",
     "existing_collection_dir",
     "is_collection_dir",
     "make_updates_dir",
@@ -56,6 +58,24 @@ LINKED_COLLECTION = (
 )
 
 
+#: Why a directory of the base that this user may not look into is skipped.
+UNREADABLE_DIRECTORY = (
+    "permission denied: this user ({user}) cannot look into it, so it is read as no "
+    "collection; ask its owner for read and search permission (chmod g+rx, o+rx) to see it"
+)
+
+
+def current_user() -> str:
+    """This process's user as messages name it: ``"nobody, uid 65534"`` (or the uid alone)."""
+    uid = os.geteuid()
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name}, uid {uid}"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
 def scan_collections(base: Path) -> tuple[list[str], list[SkippedDirectory]]:
     """The collections of a base directory, and the directories skipped, both sorted.
 
@@ -63,7 +83,9 @@ def scan_collections(base: Path) -> tuple[list[str], list[SkippedDirectory]]:
     a control character...) cannot be named in any call, and one that is a
     symbolic link is never followed (nothing found inside BASE is; BASE
     itself may be a link): both are skipped with their reason instead of
-    stopping every overview of the base.
+    stopping every overview of the base. So is a directory this user may not
+    look into (another user's, mode 700): whether it is a collection cannot
+    be told, and its PermissionError must not hide the collections beside it.
     """
     names: list[str] = []
     skipped: list[SkippedDirectory] = []
@@ -76,7 +98,15 @@ def scan_collections(base: Path) -> tuple[list[str], list[SkippedDirectory]]:
                     if is_collection_dir(Path(e.path)):
                         skipped.append(SkippedDirectory(e.name, LINKED_COLLECTION))
                     continue
-                if not e.is_dir(follow_symlinks=False) or not is_collection_dir(Path(e.path)):
+                if not e.is_dir(follow_symlinks=False):
+                    continue
+                try:
+                    if not is_collection_dir(Path(e.path)):
+                        continue
+                except PermissionError:
+                    skipped.append(
+                        SkippedDirectory(e.name, UNREADABLE_DIRECTORY.format(user=current_user()))
+                    )
                     continue
                 try:
                     names.append(check_collection(e.name))
@@ -94,17 +124,23 @@ def existing_collection_dir(base: Path, name: str, defined: bool) -> Path:
 
     A collection ``defined`` in this process exists even before its first
     resource: its ``.updates/`` is made again if it was removed. Otherwise
-    the directory must look like a collection (UnknownCollection).
+    the directory must look like a collection (UnknownCollection). One this
+    user may not look into raises UnreadableCollection, which names the user.
     """
     name = check_collection(name)
     coll_dir = base / name
     require_directory(str(coll_dir), "a collection directory")
-    if defined:
-        with contextlib.suppress(FileExistsError):
-            # A file or a link there: readers are served from a scan (see _markers).
-            (coll_dir / UPDATES_DIR).mkdir(parents=True, exist_ok=True)
-    elif not is_collection_dir(coll_dir):
-        raise UnknownCollection(name, base)
+    try:
+        if defined:
+            with contextlib.suppress(FileExistsError):
+                # A file or a link there: readers are served from a scan (see _markers).
+                (coll_dir / UPDATES_DIR).mkdir(parents=True, exist_ok=True)
+        elif not is_collection_dir(coll_dir):
+            raise UnknownCollection(name, base)
+    except PermissionError as exc:
+        if os.access(coll_dir, os.R_OK | os.X_OK, effective_ids=True):
+            raise  # the directory is readable: a problem further in, reported as it is
+        raise UnreadableCollection(coll_dir, current_user()) from exc
     return coll_dir
 
 

@@ -38,6 +38,7 @@ __all__ = (
     "UnknownCollection",
     "UnknownErrorGroup",
     "UnknownResource",
+    "UnreadableCollection",
     "WorkerDied",
 )
 
@@ -122,6 +123,30 @@ class UnknownCollection(HadrosaurError, LookupError, RuntimeError):
         return str(self.args[0])
 
 
+class UnreadableCollection(HadrosaurError, PermissionError):
+    """A collection directory this user may not look into (another user's, mode 700).
+
+    Attributes:
+        path: the collection directory.
+        user: this process's user, as the message names it.
+    """
+
+    def __init__(self, path: Path, user: str) -> None:
+        self.path = path
+        self.user = user
+        super().__init__(
+            f"cannot read the collection {path}: permission denied for this user ({user}); "
+            "ask its owner for read and search permission (chmod g+rx or o+rx), "
+            "or run as a user who may read it"
+        )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.path, self.user))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class CollectionNotDefined(HadrosaurError, LookupError, RuntimeError):
     """fetch() was asked to compute a collection whose function this process does not know."""
 
@@ -140,14 +165,26 @@ class CollectionNotDefined(HadrosaurError, LookupError, RuntimeError):
 
 
 class BaseDirectoryNotFound(HadrosaurError, FileNotFoundError, RuntimeError):
-    """The base directory does not exist and the caller asked not to create it."""
+    """The base directory does not exist and the caller asked not to create it.
 
-    def __init__(self, path: Path) -> None:
+    ``variable`` names the environment variable the path came from, if it
+    did (the command line's ``HADROSAUR_BASE``): the user typed no path, so
+    the message says where it came from and how to change it.
+    """
+
+    def __init__(self, path: Path, variable: str = "") -> None:
         self.path = path
-        super().__init__(f"base directory {path} does not exist (or is not a directory)")
+        self.variable = variable
+        message = f"base directory {path} does not exist (or is not a directory)"
+        if variable:
+            message = (
+                f"base directory {path} (from ${variable}) does not exist (or is not a "
+                f"directory); set {variable} to a base directory, or give BASE as a path: ./NAME"
+            )
+        super().__init__(message)
 
     def __reduce__(self) -> _Reduced:
-        return (type(self), (self.path,))
+        return (type(self), (self.path, self.variable))
 
     def __str__(self) -> str:
         return str(self.args[0])

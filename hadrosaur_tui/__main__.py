@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from hadrosaur import HadrosaurError, Project, __version__
-from hadrosaur.cli import BASE_ENV, base_from_environment
+from hadrosaur.cli import BASE_ENV, base_from_environment, complete_directory, positive_seconds
 
 __all__ = ("build_parser", "main")
 
@@ -31,13 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"hadrosaur-tui {__version__}")
-    parser.add_argument(
+    base = parser.add_argument(
         "base",
         nargs="?",
         type=Path,
         metavar="BASE",
         help=f"the base directory to watch; default ${BASE_ENV}, else . when it holds collections",
     )
+    # Directories only, and never a name with control characters (see complete_directory).
+    base.completer = complete_directory  # type: ignore[attr-defined]
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--poll",
-        type=float,
+        type=positive_seconds,  # as --index-timeout: nan, inf, 0 and below are usage errors
         default=2.0,
         metavar="SECONDS",
         help="fallback poll interval when file events are missing (default 2)",
@@ -74,8 +76,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.demo and args.base is not None:
         parser.error("give either a base directory or --demo")
-    if args.poll <= 0:
-        parser.error("--poll must be above 0")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be 1 or more")
     if not args.demo and args.base is None:

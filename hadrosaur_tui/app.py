@@ -204,7 +204,7 @@ class HadrosaurApp(App[int]):
         skipped = message.skipped
         self._skipped_note = (
             f"skipped {len(skipped)} director{'y' if len(skipped) == 1 else 'ies'} "
-            f"(invalid names or links): {', '.join(skipped)}"
+            f"(invalid names, links, unreadable): {', '.join(skipped)}"
             if skipped
             else ""
         )

@@ -39,7 +39,17 @@ from pathlib import Path
 
 from textual.message import Message
 
-from hadrosaur import COMPLETED, ERROR, PENDING, Cursor, Entry, HadrosaurError, IndexBusy, Project
+from hadrosaur import (
+    COMPLETED,
+    ERROR,
+    PENDING,
+    Cursor,
+    Entry,
+    HadrosaurError,
+    IndexBusy,
+    Project,
+    SkippedDirectory,
+)
 from hadrosaur.view import CollectionView
 
 from .messages import (
@@ -253,7 +263,7 @@ class CollectionReader:
             self.post(ReadProblem(str(exc)))
             return False
         names = tuple(project.collections())
-        skipped = tuple(repr(s.name) for s in project.skipped_directories())
+        skipped = tuple(_skipped_note(s) for s in project.skipped_directories())
         if names != self._collections or skipped != self._skipped or not self._base_exists:
             new = set(names) - set(self._collections or ())
             self._collections = names
@@ -324,3 +334,13 @@ class CollectionReader:
             self._want_pass()
         if changes:
             self.post(RowsChanged(name, generation, changes))
+
+
+def _skipped_note(skipped: SkippedDirectory) -> str:
+    """A skipped directory as the status line names it: its name, and why when it is unreadable.
+
+    The names and links the note's heading covers; an unreadable directory
+    (another user's) would otherwise look like a mistake of this base.
+    """
+    name = repr(skipped.name)
+    return f"{name} (permission denied)" if skipped.reason.startswith("permission denied") else name

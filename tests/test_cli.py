@@ -279,7 +279,6 @@ def test_reindex_rebuilds_a_deleted_index(filled: Path, capsys: pytest.CaptureFi
         (["stats", "{missing}"], "base directory {missing} does not exist"),
         (["ls", "{base}", "nope"], "no collection 'nope' in {base}"),
         (["show", "{base}", "items", "zzz"], "no resource 'zzz' in collection 'items'"),
-        (["show", "{base}", "items", "p"], "no resource 'p'"),  # planned only: no directory
         (["log", "{base}", "items", "zzz", "-f"], "no resource 'zzz'"),
         (["error", "{base}", "items", ".hidden"], "invalid ident '.hidden'"),
         (["stats", "{base}", "../up"], "invalid collection '../up'"),

@@ -33,6 +33,7 @@ def completable(base: Path) -> Path:
         proj.resource(name)(_compute)
     for ident in ("GCF_0001", "GCF_0002", "GCA_9"):
         proj.fetch("genomes", ident)
+    proj.stats()  # a reader makes the indexes; a TAB only peeks at them
     return base
 
 
@@ -93,6 +94,7 @@ def test_idents_are_capped(base: Path, tmp_path: Path) -> None:
     proj = Project(base)
     proj.resource("many")(_compute)
     proj.plan("many", [f"r{n:04d}" for n in range(MAX_IDENTS + 50)])
+    proj.stats("many")
     offered = complete(f"hadrosaur log {base} many r", tmp_path)
     assert offered == [f"r{n:04d}" for n in range(MAX_IDENTS)]
 
@@ -147,3 +149,29 @@ def test_group_signatures_come_from_the_index(base: Path, tmp_path: Path) -> Non
     ]
     assert complete(f"hadrosaur recompute {base} jobs --group {first}", tmp_path) == [first]
     assert complete(f"hadrosaur ls {base} nothing --group ", tmp_path) == []
+
+
+#: Directory names a TAB must never hand the shell: ESC and BEL (an OSC that
+#: retitles the terminal), a C1 CSI (U+009B), a bidi override (U+202E), a tab.
+HOSTILE_NAMES = ("dir\x1b]0;pwned\x07", "csi\x9b2J", "bidi\u202eX", "tab\there")
+
+
+@pytest.mark.parametrize(
+    ("line", "module"),
+    [("hadrosaur stats ", "hadrosaur"), ("hadrosaur-tui ", "hadrosaur_tui")],
+)
+def test_base_completion_offers_only_safe_directory_names(
+    tmp_path: Path, line: str, module: str
+) -> None:
+    for name in (*HOSTILE_NAMES, "plain", ".hidden"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "notes.txt").write_text("a file is no base directory\n")
+    os.mkdir(os.path.join(os.fsencode(tmp_path), b"bytes\xff"))
+    assert complete(line, tmp_path, module=module) == ["plain/"]
+    assert complete(line + ".h", tmp_path, module=module) == [".hidden/"]
+
+
+def test_hadrosaur_tui_completes_directories_only(tmp_path: Path) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "bare.py").write_text("")
+    assert complete("hadrosaur-tui b", tmp_path, module="hadrosaur_tui") == ["base/"]

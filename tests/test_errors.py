@@ -54,6 +54,7 @@ EXAMPLES: dict[str, Any] = {
     "StorageError": lambda: errors.StorageError(
         Path("/b/genomes/x"), OSError(errno.ENOSPC, "No space left on device")
     ),
+    "UnreadableCollection": lambda: errors.UnreadableCollection(Path("/b/theirs"), "nobody"),
     "UnknownCollection": lambda: errors.UnknownCollection("genomes", Path("/b")),
     "UnknownResource": lambda: errors.UnknownResource("genomes", "x", Path("/b")),
     "UnknownErrorGroup": lambda: errors.UnknownErrorGroup("genomes", "3fa9", ("3fa9a", "3fa9b")),

@@ -77,3 +77,12 @@ def test_jobs_sizes_a_retry_and_must_be_positive(tmp_path: Path) -> None:
     assert parse_args([str(tmp_path)]).jobs is None  # the app then uses one per CPU
     done = _tui(str(tmp_path), "--jobs", "0", cwd=tmp_path, env={})
     assert done.returncode == 2 and "--jobs must be 1 or more" in done.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1", "soon"])
+def test_poll_must_be_a_positive_finite_number_of_seconds(tmp_path: Path, value: str) -> None:
+    assert parse_args([str(tmp_path), "--poll", "0.5"]).poll == 0.5
+    done = _tui(str(tmp_path), f"--poll={value}", cwd=tmp_path, env={})
+    assert done.returncode == 2, done
+    assert done.stderr.startswith("usage: hadrosaur-tui")
+    assert "argument --poll: " in done.stderr and repr(value) in done.stderr

@@ -13,6 +13,8 @@ One concept, one module each:
 - ``collection_index.py``: :class:`CollectionIndex`, the open index: lock,
   open or rebuild, drain, the read-only fallback, close;
 - ``reads.py``: the read-only queries;
+- ``peek.py``: a quick look at the idents of a current index (shell
+  completion), which rebuilds, drains and scans nothing;
 - ``writes.py``: the writes, one WriteBatch per change group;
 - ``groups.py``: the error groups by signature, moved in the record's batch;
 - ``drain.py``: claiming and applying the markers (the drain protocol);

@@ -34,12 +34,20 @@ from collections.abc import Callable, Sequence
 
 from ..errors import HadrosaurError, IndexBusy, UnknownCollection
 from ._base_directory import BASE_ENV, base_from_environment
-from ._completion import complete
+from ._completion import complete, complete_directory
 from ._output import Output
+from ._parser import _seconds as positive_seconds
 from ._parser import build_parser, parse_arguments
 from ._tui import start_tui
 
-__all__ = ("BASE_ENV", "base_from_environment", "build_parser", "main")
+__all__ = (
+    "BASE_ENV",
+    "base_from_environment",
+    "build_parser",
+    "complete_directory",
+    "main",
+    "positive_seconds",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

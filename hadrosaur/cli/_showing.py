@@ -9,12 +9,21 @@ import time
 from typing import Any
 
 from .._nofollow import directory_problem
-from ..resource import COMPLETED
+from ..resource import COMPLETED, UNAVAILABLE
 from ._listing import duration_text, entry_fields, listed_entry
-from ._opening import open_project, print_json, require_resource, stdout_for
+from ._opening import (
+    is_planned_only,
+    open_project,
+    print_json,
+    require_resource,
+    stdout_for,
+)
 from ._output import format_time
 
-__all__ = ("cmd_show",)
+__all__ = ("PLANNED_NEVER_STARTED", "cmd_show")
+
+#: What ``show`` says of a planned ident that no process has started (it has no directory).
+PLANNED_NEVER_STARTED = "planned, never started"
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -38,6 +47,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     now = int(time.time() * 1000)
     reason = entry.reason
+    if (
+        res.status == UNAVAILABLE
+        and not reason
+        and is_planned_only(proj, res.collection, res.ident)
+    ):
+        reason = PLANNED_NEVER_STARTED
     lines = [
         f"{res.collection}/{res.ident}",
         f"  status    {entry.status}" + (f": {reason}" if reason else ""),
