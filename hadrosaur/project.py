@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from . import _layout, _store
+from ._collection_reads import CollectionReads
 from ._collections import (
     SkippedDirectory,
     existing_collection_dir,
@@ -25,26 +25,20 @@ from ._collections import (
     scan_collections,
 )
 from ._compute import ComputeFunction, compute_resource
-from ._index import DEFAULT_LOG_LIMIT, LevelDBError
-from ._layout_repair import repair_layout
+from ._index import DEFAULT_LOG_LIMIT
 from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
 from ._plans import write_plan
 from ._reference import qualified_name, write_collection_file
 from .context import LOG_BACKUPS, LOG_MAX_BYTES
-from .entries import ChangeBatch, Cursor, Entry, ErrorGroup
 from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
     CollectionNotDefined,
-    IndexUnavailable,
     InvalidArgs,
-    InvalidStatus,
 )
 from .resource import Resource
-from .status import COMPLETED, ERROR
-from .view import CollectionView, normalize_status, open_view
 
 __all__ = ("Project",)
 
@@ -56,7 +50,7 @@ T = TypeVar("T")
 DEFAULT_INDEX_TIMEOUT = 30.0
 
 
-class Project:
+class Project(CollectionReads):
     """A base directory of collections.
 
     Args:
@@ -350,158 +344,3 @@ class Project:
             for n in range(self.log_backups, 0, -1)
         ]
         return "".join(parts) + _store.read_text(res_dir, _store.LOG_FILE)
-
-    # -- reading a collection (from its index) ---------------------------------
-
-    @contextmanager
-    def view(self, collection: str, timeout: float | None = None) -> Iterator[CollectionView]:
-        """Open a collection's index once for several reads.
-
-        Keep the ``with`` block short: other readers wait while it is open.
-
-        Example:
-            >>> with proj.view("genomes") as v:  # doctest: +SKIP
-            ...     counts, cursor = v.counts(), v.cursor()
-        """
-        with open_view(
-            self._coll_dir(collection),
-            collection,
-            timeout=self.index_timeout if timeout is None else timeout,
-            durable=self.durable,
-            log_limit=self.change_log_limit,
-        ) as v:
-            yield v
-
-    def _read(self, collection: str, read: Callable[[CollectionView], T]) -> T:
-        try:
-            with self.view(collection) as v:
-                return read(v)
-        except IndexUnavailable as exc:
-            if not isinstance(exc.__cause__, LevelDBError):
-                raise
-        with self.view(collection) as v:  # rebuilt from the directories
-            return read(v)
-
-    def stats(self, collection: str | None = None) -> dict[str, Any]:
-        """Counts per status: ``{"counts": {...}}`` for one collection, else one per collection.
-
-        The counts have the keys total, completed, pending, interrupted, error
-        and unavailable; total is the sum of the others. Unavailable counts
-        planned resources (see :meth:`plan`) that have not started.
-        """
-        if collection is not None:
-            return {"counts": self._read(collection, CollectionView.counts)}
-        return {name: self.stats(name) for name in self.collections()}
-
-    def fetch_by_status(
-        self, collection: str, status: str | None = None, group: str | None = None
-    ) -> list[str]:
-        """The idents of a collection that have ``status``, in ident order.
-
-        ``status`` defaults to completed, or to error when ``group`` is given.
-        ``group``: a signature (see :meth:`error_groups`): only the errors of
-        that cause, in O(k). A signature with no group now gives [] (its
-        errors were recomputed, or it was mistyped: ``CollectionView.resolve_group``
-        tells which).
-
-        Example:
-            >>> top = proj.error_groups("genomes")[0]  # doctest: +SKIP
-            >>> proj.fetch_by_status("genomes", "error", group=top.signature)[:2]
-            ['GCF_0001', 'GCF_0007']
-
-        Raises:
-            InvalidStatus: an unknown status, or a status other than error with ``group``.
-        """
-        if group is None:
-            chosen = normalize_status(COMPLETED if status is None else status)
-            return self._read(collection, lambda v: v.idents(chosen))
-        if status is not None and normalize_status(status) != ERROR:
-            raise InvalidStatus(status, (ERROR,), "a group holds errors only")
-        return self._read(collection, lambda v: v.group_idents(group))
-
-    def error_groups(
-        self, collection: str, minutes: int = 60, now: int | None = None
-    ) -> list[ErrorGroup]:
-        """The collection's errors grouped by cause (signature), largest group first.
-
-        Each :class:`~hadrosaur.ErrorGroup` has the exception type, the
-        message's template, the user's frame, the count, three example idents,
-        first and last seen (epoch ms), and failures per minute over the last
-        ``minutes`` minutes. O(groups), exact as errors come and go (see the
-        README's "Triage").
-
-        Example:
-            >>> for g in proj.error_groups("genomes"):  # doctest: +SKIP
-            ...     print(g.count, g.signature, g.exception, g.message)
-            14000 3fa92c01be KeyError 'sample_<ident>'
-            12 81d0e3a4c2 TimeoutError timeout after <n> s on node<n>
-        """
-        return self._read(collection, lambda v: v.error_groups(minutes, now))
-
-    #: Alias of :meth:`fetch_by_status`, the name hadrosaur 0.4.1 used.
-    find_by_status = fetch_by_status
-
-    def entries(
-        self, collection: str, after: str | None = None, limit: int | None = None
-    ) -> list[Entry]:
-        """Index entries in ident order (page with ``after`` = the last ident seen)."""
-        return self._read(collection, lambda v: v.entries(after, limit))
-
-    def changes(
-        self, collection: str, cursor: Cursor | None = None, limit: int = 10_000
-    ) -> ChangeBatch:
-        """Changes since ``cursor`` for live readers (see :class:`~hadrosaur.ChangeBatch`).
-
-        Call with no cursor first: the batch says ``reload`` and carries the
-        cursor to use from then on.
-        """
-        return self._read(collection, lambda v: v.changes(cursor, limit))
-
-    def reindex(self, collection: str | None = None) -> dict[str, dict[str, int]]:
-        """Rebuild indexes from the directories; return the new counts per collection.
-
-        Links, files or empty directories standing where a collection's marker
-        directories or index lock belong are removed first (see
-        :meth:`repair_layout`).
-        """
-        names = [collection] if collection is not None else self.collections()
-        out = {}
-        for name in names:
-            self.repair_layout(name)
-            with self.view(name) as v:
-                if not v.rebuilt:
-                    v.rebuild()
-                out[name] = v.counts()
-        return out
-
-    def repair_layout(self, collection: str) -> list[str]:
-        """Remove what is not hadrosaur's where a collection's own entries belong.
-
-        A symlink, a file or a FIFO at ``.updates``, ``.updates/.claimed`` or
-        ``.updates/.kept``, and an empty directory or a link at ``.index.lock``
-        make every reader serve from a scan; reindex removes them (a link, never
-        its target) so that the index can be rebuilt. Returns one line per
-        entry removed.
-
-        Raises:
-            RefusedPath: ``.index.lock`` is a directory that is not empty.
-        """
-        return repair_layout(self._coll_dir(collection))
-
-    def check(self, collection: str, fix: bool = False) -> list[str]:
-        """Compare a collection's index with its directories; rebuild it if ``fix``.
-
-        Returns one line per difference ([] when they agree).
-        """
-        with self.view(collection) as v:
-            problems = [
-                f"{ident}: index has {_describe(idx)}, disk has {_describe(disk)}"
-                for ident, idx, disk in v.mismatches()
-            ]
-            if problems and fix:
-                v.rebuild()
-        return problems
-
-
-def _describe(rec: Entry | None) -> str:
-    return "nothing" if rec is None else rec.status

@@ -83,6 +83,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "hadrosaur",
                 "hadrosaur.view",
                 "hadrosaur.project",
+                "hadrosaur._collection_reads",
                 "hadrosaur.runner",
                 "hadrosaur._function_loader",
                 "hadrosaur.demo",
