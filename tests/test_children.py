@@ -26,6 +26,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return child_env(tmp_path / "no-pipeline")
 
 
+def _run(command: list[str], cwd: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, env=_env(tmp_path), timeout=120
+    )
+
+
 def _plant(directory: Path, *names: str) -> None:
     for name in names:
         (directory / name).write_text(_PLANTED)
@@ -33,33 +39,17 @@ def _plant(directory: Path, *names: str) -> None:
 
 def test_a_module_child_runs_the_installed_package_not_a_planted_file(tmp_path: Path) -> None:
     _plant(tmp_path, "hadrosaur.py", "hadrosaur_tui.py")
-    done = subprocess.run(
-        python_module_command("hadrosaur", ["--version"]),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
+    done = _run(python_module_command("hadrosaur", ["--version"]), tmp_path, tmp_path)
     assert "PLANTED" not in done.stdout + done.stderr
     assert done.returncode == 0 and done.stdout.startswith("hadrosaur ")
     code = "print(sys.argv[1:], '' in sys.path, '.' in sys.path)"
-    done = subprocess.run(
-        python_command(code, ["a"]), cwd=tmp_path, capture_output=True, text=True, timeout=60
-    )
+    done = _run(python_command(code, ["a"]), tmp_path, tmp_path)
     assert done.stdout.strip() == "['a'] False False"
 
 
 def test_hadrosaur_tui_in_a_directory_holding_a_planted_module(tmp_path: Path) -> None:
     _plant(tmp_path, "hadrosaur_tui.py")
-    done = subprocess.run(
-        [sys.executable, "-m", "hadrosaur", "tui", "--version"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=_env(tmp_path),
-        timeout=120,
-    )
+    done = _run([sys.executable, "-m", "hadrosaur", "tui", "--version"], tmp_path, tmp_path)
     # `python -m hadrosaur` itself is the user's choice; what it starts must not be planted.
     assert "PLANTED" not in done.stdout + done.stderr
     assert done.returncode == 0 and "hadrosaur-tui" in done.stdout
