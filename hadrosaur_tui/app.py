@@ -31,6 +31,9 @@ from .messages import (
     CloseCollection,
     DetailLoaded,
     DetailRequested,
+    GroupIdentsLoaded,
+    GroupsLoaded,
+    GroupsRequested,
     IndexBusyChanged,
     LogTouched,
     OpenCollection,
@@ -50,6 +53,7 @@ from .recompute import STOP_GRACE, RecomputeRun, recompute_question
 from .recompute_tally import RecomputeTally, Verb
 from .screens.collections import CollectionsScreen
 from .screens.confirm import ConfirmScreen
+from .screens.groups import GroupsScreen
 from .screens.help import HelpScreen
 from .screens.resources import ResourcesScreen
 from .watcher import DirectoryWatcher
@@ -308,6 +312,35 @@ class HadrosaurApp(App[int]):
 
     def on_recompute_requested(self, message: RecomputeRequested) -> None:
         self.confirm_recompute(message.collection, list(message.idents))
+
+    def on_groups_requested(self, message: GroupsRequested) -> None:
+        if message.signature:
+            self.reader.request_group_idents(
+                message.collection, message.signature, message.exception, message.retry
+            )
+        else:
+            self.reader.request_groups(message.collection)
+
+    def on_groups_loaded(self, message: GroupsLoaded) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, GroupsScreen) and screen.collection == message.collection:
+                screen.show_groups(message.groups)
+
+    def on_group_idents_loaded(self, message: GroupIdentsLoaded) -> None:
+        model = self.model
+        if model is None or model.name != message.collection:
+            return
+        if not message.idents:
+            self.notify(
+                f"Group {message.signature} has no errors now (fixed or recomputed).",
+                severity="warning",
+            )
+            return
+        if message.retry:
+            self.confirm_recompute(message.collection, message.idents)
+            return
+        model.set_group_filter(message.signature, message.exception, message.idents)
+        self._rows_changed(None)
 
     def on_open_externally(self, message: OpenExternally) -> None:
         open_in_program(self, message.variable, message.path)

@@ -7,6 +7,7 @@ monochrome terminal or to a colour-blind user.
 from __future__ import annotations
 
 import time
+from math import ceil
 
 from hadrosaur.display import format_duration
 from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, STATUSES, UNAVAILABLE
@@ -21,6 +22,7 @@ __all__ = (
     "format_eta",
     "format_rate",
     "progress_bar",
+    "sparkline",
 )
 
 #: Display order of statuses everywhere (also the order of the status codes).
@@ -91,3 +93,20 @@ def progress_bar(done: int, total: int, width: int = 12) -> str:
     fraction = min(1.0, done / total)
     filled = round(fraction * width)
     return "█" * filled + "░" * (width - filled) + f" {fraction * 100:3.0f}%"
+
+
+_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    """One character per value, scaled to the largest: ' ' for 0, '▁' to '█' for the rest.
+
+    Example:
+        >>> sparkline([0, 1, 4, 8])
+        ' ▁▄█'
+    """
+    top = max(values, default=0)
+    if top <= 0:
+        return " " * len(values)
+    steps = len(_BLOCKS)
+    return "".join(" " if v <= 0 else _BLOCKS[max(0, ceil(v * steps / top) - 1)] for v in values)

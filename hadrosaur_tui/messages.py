@@ -15,6 +15,8 @@ from pathlib import Path
 
 from textual.message import Message
 
+from hadrosaur import ErrorGroup
+
 from .model import RowBlock, RowTuple
 from .recompute_tally import RecomputeTally
 from .resource_detail import DetailData
@@ -24,6 +26,9 @@ __all__ = (
     "CloseCollection",
     "DetailLoaded",
     "DetailRequested",
+    "GroupIdentsLoaded",
+    "GroupsLoaded",
+    "GroupsRequested",
     "IndexBusyChanged",
     "LogTouched",
     "OpenCollection",
@@ -133,6 +138,28 @@ class DetailLoaded(Message):
 
 
 @dataclass
+class GroupsLoaded(Message):
+    """The error groups of a collection, largest first (the reader's answer to GroupsRequested)."""
+
+    collection: str
+    groups: list[ErrorGroup]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, GroupsLoaded)
+
+
+@dataclass
+class GroupIdentsLoaded(Message):
+    """The idents of one error group: to filter the list to, or to retry if ``retry``."""
+
+    collection: str
+    signature: str
+    exception: str
+    idents: list[str]
+    retry: bool
+
+
+@dataclass
 class RecomputeProgress(Message):
     """How far the background recompute has got; the newest replaces any still queued."""
 
@@ -188,6 +215,20 @@ class DetailRequested(Message):
     collection: str
     ident: str | None
     reason: str = ""
+
+
+@dataclass
+class GroupsRequested(Message):
+    """Read the error groups of ``collection`` (or, with ``signature``, one group's idents).
+
+    With a signature, the idents are for a filter of the list, or for a
+    retry (asked first) when ``retry``.
+    """
+
+    collection: str
+    signature: str = ""
+    exception: str = ""
+    retry: bool = False
 
 
 @dataclass

@@ -120,6 +120,9 @@ class CollectionModel:
         self.reasons: dict[str, str] = {}
         self.status_filter: str | None = None
         self.text_filter = ""
+        #: The error group shown (signature, exception) and its idents, or None.
+        self.group_filter: tuple[str, str] | None = None
+        self._group_idents: frozenset[str] = frozenset()
         self.sort_key = "ident"
         self.reverse = False
         #: Positions shown, in order; None means "all, in ident order".
@@ -300,6 +303,18 @@ class CollectionModel:
         self.text_filter = text
         self._rebuild()
 
+    def set_group_filter(self, signature: str, exception: str, idents: Iterable[str]) -> None:
+        """Show only ``idents``, the error group ``signature`` (as read when it was chosen)."""
+        self.group_filter = (signature, exception)
+        self._group_idents = frozenset(idents)
+        self._rebuild()
+
+    def clear_group_filter(self) -> None:
+        """Show every group's rows again."""
+        self.group_filter = None
+        self._group_idents = frozenset()
+        self._rebuild()
+
     def set_sort(self, key: str, reverse: bool = False) -> None:
         """Sort the view by one of :data:`SORT_KEYS`; ties keep ident order."""
         if key not in SORT_KEYS:
@@ -325,6 +340,8 @@ class CollectionModel:
     def _matches(self, pos: int) -> bool:
         if self.status_filter is not None and self.codes[pos] != _CODE[self.status_filter]:
             return False
+        if self.group_filter is not None and self.idents[pos] not in self._group_idents:
+            return False
         test = self._text_test()
         if test is None:
             return True
@@ -338,6 +355,9 @@ class CollectionModel:
                 _MASKS[self.status_filter]
             )
             candidates = itertools.compress(positions, mask)
+        if self.group_filter is not None:
+            group, idents = self._group_idents, self.idents
+            candidates = [p for p in candidates if idents[p] in group]
         test = self._text_test()
         if test is not None:
             text, invert, fold = test
@@ -346,7 +366,9 @@ class CollectionModel:
         return candidates
 
     def _rebuild(self) -> None:
-        plain = self.status_filter is None and self._text_test() is None
+        plain = (
+            self.status_filter is None and self.group_filter is None and self._text_test() is None
+        )
         if plain and self.sort_key == "ident" and not self.reverse:
             self.order = None  # every row, in ident order: nothing to store
             return

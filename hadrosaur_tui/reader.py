@@ -11,7 +11,8 @@ another process holding an index. Each *pass* it
    changed, not to the collection's size.
 
 Between passes it answers the UI's requests for the selected resource's
-detail (:meth:`CollectionReader.request_detail`, the newest request wins)
+detail (:meth:`CollectionReader.request_detail`, the newest request wins),
+for a collection's error groups and for one group's idents
 with the project it holds, so a selection never reads the disk in the UI
 thread; such a request does not cause a pass.
 
@@ -55,6 +56,8 @@ from hadrosaur.view import CollectionView
 from .messages import (
     BaseState,
     DetailLoaded,
+    GroupIdentsLoaded,
+    GroupsLoaded,
     IndexBusyChanged,
     ReadProblem,
     RowsChanged,
@@ -70,6 +73,8 @@ PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 #: Seconds between reads of a collection that has pending resources.
 LIVENESS_INTERVAL = 0.5
+#: Minutes of failures per error group read for its sparkline.
+GROUP_MINUTES = 30
 
 
 def estimate_rate(
@@ -112,6 +117,10 @@ class CollectionReader:
         self._pass_wanted = False
         #: The newest unanswered detail request: (collection, ident or None, reason).
         self._detail_request: tuple[str, str | None, str] | None = None
+        #: The newest unanswered error groups request: the collection.
+        self._groups_request: str | None = None
+        #: Unanswered requests for a group's idents: (collection, signature, exception, retry).
+        self._group_requests: list[tuple[str, str, str, bool]] = []
         self._stopped = threading.Event()
         self._project: Project | None = None
         self._collections: tuple[str, ...] | None = None
@@ -165,6 +174,20 @@ class CollectionReader:
             self._detail_request = (collection, ident, reason)
         self._wake.set()
 
+    def request_groups(self, collection: str) -> None:
+        """Read the collection's error groups soon and post them (GroupsLoaded); newest wins."""
+        with self._lock:
+            self._groups_request = collection
+        self._wake.set()
+
+    def request_group_idents(
+        self, collection: str, signature: str, exception: str, retry: bool
+    ) -> None:
+        """Read the idents of one error group soon and post them (GroupIdentsLoaded)."""
+        with self._lock:
+            self._group_requests.append((collection, signature, exception, retry))
+        self._wake.set()
+
     def _want_pass(self) -> None:
         with self._lock:
             self._pass_wanted = True
@@ -193,16 +216,34 @@ class CollectionReader:
                 break
             with self._lock:
                 request, self._detail_request = self._detail_request, None
+                groups, self._groups_request = self._groups_request, None
+                group_requests, self._group_requests = self._group_requests, []
                 pass_wanted, self._pass_wanted = self._pass_wanted or not woken, False
             try:
                 if request is not None:
                     # Even while paused: the user moved the selection.
                     self.post(DetailLoaded(self.read_detail(*request)))
+                for collection, signature, exception, retry in group_requests:
+                    idents = self._open_project().fetch_by_status(
+                        collection, ERROR, group=signature
+                    )
+                    self.post(GroupIdentsLoaded(collection, signature, exception, idents, retry))
+                if groups is not None:
+                    self._read_groups(groups)
                 if pass_wanted and not self._paused:
                     self.run_pass()
             except Exception as exc:  # a monitor must keep running; say what happened
                 self.post(ReadProblem(f"{type(exc).__name__}: {exc}"))
                 self._stopped.wait(self.poll_interval)
+
+    def _read_groups(self, collection: str) -> None:
+        """Post the error groups of ``collection``; a busy index is skipped (asked again soon)."""
+        now_ms = int(self.clock() * 1000)
+        try:
+            found = self._open_project().error_groups(collection, GROUP_MINUTES, now_ms)
+        except IndexBusy:
+            return
+        self.post(GroupsLoaded(collection, found))
 
     def read_detail(
         self, collection: str, ident: str | None, reason: str = ""

@@ -23,13 +23,20 @@ from hadrosaur.display import visible
 from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 
 from ..format import STATUS_SYMBOLS, format_count
-from ..messages import CloseCollection, DetailRequested, OpenExternally, RecomputeRequested
+from ..messages import (
+    CloseCollection,
+    DetailRequested,
+    GroupsRequested,
+    OpenExternally,
+    RecomputeRequested,
+)
 from ..model import SORT_KEYS, CollectionModel
 from ..resource_detail import DetailData
 from ..widgets.detail import TABS, ResourceDetail
 from ..widgets.log_view import LogView
 from ..widgets.resource_table import ResourceTable
 from ..widgets.status_line import StatusLine
+from .groups import GroupChoice, GroupsScreen
 
 __all__ = ("ResourcesScreen",)
 
@@ -65,6 +72,7 @@ class ResourcesScreen(Screen[None]):
         Binding("S", "reverse_sort", "Reverse the sort", show=False, id="resources.reverse"),
         Binding("r", "recompute_one", "Recompute", id="resources.recompute"),
         Binding("R", "recompute_view", "Retry errors", id="resources.recompute_all"),
+        Binding("g", "groups", "Error groups", id="resources.groups"),
         Binding(
             "e",
             "open_in('EDITOR')",
@@ -180,6 +188,11 @@ class ResourcesScreen(Screen[None]):
             text.append(f"{key}", style="bold underline" if active else "bold")
             text.append(f" {label} {format_count(n)}", style="reverse" if active else "")
             text.append("  ")
+        if model.group_filter is not None:
+            signature, exception = model.group_filter
+            text.append("group", style="bold")
+            text.append(f" {visible(signature, line=True)}", style="reverse")
+            text.append(f" ({visible(exception, line=True)})  ", style="italic")
         if model.text_filter:
             text.append("/", style="bold")
             text.append(f"{visible(model.text_filter, line=True)}  ", style="italic")
@@ -226,9 +239,15 @@ class ResourcesScreen(Screen[None]):
         if self.query_one("#filter-input", Input).has_focus:
             self._close_filter()  # esc in the filter box closes it, keeping the filter
             return
+        if self.model.group_filter is not None:
+            self.model.clear_group_filter()  # esc first clears the group shown, then leaves
+            self.rows_changed()
+            return
         self.post_message(CloseCollection())
 
     def action_status(self, status: str) -> None:
+        if status == "all" and self.model.group_filter is not None:
+            self.model.clear_group_filter()
         self.model.set_status_filter(None if status == "all" else status)
         self.rows_changed()
 
@@ -285,6 +304,17 @@ class ResourcesScreen(Screen[None]):
             self.notify("No error or interrupted resources in this view.", severity="warning")
             return
         self.post_message(RecomputeRequested(self.model.name, tuple(idents)))
+
+    def action_groups(self) -> None:
+        name = self.model.name
+
+        def chosen(choice: GroupChoice | None) -> None:
+            if choice is not None:
+                action, group = choice
+                request = GroupsRequested(name, group.signature, group.exception, action == "retry")
+                self.post_message(request)
+
+        self.app.push_screen(GroupsScreen(name, self.clock), chosen)
 
     def _current_file(self) -> Path | None:
         """The file of the tab on show (the log for the Info tab), as Resource.paths names it."""

@@ -1,0 +1,129 @@
+"""GroupsScreen: the error groups of a collection (one row per cause), refreshed while open.
+
+The groups are read by the background reader (asked once a second with a
+:class:`~hadrosaur_tui.messages.GroupsRequested`); the app hands each answer
+to :meth:`GroupsScreen.show_groups`. The screen dismisses with what was
+chosen: ``("filter", group)`` (enter), ``("retry", group)`` (R), or None (esc).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Literal
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from hadrosaur import ErrorGroup
+from hadrosaur.display import visible
+
+from ..format import format_clock, format_count, sparkline
+from ..messages import GroupsRequested
+from ..reader import GROUP_MINUTES
+
+__all__ = ("GroupChoice", "GroupsScreen")
+
+#: What the screen was dismissed with: the action and the group it applies to.
+GroupChoice = tuple[Literal["filter", "retry"], ErrorGroup]
+
+
+class GroupsScreen(ModalScreen[GroupChoice | None]):
+    """One row per error group of a collection, largest first."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_groups", "Close", id="groups.close"),
+        Binding("enter", "choose('filter')", "Show this group's resources", id="groups.filter"),
+        Binding("R", "choose('retry')", "Retry this group", id="groups.retry"),
+    ]
+
+    def __init__(self, collection: str, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.collection = collection
+        self.clock = clock
+        self.groups: list[ErrorGroup] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="groups-box"):
+            yield Static(id="groups-title")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="groups-table")
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one("#groups-table", DataTable)
+
+    def on_mount(self) -> None:
+        self._update_title()
+        self.table.add_columns(
+            "Count", "Exception", "Message", "Last seen", f"Last {GROUP_MINUTES} min"
+        )
+        self.table.focus()
+        self._request()
+        self.set_interval(1.0, self._request)
+
+    def _request(self) -> None:
+        self.post_message(GroupsRequested(self.collection))
+
+    def _update_title(self) -> None:
+        name = visible(self.collection, line=True)
+        if self.groups is None:
+            text = f"Error groups of {name}: loading…"
+        else:
+            errors = sum(g.count for g in self.groups)
+            text = (
+                f"Error groups of {name}: {format_count(len(self.groups))} "
+                f"cause{'' if len(self.groups) == 1 else 's'}, {format_count(errors)} errors"
+                "  (enter: show · R: retry · esc: close)"
+            )
+        self.query_one("#groups-title", Static).update(Text(text))
+
+    def show_groups(self, groups: list[ErrorGroup]) -> None:
+        """Redraw the rows from the reader's answer, keeping the cursor on the same group."""
+        if not self.is_mounted:
+            return
+        table = self.table
+        current = self.selected_group()
+        self.groups = groups
+        self._update_title()
+        now_ms = int(self.clock() * 1000)
+        last_minute = now_ms // 60_000
+        minutes = range(last_minute - GROUP_MINUTES + 1, last_minute + 1)
+        table.clear()
+        for group in groups:
+            table.add_row(
+                Text(format_count(group.count), justify="right"),
+                visible(group.exception or "(no exception)", line=True),
+                visible(group.message, line=True),
+                format_clock(group.last_seen, now_ms),
+                Text(sparkline([group.per_minute.get(m, 0) for m in minutes]), style="red"),
+                key=group.signature,
+            )
+        if current is not None:
+            signatures = [g.signature for g in groups]
+            if current.signature in signatures:
+                table.move_cursor(row=signatures.index(current.signature), animate=False)
+
+    def selected_group(self) -> ErrorGroup | None:
+        """The group under the cursor, or None before the groups arrive (or when there are none)."""
+        if not self.groups or not self.is_mounted:
+            return None
+        row = self.table.cursor_row
+        return self.groups[row] if 0 <= row < len(self.groups) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_choose("filter")
+
+    def action_choose(self, action: Literal["filter", "retry"]) -> None:
+        group = self.selected_group()
+        if group is None:
+            self.notify("No error group selected.", severity="warning")
+            return
+        self.dismiss((action, group))
+
+    def action_dismiss_groups(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,110 @@
+"""The error groups view (g): one row per cause, enter filters the list to a group, R retries it.
+
+Real bases whose functions fail for two causes, real fetches, Pilot keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hadrosaur import Context, Project
+from hadrosaur_tui.app import HadrosaurApp
+from hadrosaur_tui.screens.confirm import ConfirmScreen
+from hadrosaur_tui.screens.groups import GroupsScreen
+
+from .harness import make_app, wait_until
+from .test_app import open_first_collection
+
+pytestmark = pytest.mark.asyncio
+
+
+def picky(ident: str, args: Any, ctx: Context) -> str:
+    """KeyError for "k*" idents, ValueError for "v*" ones, else a result."""
+    if ident.startswith("k"):
+        raise KeyError(f"sample_{ident}")
+    if ident.startswith("v"):
+        raise ValueError(f"bad value in {ident}")
+    return ident
+
+
+@pytest.fixture
+def two_causes(tmp_path: Path) -> Project:
+    """Collection p: 3 KeyErrors, 2 ValueErrors and 2 completed resources."""
+    project = Project(tmp_path / "base")
+    project.resource("p")(picky)
+    for ident in ("k1", "k2", "k3", "ok1", "ok2", "v1", "v2"):
+        project.fetch("p", ident)
+    return project
+
+
+def _groups_screen(app: HadrosaurApp) -> GroupsScreen:
+    screen = app.screen
+    assert isinstance(screen, GroupsScreen), screen
+    return screen
+
+
+def _cells(screen: GroupsScreen) -> list[list[str]]:
+    table = screen.table
+    return [[str(cell) for cell in table.get_row_at(row)] for row in range(table.row_count)]
+
+
+async def test_g_lists_the_groups_and_enter_filters_the_list_to_one(two_causes: Project) -> None:
+    app = make_app(two_causes.base)
+    async with app.run_test(size=(120, 30)) as pilot:
+        resources = await open_first_collection(pilot)
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 2)
+        rows = _cells(groups)
+        assert [(r[0], r[1]) for r in rows] == [("3", "KeyError"), ("2", "ValueError")]
+        assert "<ident>" in rows[0][2]
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: resources.model.group_filter is not None)
+        assert app.screen is resources
+        assert [r.ident for r in resources.model.rows(0, 10)] == ["v1", "v2"]
+        signature = two_causes.error_groups("p")[1].signature
+        bar = str(resources.query_one("#filter-bar").render())
+        assert f"group {signature} (ValueError)" in bar
+        await pilot.press("escape")  # clears the group first, the screen stays
+        assert app.screen is resources and resources.model.group_filter is None
+        assert len(resources.model) == 7
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 2)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: resources.model.group_filter is not None)
+        assert [r.ident for r in resources.model.rows(0, 10)] == ["k1", "k2", "k3"]
+        await pilot.press("a")
+        assert resources.model.group_filter is None and len(resources.model) == 7
+
+
+async def test_the_rows_follow_new_errors_while_open(two_causes: Project) -> None:
+    app = make_app(two_causes.base)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_first_collection(pilot)
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 2)
+        two_causes.fetch("p", "k4")
+        await wait_until(pilot, lambda: _cells(groups)[0][0] == "4")
+        await pilot.press("escape")
+        assert not isinstance(app.screen, GroupsScreen)
+
+
+async def test_R_on_a_group_asks_to_retry_its_idents(two_causes: Project) -> None:
+    app = make_app(two_causes.base, jobs=2)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_first_collection(pilot)
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 2)
+        await pilot.press("down", "R")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        screen = app.screen
+        assert isinstance(screen, ConfirmScreen)
+        assert "Recompute 2 resources of p" in screen.question
+        await pilot.press("n")
+        assert app.recompute_run is None
