@@ -74,7 +74,7 @@ FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 #: Seconds between reads of a collection that has pending resources.
 LIVENESS_INTERVAL = 0.5
 #: Minutes of failures per error group read for its sparkline.
-GROUP_MINUTES = 30
+GROUP_MINUTES = 60
 
 
 def estimate_rate(

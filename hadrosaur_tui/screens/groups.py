@@ -28,6 +28,9 @@ from ..reader import GROUP_MINUTES
 
 __all__ = ("GroupChoice", "GroupsScreen")
 
+#: Minutes summed in one character of the sparkline.
+MINUTES_PER_CHAR = 2
+
 #: What the screen was dismissed with: the action and the group it applies to.
 GroupChoice = tuple[Literal["filter", "retry"], ErrorGroup]
 
@@ -59,7 +62,7 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
     def on_mount(self) -> None:
         self._update_title()
         self.table.add_columns(
-            "Count", "Exception", "Message", "Last seen", f"Last {GROUP_MINUTES} min"
+            "Count", "Exception", "Last seen", f"Last {GROUP_MINUTES} min", "Message"
         )
         self.table.focus()
         self._request()
@@ -90,16 +93,20 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
         self.groups = groups
         self._update_title()
         now_ms = int(self.clock() * 1000)
-        last_minute = now_ms // 60_000
-        minutes = range(last_minute - GROUP_MINUTES + 1, last_minute + 1)
+        first_minute = now_ms // 60_000 - GROUP_MINUTES + 1
         table.clear()
         for group in groups:
+            per_char = [0] * (GROUP_MINUTES // MINUTES_PER_CHAR)
+            for minute, n in group.per_minute.items():
+                i = (minute - first_minute) // MINUTES_PER_CHAR
+                if 0 <= i < len(per_char):
+                    per_char[i] += n
             table.add_row(
                 Text(format_count(group.count), justify="right"),
                 visible(group.exception or "(no exception)", line=True),
-                visible(group.message, line=True),
                 format_clock(group.last_seen, now_ms),
-                Text(sparkline([group.per_minute.get(m, 0) for m in minutes]), style="red"),
+                Text(sparkline(per_char), style="red"),
+                visible(group.message, line=True),
                 key=group.signature,
             )
         if current is not None:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 from hadrosaur_tui.app import HadrosaurApp
 from hadrosaur_tui.screens.collections import CollectionsScreen
 from hadrosaur_tui.screens.confirm import ConfirmScreen
+from hadrosaur_tui.screens.groups import GroupsScreen
 from hadrosaur_tui.screens.help import HelpScreen
 from hadrosaur_tui.screens.resources import ResourcesScreen
 
@@ -304,8 +305,10 @@ async def test_log_follow_wrap_and_jumps(sample_base: Path) -> None:
         await open_first_collection(pilot)
         log = resources_screen(app).detail.log_view
         assert log.follow
-        await pilot.press("g")  # on the table: g is not the log's
-        assert log.follow
+        await pilot.press("g")  # on the table: g is not the log's (it opens the error groups)
+        assert isinstance(app.screen, GroupsScreen)
+        await pilot.press("escape")
+        assert log.follow and app.screen is resources_screen(app)
         await pilot.press("tab", "tab")  # the tabs, then the log pane
         assert app.focused is log
         await pilot.press("g")

@@ -60,7 +60,7 @@ async def test_g_lists_the_groups_and_enter_filters_the_list_to_one(two_causes: 
         await wait_until(pilot, lambda: groups.table.row_count == 2)
         rows = _cells(groups)
         assert [(r[0], r[1]) for r in rows] == [("3", "KeyError"), ("2", "ValueError")]
-        assert "<ident>" in rows[0][2]
+        assert "<ident>" in rows[0][4]
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: resources.model.group_filter is not None)
         assert app.screen is resources
@@ -94,7 +94,7 @@ async def test_the_rows_follow_new_errors_while_open(two_causes: Project) -> Non
         assert not isinstance(app.screen, GroupsScreen)
 
 
-async def test_R_on_a_group_asks_to_retry_its_idents(two_causes: Project) -> None:
+async def test_R_on_a_group_asks_then_retries_only_its_idents(two_causes: Project) -> None:
     app = make_app(two_causes.base, jobs=2)
     async with app.run_test(size=(120, 30)) as pilot:
         await open_first_collection(pilot)
@@ -108,3 +108,10 @@ async def test_R_on_a_group_asks_to_retry_its_idents(two_causes: Project) -> Non
         assert "Recompute 2 resources of p" in screen.question
         await pilot.press("n")
         assert app.recompute_run is None
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 2)
+        await pilot.press("down", "R", "y")
+        await wait_until(pilot, lambda: app.recompute_run is None, timeout=60)
+        attempts = {i: two_causes.load("p", i).attempt for i in ("k1", "v1", "v2")}
+        assert attempts == {"k1": 1, "v1": 2, "v2": 2}

@@ -16,8 +16,9 @@ from textual.pilot import Pilot
 from hadrosaur_tui.messages import RecomputeProgress
 from hadrosaur_tui.recompute import RecomputeRun
 from hadrosaur_tui.recompute_tally import RecomputeTally
+from hadrosaur_tui.screens.groups import GroupsScreen
 
-from .harness import make_app, settle
+from .harness import make_app, settle, wait_until
 
 SIZE = (100, 30)
 
@@ -57,6 +58,18 @@ def test_log_tab(snap_compare: Any, sample_base: Path) -> None:
 def test_help(snap_compare: Any, sample_base: Path) -> None:
     app = make_app(sample_base)
     assert snap_compare(app, run_before=prepare("enter", "question_mark"), terminal_size=(100, 44))
+
+
+def test_error_groups(snap_compare: Any, sample_base: Path) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await prepare("enter")(pilot)
+        await pilot.press("g")
+        screen = pilot.app.screen
+        assert isinstance(screen, GroupsScreen)
+        await wait_until(pilot, lambda: screen.groups is not None)
+
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=run_before, terminal_size=SIZE)
 
 
 def test_empty_base(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
