@@ -49,6 +49,7 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
         self.collection = collection
         self.clock = clock
         self.groups: list[ErrorGroup] | None = None
+        self._drawn_minute = 0  # the first minute of the sparklines drawn
 
     def compose(self) -> ComposeResult:
         with Vertical(id="groups-box"):
@@ -88,12 +89,15 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
         """Redraw the rows from the reader's answer, keeping the cursor on the same group."""
         if not self.is_mounted:
             return
+        now_ms = int(self.clock() * 1000)
+        first_minute = now_ms // 60_000 - GROUP_MINUTES + 1
+        if groups == self.groups and first_minute == self._drawn_minute:
+            return  # the same rows: keep the cursor and the scroll as they are
+        self._drawn_minute = first_minute
         table = self.table
         current = self.selected_group()
         self.groups = groups
         self._update_title()
-        now_ms = int(self.clock() * 1000)
-        first_minute = now_ms // 60_000 - GROUP_MINUTES + 1
         table.clear()
         for group in groups:
             per_char = [0] * (GROUP_MINUTES // MINUTES_PER_CHAR)

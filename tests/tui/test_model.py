@@ -37,7 +37,12 @@ rows_strategy = st.builds(
 
 
 def expected_view(
-    state: dict[str, RowTuple], status: str | None, text: str, key: str, reverse: bool
+    state: dict[str, RowTuple],
+    status: str | None,
+    text: str,
+    key: str,
+    reverse: bool,
+    group: set[str] | None = None,
 ) -> list[str]:
     invert = text.startswith("!")
     needle = text[1:] if invert else text
@@ -46,6 +51,8 @@ def expected_view(
     for ident in sorted(state):
         row = state[ident]
         if status is not None and row[1] != status:
+            continue
+        if group is not None and ident not in group:
             continue
         if needle:
             hay = ident + "\n" + row[4]
@@ -79,6 +86,7 @@ def expected_view(
     key=st.sampled_from(["ident", "status", "start", "duration"]),
     reverse=st.booleans(),
     filter_first=st.booleans(),
+    group=st.one_of(st.none(), st.sets(st.sampled_from(IDENTS))),
 )
 def test_view_matches_brute_force(
     initial: list[RowTuple],
@@ -88,11 +96,14 @@ def test_view_matches_brute_force(
     key: str,
     reverse: bool,
     filter_first: bool,
+    group: set[str] | None,
 ) -> None:
     model = CollectionModel("c")
     state = {row[0]: row for row in initial}
     page = sorted(state.values())
     if filter_first:
+        if group is not None:
+            model.set_group_filter("3fa92c01be", "KeyError", group)
         model.set_status_filter(status)
         model.set_text_filter(text)
         model.set_sort(key, reverse)
@@ -106,11 +117,13 @@ def test_view_matches_brute_force(
         else:
             state[ident] = fixed
     if not filter_first:
+        if group is not None:
+            model.set_group_filter("3fa92c01be", "KeyError", group)
         model.set_status_filter(status)
         model.set_text_filter(text)
         model.set_sort(key, reverse)
     shown = [r.ident for r in model.rows(0, len(model))]
-    want = expected_view(state, status, text, key, reverse)
+    want = expected_view(state, status, text, key, reverse, group)
     if key == "ident":
         assert shown == want
     else:  # ties may be ordered either way under reverse; compare as groups
@@ -139,6 +152,10 @@ def test_unfiltered_ident_order_stores_no_view() -> None:
     assert model.order is not None and len(model) == 0
     model.set_status_filter(None)
     assert model.order is None
+    model.set_group_filter("3fa92c01be", "KeyError", ["r000007", "r000009", "nope"])
+    assert [r.ident for r in model.rows(0, 10)] == ["r000007", "r000009"]
+    model.clear_group_filter()
+    assert model.order is None and model.group_filter is None
 
 
 def test_row_durations() -> None:
