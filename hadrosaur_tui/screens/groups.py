@@ -57,7 +57,7 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
             yield DataTable(cursor_type="row", zebra_stripes=True, id="groups-table")
 
     @property
-    def table(self) -> DataTable[str | Text]:
+    def table(self) -> DataTable[Text]:
         return self.query_one("#groups-table", DataTable)
 
     def on_mount(self) -> None:
@@ -107,10 +107,11 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
                     per_char[i] += n
             table.add_row(
                 Text(format_count(group.count), justify="right"),
-                visible(group.exception or "(no exception)", line=True),
-                format_clock(group.last_seen, now_ms),
+                # Text, never str: a DataTable reads a str cell as markup.
+                Text(visible(group.exception or "(no exception)", line=True)),
+                Text(format_clock(group.last_seen, now_ms)),
                 Text(sparkline(per_char), style="red"),
-                visible(group.message, line=True),
+                Text(visible(group.message, line=True)),
                 key=group.signature,
             )
         if current is not None:

@@ -22,11 +22,11 @@ pytestmark = pytest.mark.asyncio
 
 
 def picky(ident: str, args: Any, ctx: Context) -> str:
-    """KeyError for "k*" idents, ValueError for "v*" ones, else a result."""
+    """KeyError for "k*" idents, ValueError (with markup-like text) for "v*" ones, else a result."""
     if ident.startswith("k"):
         raise KeyError(f"sample_{ident}")
     if ident.startswith("v"):
-        raise ValueError(f"bad value in {ident}")
+        raise ValueError(f"bad [bold]value[/bold] in {ident}")
     return ident
 
 
@@ -61,6 +61,7 @@ async def test_g_lists_the_groups_and_enter_filters_the_list_to_one(two_causes: 
         rows = _cells(groups)
         assert [(r[0], r[1]) for r in rows] == [("3", "KeyError"), ("2", "ValueError")]
         assert "<ident>" in rows[0][4]
+        assert "[bold]value[/bold]" in rows[1][4]  # shown as it is, never read as markup
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: resources.model.group_filter is not None)
         assert app.screen is resources
