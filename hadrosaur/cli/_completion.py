@@ -21,7 +21,7 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,9 +70,14 @@ def complete_positional(prefix: str, parsed_args: argparse.Namespace, **_: Any) 
     on is worked out from the words before it, as the parser would. The whole
     answer takes at most :data:`TIME_LIMIT`: past it, nothing is offered.
     """
+    return _within_time_limit(lambda: _complete_positional(prefix, parsed_args))
+
+
+def _within_time_limit(answer: Callable[[], list[str]]) -> list[str]:
+    """``answer()``, or nothing once :data:`TIME_LIMIT` has passed: a TAB never waits longer."""
     with _time_limit(TIME_LIMIT) as expired:
         try:
-            return _complete_positional(prefix, parsed_args)
+            return answer()
         except expired:
             return []
     return []  # pragma: no cover (the with block returns)
@@ -108,13 +113,16 @@ def complete_group(prefix: str, parsed_args: argparse.Namespace, **_: Any) -> li
     base, rest = split_base(words, taken_without_base(positionals), base_from_environment())
     if base is None or not rest:
         return []
-    with _time_limit(TIME_LIMIT) as expired:
+    collection = rest[0]
+
+    def signatures() -> list[str]:
         try:
-            coll_dir = existing_collection_dir(Path(base), rest[0], defined=False)
+            coll_dir = existing_collection_dir(Path(base), collection, defined=False)
             return peek_signatures(coll_dir, prefix, MAX_IDENTS, INDEX_WAIT) or []
-        except (HadrosaurError, OSError, expired):
-            return []  # no such base or collection, a busy index, out of time: nothing
-    return []  # pragma: no cover (the with block returns)
+        except (HadrosaurError, OSError):
+            return []  # no such base or collection, a busy index...: nothing to offer
+
+    return _within_time_limit(signatures)
 
 
 class _Expired(Exception):

@@ -136,17 +136,24 @@ def test_a_worker_that_forked_a_helper_and_died_does_not_hold_fetch_many(
     assert statuses == {"fdie-0": "pending", "a": "completed", "b": "completed", "c": "completed"}
 
 
-def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path) -> None:
+def _run_fetch_many(
+    tmp_path: Path, func: str, idents: list[str]
+) -> subprocess.CompletedProcess[str]:
+    """fetch_many of the pipeline's ``func`` over ``idents`` in a child, into tmp_path/base."""
     pipeline_dir = _pipeline(tmp_path)
-    base = tmp_path / "base"
-    idents = [f"close-{i}" for i in range(3)] + [f"ok-{i}" for i in range(30)]
-    done = subprocess.run(
-        [sys.executable, "-c", _fetch_many_code(base, "closes_stdio", idents, None)],
+    return subprocess.run(
+        [sys.executable, "-c", _fetch_many_code(tmp_path / "base", func, idents, None)],
         env=child_env(pipeline_dir),
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    idents = [f"close-{i}" for i in range(3)] + [f"ok-{i}" for i in range(30)]
+    done = _run_fetch_many(tmp_path, "closes_stdio", idents)
     assert done.returncode == 0, done.stderr[-2000:]
     counts = Project(base, create=False).stats("items")["counts"]
     assert counts["unavailable"] == 0, counts
@@ -154,16 +161,8 @@ def test_a_function_that_closes_its_stdio_costs_no_other_resource(tmp_path: Path
 
 
 def test_a_function_that_closes_inherited_descriptors_leaves_no_traceback(tmp_path: Path) -> None:
-    pipeline_dir = _pipeline(tmp_path)
-    base = tmp_path / "base"
     idents = [f"close-{i}" for i in range(2)] + [f"ok-{i}" for i in range(20)]
-    done = subprocess.run(
-        [sys.executable, "-c", _fetch_many_code(base, "closes_inherited", idents, None)],
-        env=child_env(pipeline_dir),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = _run_fetch_many(tmp_path, "closes_inherited", idents)
     assert done.returncode == 0, done.stderr[-2000:]
     assert set(json.loads(done.stdout).values()) <= {"completed", "error"}
     assert done.stderr == "", done.stderr[-2000:]
