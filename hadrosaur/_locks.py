@@ -67,16 +67,14 @@ class HeldLock:
     def __init__(self, path: str | os.PathLike[str], fd: int) -> None:
         self.path = os.fspath(path)
         self.fd = fd
-        st = os.fstat(fd)
-        self._identity = (st.st_dev, st.st_ino)
+        self._identity = _file_identity(fd)
 
     def lost(self) -> bool:
         """True when the descriptor no longer refers to the lock file (it was closed)."""
         try:
-            st = os.fstat(self.fd)
+            return _file_identity(self.fd) != self._identity
         except OSError:
             return True
-        return (st.st_dev, st.st_ino) != self._identity
 
     def retake(self) -> bool:
         """After :meth:`lost`: take the lock again without waiting; False if another holds it."""
@@ -84,14 +82,19 @@ class HeldLock:
         if fd is None:
             return False
         self.fd = fd
-        st = os.fstat(fd)
-        self._identity = (st.st_dev, st.st_ino)
+        self._identity = _file_identity(fd)
         return True
 
     def release(self) -> None:
         """Close the descriptor if it is still this lock's (never a file the function opened)."""
         if not self.lost():
             os.close(self.fd)
+
+
+def _file_identity(fd: int) -> tuple[int, int]:
+    """(device, inode) of the file a descriptor is open on."""
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
 
 
 @contextmanager
