@@ -17,6 +17,7 @@ from textual.message import Message
 
 from hadrosaur import ErrorGroup
 
+from .eta import Estimate
 from .model import RowBlock, RowTuple
 from .recompute_tally import RecomputeTally
 from .resource_detail import DetailData
@@ -72,7 +73,7 @@ class SummaryUpdated(Message):
     name: str
     counts: dict[str, int]
     rate_per_minute: float | None = None
-    eta_seconds: float | None = None
+    eta: Estimate | None = None
     legacy: bool = False
     #: Why the index could not be used (read from a scan instead), or "".
     fallback: str = ""

@@ -41,7 +41,6 @@ from pathlib import Path
 from textual.message import Message
 
 from hadrosaur import (
-    COMPLETED,
     ERROR,
     PENDING,
     Cursor,
@@ -53,6 +52,7 @@ from hadrosaur import (
 )
 from hadrosaur.view import CollectionView
 
+from .eta import estimate_eta
 from .messages import (
     BaseState,
     DetailLoaded,
@@ -67,7 +67,7 @@ from .messages import (
 from .model import RowBlock
 from .resource_detail import DetailData, read_detail, unreadable_detail
 
-__all__ = ("LIVENESS_INTERVAL", "CollectionReader", "estimate_rate")
+__all__ = ("LIVENESS_INTERVAL", "CollectionReader")
 
 PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
@@ -75,23 +75,6 @@ FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 LIVENESS_INTERVAL = 0.5
 #: Minutes of failures per error group read for its sparkline.
 GROUP_MINUTES = 60
-
-
-def estimate_rate(
-    per_minute: dict[int, int], counts: dict[str, int], now_ms: int
-) -> tuple[float | None, float | None]:
-    """Completions per minute over the recent buckets, and the seconds left at that rate."""
-    remaining = counts["total"] - counts[COMPLETED] - counts[ERROR]
-    if not per_minute:
-        return None, (0.0 if remaining <= 0 else None)
-    # Buckets are whole minutes: measure from the start of the oldest one, but not
-    # less than a quarter minute, so a run that just began does not look infinitely fast.
-    first = min(per_minute)
-    span = max(0.25, min(10.0, now_ms / 60_000 - first))
-    rate = sum(per_minute.values()) / span
-    if remaining <= 0:
-        return rate, 0.0
-    return rate, (remaining / rate * 60) if rate > 0 else None
 
 
 class CollectionReader:
@@ -132,6 +115,8 @@ class CollectionReader:
         self._last_liveness = 0.0
         #: Collections whose last read counted pending resources.
         self._computing: set[str] = set()
+        #: When each collection was last read with a resource running (epoch ms, for the ETA).
+        self._running_seen: dict[str, int] = {}
         self._paused = False
         # The collection on screen and how far it is loaded.
         self._active: str | None = None
@@ -331,9 +316,18 @@ class CollectionReader:
                         self._dirty.add(name)
                     self._want_pass()
                 now_ms = int(self.clock() * 1000)
-                rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
+                if counts[PENDING]:
+                    self._running_seen[name] = now_ms
+                eta = estimate_eta(
+                    counts,
+                    view.completions_per_minute(10, now_ms),
+                    now_ms,
+                    self._running_seen.get(name),
+                )
                 legacy = self._project.is_legacy(name)
-                self.post(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
+                self.post(
+                    SummaryUpdated(name, counts, eta.rate_per_minute, eta, legacy, view.fallback)
+                )
                 if active:
                     self._read_rows(name, view)
         except IndexBusy:

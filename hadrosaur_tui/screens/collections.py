@@ -177,7 +177,7 @@ class CollectionsScreen(Screen[None]):
         done = counts[COMPLETED] + counts[ERROR]
         cells.append(Text(progress_bar(done, counts["total"], width=8)))
         cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
-        cells.append(Text(format_eta(summary.eta_seconds), justify="right"))
+        cells.append(Text(format_eta(summary.eta), justify="right"))
         return cells
 
     # -- actions ---------------------------------------------------------------------

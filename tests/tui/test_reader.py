@@ -22,7 +22,7 @@ from hadrosaur_tui.messages import (
     RowsLoaded,
     SummaryUpdated,
 )
-from hadrosaur_tui.reader import CollectionReader, estimate_rate
+from hadrosaur_tui.reader import CollectionReader
 
 from .harness import Posted, compute, run_in_thread
 
@@ -162,23 +162,3 @@ def test_a_missing_base_is_reported_until_it_appears(
     reader.wake()
     state = posted.wait(BaseState, lambda m: m.exists)
     assert state.collections == ("c",)
-
-
-@pytest.mark.parametrize(
-    ("per_minute", "counts", "now_minute", "expected"),
-    [
-        ({}, {"total": 10, COMPLETED: 10, ERROR: 0}, 100, (None, 0.0)),
-        ({}, {"total": 10, COMPLETED: 4, ERROR: 0}, 100, (None, None)),
-        # 30 done in the two minutes since the oldest bucket: 15/min, 60 left: 4 min.
-        ({98: 10, 99: 20}, {"total": 100, COMPLETED: 30, ERROR: 10}, 100, (15.0, 240.0)),
-        # A run that just began is measured over a quarter minute at least.
-        ({100: 5}, {"total": 10, COMPLETED: 5, ERROR: 0}, 100, (20.0, 15.0)),
-    ],
-)
-def test_estimate_rate(
-    per_minute: dict[int, int],
-    counts: dict[str, int],
-    now_minute: int,
-    expected: tuple[float | None, float | None],
-) -> None:
-    assert estimate_rate(per_minute, counts, now_minute * 60_000) == expected
