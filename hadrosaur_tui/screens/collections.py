@@ -18,30 +18,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from hadrosaur.display import visible
-from hadrosaur.resource import COMPLETED, ERROR
 
-from ..format import (
-    STATUS_HEADINGS,
-    STATUS_ORDER,
-    format_count,
-    format_eta,
-    format_rate,
-    progress_bar,
-)
+from ..format import STATUS_ORDER
 from ..messages import OpenCollection, RefreshRequested, SummaryUpdated
 from ..widgets.status_line import StatusLine
+from .collection_columns import GAP, Layout, cells, choose_layout, headings
 
 __all__ = ("CollectionsScreen",)
 
-# Short headings, so that the table fits in 80 columns.
-_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("name", "Collection"),
-    ("total", "Total"),
-    *((status, STATUS_HEADINGS[status].capitalize()) for status in STATUS_ORDER),
-    ("progress", "Progress"),
-    ("rate", "Rate"),
-    ("eta", "ETA"),
-)
+#: Cells the table leaves free at its right: its vertical scrollbar, when it has one.
+_SCROLLBAR = 1
 
 
 class CollectionsTable(DataTable[object]):
@@ -85,20 +71,22 @@ class CollectionsScreen(Screen[None]):
         self.clock = clock
         self.summaries: dict[str, SummaryUpdated] = {}
         self.base_state: tuple[bool, tuple[str, ...]] | None = None
+        #: The columns as drawn now (None: not drawn yet).
+        self.columns: Layout | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Middle(id="base-message-box"):
             with Center():
                 yield Static(id="base-message", markup=False)
-        yield CollectionsTable(id="collections", cursor_type="cell", zebra_stripes=True)
+        # No padding of the table's own: each cell carries its gap (collection_columns.py).
+        yield CollectionsTable(
+            id="collections", cursor_type="cell", zebra_stripes=True, cell_padding=0
+        )
         yield StatusLine(clock=self.clock, id="status-line")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in _COLUMNS:
-            table.add_column(label, key=key)
         self.title = "hadrosaur"
         self.sub_title = visible(self.base_label, line=True)
         if self.base_state is None:
@@ -141,44 +129,52 @@ class CollectionsScreen(Screen[None]):
             return
         self.show_message(None)
         current = [str(key.value) for key in table.rows]
-        if current != list(collections):
-            keep = table.cursor_coordinate
-            table.clear()
-            for name in collections:
-                table.add_row(*self._cells(name), key=name)
-            table.cursor_coordinate = keep
+        if current != list(collections) or self.columns != self._fitting_layout():
+            self._redraw()
             if not table.has_focus:
                 table.focus()
 
     def update_summary(self, summary: SummaryUpdated) -> None:
         self.summaries[summary.name] = summary
-        tables = self.query(DataTable)
+        tables = self.query(CollectionsTable)
         if not tables:
             return  # not composed yet: the rows are built from self.summaries later
         table = tables.first()
         if summary.name not in {str(k.value) for k in table.rows}:
             return
-        for (key, _), value in zip(_COLUMNS, self._cells(summary.name), strict=True):
-            table.update_cell(summary.name, key, value, update_width=True)
+        if self.columns != self._fitting_layout():
+            self._redraw()  # a count grew a digit, say: every row, in the new widths
+            return
+        assert self.columns is not None
+        for key, value in zip(self.columns.keys, self._cells(summary.name), strict=True):
+            table.update_cell(summary.name, key, value)
+
+    def on_resize(self) -> None:
+        if self.base_state is not None and self.columns != self._fitting_layout():
+            self._redraw()
+
+    def _fitting_layout(self) -> Layout:
+        names = self.base_state[1] if self.base_state else ()
+        available = self.size.width - _SCROLLBAR
+        return choose_layout(available, {name: self.summaries.get(name) for name in names})
+
+    def _redraw(self) -> None:
+        """Columns and rows again, in the widths that fit now; the cursor stays."""
+        table = self.query_one(CollectionsTable)
+        keep = table.cursor_coordinate
+        layout = self._fitting_layout()
+        self.columns = layout
+        table.clear(columns=True)
+        for key, label in zip(layout.keys, headings(layout), strict=True):
+            table.add_column(label, key=key, width=layout.width(key) + GAP)
+        for name in self.base_state[1] if self.base_state else ():
+            table.add_row(*self._cells(name), key=name)
+        table.cursor_coordinate = keep
 
     def _cells(self, name: str) -> list[Text]:
-        summary = self.summaries.get(name)
-        label = Text(visible(name, line=True), style="bold")
-        if summary is not None and summary.legacy:
-            label.append(" (0.4.1)", style="dim")
-        if summary is None:
-            return [label, *(Text("…") for _ in _COLUMNS[1:])]
-        counts = summary.counts
-        cells = [label, Text(format_count(counts["total"]), justify="right")]
         table = self.query_one(CollectionsTable)
-        for status in STATUS_ORDER:
-            n = counts[status]
-            cells.append(Text(format_count(n), style=table.count_style(status, n), justify="right"))
-        done = counts[COMPLETED] + counts[ERROR]
-        cells.append(Text(progress_bar(done, counts["total"], width=8)))
-        cells.append(Text(format_rate(summary.rate_per_minute), justify="right"))
-        cells.append(Text(format_eta(summary.eta), justify="right"))
-        return cells
+        assert self.columns is not None
+        return cells(name, self.summaries.get(name), self.columns, table.count_style)
 
     # -- actions ---------------------------------------------------------------------
 

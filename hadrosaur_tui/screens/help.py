@@ -41,9 +41,21 @@ def key_table(bindings: list[Binding], title: str) -> Table:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys of the current screen and of the whole app; any of q, ?, esc closes it."""
+    """Keys of the current screen and of the whole app; any of q, ?, esc closes it.
 
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close")]
+    The list is longer than a 24-line terminal, so it scrolls with the keys
+    that move in every list of the app (j/k as well as the arrows).
+    """
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
+        Binding("j,down", "scroll(1)", "Scroll down", show=False, id="help.down"),
+        Binding("k,up", "scroll(-1)", "Scroll up", show=False, id="help.up"),
+        Binding("space,pagedown", "page(1)", "Page down", show=False, id="help.page_down"),
+        Binding("b,pageup", "page(-1)", "Page up", show=False, id="help.page_up"),
+        Binding("home,g", "edge(0)", "Top", show=False, id="help.top"),
+        Binding("end,G", "edge(1)", "Bottom", show=False, id="help.bottom"),
+    ]
 
     def __init__(self, screen: Screen[object], app_bindings: list[Binding]) -> None:
         super().__init__()
@@ -62,9 +74,26 @@ class HelpScreen(ModalScreen[None]):
             sections.append(("Log and traceback (tab moves there)", _pane_bindings()))
         return [*sections, ("Everywhere", everywhere)]
 
+    @property
+    def box(self) -> VerticalScroll:
+        return self.query_one("#help-box", VerticalScroll)
+
+    def action_scroll(self, lines: int) -> None:
+        self.box.scroll_relative(y=lines, animate=False)
+
+    def action_page(self, pages: int) -> None:
+        self.box.scroll_relative(
+            y=pages * max(1, self.box.scrollable_content_region.height - 1), animate=False
+        )
+
+    def action_edge(self, end: int) -> None:
+        self.box.scroll_to(y=self.box.max_scroll_y if end else 0, animate=False)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(Text("hadrosaur-tui: keys", style="bold"), id="help-title")
+            heading = Text("hadrosaur-tui: keys", style="bold")
+            heading.append("   j/k ↑/↓ space scroll · esc closes", style="dim")
+            yield Static(heading, id="help-title")
             for title, bindings in self.sections():
                 yield Static(key_table(bindings, title))
             yield Static(

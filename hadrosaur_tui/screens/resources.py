@@ -40,6 +40,10 @@ from .groups import GroupChoice, GroupsScreen
 
 __all__ = ("ResourcesScreen",)
 
+#: Rows below which the detail pane is hidden (a line says so): the table, the filter
+#: bar, the status line and the footer need 9, and tabs and a log of 2 lines need 8.
+DETAIL_MIN_HEIGHT = 17
+
 #: One key per status filter; "a" shows every status.
 STATUS_KEYS = {
     "a": None,
@@ -132,6 +136,7 @@ class ResourcesScreen(Screen[None]):
             self.model, clock=self.clock, empty_text="Loading…", id="resource-table"
         )
         yield ResourceDetail(clock=self.clock, id="detail")
+        yield Static(id="detail-hidden")
         yield Input(
             placeholder="filter text, !text to exclude; enter/esc to close", id="filter-input"
         )
@@ -143,7 +148,27 @@ class ResourcesScreen(Screen[None]):
         self.sub_title = visible(self.base_label, line=True)
         self.query_one("#filter-input", Input).display = False
         self.table.focus()
+        self._fit_detail()
         self.rows_changed()
+
+    def on_resize(self) -> None:
+        self._fit_detail()
+
+    def _fit_detail(self) -> None:
+        """Hide the detail pane on a terminal too short for it, rather than crush it."""
+        height = self.size.height
+        small = 0 < height < DETAIL_MIN_HEIGHT
+        hint = self.query_one("#detail-hidden", Static)
+        hint.display = small
+        self.detail.display = not small
+        if small:
+            hint.update(
+                Text(
+                    f" detail hidden: it needs {DETAIL_MIN_HEIGHT} rows, there are {height}"
+                    " · e/o open the log in $EDITOR/$PAGER",
+                    style="italic",
+                )
+            )
 
     @property
     def table(self) -> ResourceTable:

@@ -24,7 +24,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from hadrosaur.display import format_duration, visible
 from hadrosaur.times import duration_ms
 
-from ..format import STATUS_SYMBOLS, format_clock
+from ..format import STATUS_SYMBOLS, format_moment
 from ..resource_detail import DetailData
 from .log_pane import LogPane
 from .log_view import LogView
@@ -140,7 +140,6 @@ class ResourceDetail(Vertical):
 
     def _info(self, data: DetailData) -> RenderableType:
         meta = data.meta or {}
-        now_ms = int(self.clock() * 1000)
         start = meta.get("start_time") if isinstance(meta.get("start_time"), int) else None
         end = meta.get("end_time") if isinstance(meta.get("end_time"), int) else None
         table = Table.grid(padding=(0, 2))
@@ -151,8 +150,8 @@ class ResourceDetail(Vertical):
             ("Ident", data.ident),
             ("Status", f"{STATUS_SYMBOLS.get(data.status, '?')} {data.status}"),
             ("Attempt", str(meta.get("attempt", ""))),
-            ("Started", format_clock(start, now_ms)),
-            ("Ended", format_clock(end, now_ms)),
+            ("Started", format_moment(start)),
+            ("Ended", format_moment(end)),
             ("Duration", format_duration(duration_ms(start, end))),
             ("PID", str(meta.get("pid", ""))),
             ("Host", str(meta.get("host", ""))),

@@ -38,8 +38,10 @@ def short_reason(reason: str) -> str:
 
 
 _STATUS_WIDTH = 13
-_CLOCK_WIDTH = 11
-_DURATION_WIDTH = 9
+_CLOCK_WIDTH = 11  # format_clock's longest, 'MM-DD HH:MM'
+_DURATION_WIDTH = 10  # 'Duration ▲': the sort mark must fit, as in every other heading
+#: Below this width the Started column is left out, so that ident and reason stay readable.
+_NARROW = 60
 _HEADINGS = {"ident": "Ident", "status": "Status", "start": "Started", "duration": "Duration"}
 
 
@@ -103,19 +105,18 @@ class ResourceTable(ScrollView, can_focus=True):
 
     # -- geometry --------------------------------------------------------------
 
-    def _ident_width(self) -> int:
-        width = self.scrollable_content_region.width or 80
-        fixed = _STATUS_WIDTH + _CLOCK_WIDTH + _DURATION_WIDTH + 3
-        wanted = max(len(_HEADINGS["ident"]) + 2, self.model.longest_ident)
-        return max(8, min(wanted, 40, width - fixed - 12))
-
     def _columns(self) -> list[tuple[str, int]]:
-        return [
-            ("status", _STATUS_WIDTH),
-            ("ident", self._ident_width()),
-            ("start", _CLOCK_WIDTH),
-            ("duration", _DURATION_WIDTH),
-        ]
+        """The columns shown and their widths (one space between): narrow leaves out Started."""
+        width = self.scrollable_content_region.width or 80
+        others = [("status", _STATUS_WIDTH), ("start", _CLOCK_WIDTH), ("duration", _DURATION_WIDTH)]
+        if width < _NARROW:
+            others.remove(("start", _CLOCK_WIDTH))
+        fixed = sum(w for _, w in others) + len(others)
+        wanted = max(len(_HEADINGS["ident"]) + 2, self.model.longest_ident)
+        # Room for the reason, but a narrow table gives the ident every cell it can.
+        reason = 12 if width >= _NARROW else 0
+        ident = max(8, min(wanted, 40, width - fixed - reason))
+        return [others[0], ("ident", ident), *others[1:]]
 
     def refresh_rows(self) -> None:
         """Re-read the model after it changed: size, cursor position, repaint."""
@@ -222,8 +223,8 @@ class ResourceTable(ScrollView, can_focus=True):
         base = self.rich_style
         status_style = self.get_component_rich_style(f"resource-table--{row.status}")
         reason_style = self.get_component_rich_style("resource-table--reason")
-        columns = self._columns()
-        ident_width = columns[1][1]
+        columns = dict(self._columns())
+        ident_width = columns["ident"]
         # Idents are validated names, but the table also shows what a scan of
         # the base directory found; reasons come from tracebacks.
         shown = visible(row.ident, line=True)
@@ -233,7 +234,12 @@ class ResourceTable(ScrollView, can_focus=True):
                 f"{STATUS_SYMBOLS[row.status]} {row.status}".ljust(_STATUS_WIDTH), status_style
             ),
             Segment(" " + ident.ljust(ident_width), base),
-            Segment(" " + format_clock(row.start, now_ms).ljust(_CLOCK_WIDTH), base),
+        ]
+        if "start" in columns:
+            segments.append(
+                Segment(" " + format_clock(row.start, now_ms).ljust(_CLOCK_WIDTH), base)
+            )
+        segments += [
             Segment(" " + format_duration(row.duration_ms(now_ms)).rjust(_DURATION_WIDTH), base),
             Segment(" " + visible(short_reason(row.reason), line=True), reason_style),
         ]
