@@ -263,8 +263,25 @@ class HadrosaurApp(App[int]):
 
     def on_index_busy_changed(self, message: IndexBusyChanged) -> None:
         (self.busy.add if message.busy else self.busy.discard)(message.name)
+        self._show_busy()
+
+    def _show_busy(self) -> None:
+        """Every screen that waits on a busy index says so (a screen opened meanwhile too)."""
+        busy = frozenset(self.busy)
         for line in self._status_lines():
-            line.busy = frozenset(self.busy)
+            line.busy = busy
+        self.collections_screen.set_busy(busy)
+        for screen in self.screen_stack:
+            if isinstance(screen, ResourcesScreen):
+                screen.set_index_busy(screen.model.name in busy)
+
+    def _sync_status_lines(self) -> None:
+        """A status line mounted after the facts it shows (a new screen) is told them."""
+        self._show_busy()
+        self._show_notes()
+        for line in self._status_lines():
+            line.paused = self.paused
+        self._show_recompute(self.recompute_tally)
 
     def on_read_problem(self, message: ReadProblem) -> None:
         text, when = self._last_problem
@@ -352,8 +369,10 @@ class HadrosaurApp(App[int]):
         self.model = CollectionModel(name)
         self.model.set_status_filter(status)
         self.generation = self.reader.set_active(name)
-        self.push_screen(ResourcesScreen(self.model, self.base_label, self.clock))
-        self.call_after_refresh(self._show_recompute, self.recompute_tally)
+        screen = ResourcesScreen(self.model, self.base_label, self.clock)
+        screen.set_index_busy(name in self.busy)
+        self.push_screen(screen)
+        self.call_after_refresh(self._sync_status_lines)
 
     def close_collection(self) -> None:
         """Back to the collections screen."""

@@ -130,6 +130,10 @@ class CollectionModel:
         self.loaded = False
         #: Length of the longest ident held (the table sizes its column by it).
         self.longest_ident = 0
+        #: The selected ident, kept in the view when a change takes it out of the filters,
+        #: until the selection moves on (:meth:`keep`): a row never vanishes from under
+        #: the cursor, nor does the cursor land on another resource by itself.
+        self.kept: str | None = None
 
     # -- size and rows -------------------------------------------------------
 
@@ -188,6 +192,41 @@ class CollectionModel:
     def _position(self, ident: str) -> int | None:
         pos = bisect_left(self.idents, ident)
         return pos if pos < len(self.idents) and self.idents[pos] == ident else None
+
+    def keep(self, ident: str | None) -> bool:
+        """Keep ``ident`` (the selection) in the view through live changes; release the last one.
+
+        The row released leaves the view if it no longer matches the filters;
+        returns True then (view indexes after it moved up by one).
+        """
+        old, self.kept = self.kept, ident
+        if old is None or old == ident or self.order is None:
+            return False
+        pos = self._position(old)
+        if pos is None or self._matches(pos):
+            return False
+        if self.sort_key == "ident":
+            i = self._order_index(pos)
+            found = i < len(self.order) and self.order[i] == pos
+        else:
+            found = pos in self.order
+            i = self.order.index(pos) if found else -1
+        if found:
+            del self.order[i]
+        return found
+
+    def kept_outside(self) -> bool:
+        """Whether the view holds the kept row only because it is kept (it no longer matches)."""
+        if self.kept is None or self.order is None:
+            return False
+        pos = self._position(self.kept)
+        return pos is not None and not self._matches(pos)
+
+    def _release_unmatched(self) -> None:
+        """A filter chosen by the user shows what it says: a kept row that does not match goes."""
+        pos = self._position(self.kept) if self.kept is not None else None
+        if pos is None or not self._matches(pos):
+            self.kept = None
 
     def counts(self) -> dict[str, int]:
         """Rows per status in the model."""
@@ -282,7 +321,7 @@ class CollectionModel:
             return
         i = self._order_index(pos)
         present = i < len(self.order) and self.order[i] == pos
-        wanted = self._matches(pos)
+        wanted = self._matches(pos) or self.idents[pos] == self.kept
         if present and not wanted:
             del self.order[i]
         elif wanted and not present:
@@ -293,6 +332,7 @@ class CollectionModel:
     def set_status_filter(self, status: str | None) -> None:
         """Show only ``status`` (None: every status)."""
         self.status_filter = status
+        self._release_unmatched()
         self._rebuild()
 
     def set_text_filter(self, text: str) -> None:
@@ -301,12 +341,14 @@ class CollectionModel:
         Lower-case text matches case-insensitively (smart case).
         """
         self.text_filter = text
+        self._release_unmatched()
         self._rebuild()
 
     def set_group_filter(self, signature: str, exception: str, idents: Iterable[str]) -> None:
         """Show only ``idents``, the error group ``signature`` (as read when it was chosen)."""
         self.group_filter = (signature, exception)
         self._group_idents = frozenset(idents)
+        self._release_unmatched()
         self._rebuild()
 
     def clear_group_filter(self) -> None:
@@ -373,6 +415,11 @@ class CollectionModel:
             self.order = None  # every row, in ident order: nothing to store
             return
         order = list(self._filtered(range(len(self.idents))))
+        kept = self._position(self.kept) if self.kept is not None else None
+        if kept is not None:
+            i = bisect_left(order, kept)  # _filtered keeps positions in ascending order
+            if i == len(order) or order[i] != kept:
+                order.insert(i, kept)
         if self.sort_key == "status":
             order.sort(key=self.codes.__getitem__)
         elif self.sort_key == "start":

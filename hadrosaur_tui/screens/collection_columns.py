@@ -173,10 +173,13 @@ def cells(
     summary: SummaryUpdated | None,
     layout: Layout,
     count_style: Callable[[str, int], Style],
+    busy: bool = False,
 ) -> list[Text]:
     """The row of ``name`` as Text cells, one per column of ``layout``, each within its width.
 
     ``count_style(status, n)`` is the style of a count (the table's, from the stylesheet).
+    ``busy``: another process holds the index, so the counts are not being updated and
+    the ETA cell says "⧗ busy" instead of a time.
     """
     texts = _texts(name, summary, layout.compact, layout.bar)
     row = []
@@ -186,6 +189,8 @@ def cells(
             if summary is not None and summary.legacy:
                 label.highlight_words([_LEGACY.strip()], "dim not bold")
             row.append(label)
+        elif key == "eta" and busy:
+            row.append(_aligned("⧗ busy", key, width, "italic"))
         elif summary is None:
             row.append(_aligned("…", key, width))
         elif key in STATUS_ORDER:

@@ -71,6 +71,8 @@ class CollectionsScreen(Screen[None]):
         self.clock = clock
         self.summaries: dict[str, SummaryUpdated] = {}
         self.base_state: tuple[bool, tuple[str, ...]] | None = None
+        #: Collections whose index another process holds (their row says so).
+        self.busy: frozenset[str] = frozenset()
         #: The columns as drawn now (None: not drawn yet).
         self.columns: Layout | None = None
 
@@ -149,6 +151,18 @@ class CollectionsScreen(Screen[None]):
         for key, value in zip(self.columns.keys, self._cells(summary.name), strict=True):
             table.update_cell(summary.name, key, value)
 
+    def set_busy(self, busy: frozenset[str]) -> None:
+        """The collections whose index is busy: their ETA cell says "⧗ busy" until it is free."""
+        changed = busy ^ self.busy
+        self.busy = busy
+        tables = self.query(CollectionsTable)
+        if not tables or self.columns is None:
+            return
+        rows = {str(k.value) for k in tables.first().rows}
+        for name in changed & rows:
+            for key, value in zip(self.columns.keys, self._cells(name), strict=True):
+                tables.first().update_cell(name, key, value)
+
     def on_resize(self) -> None:
         if self.base_state is not None and self.columns != self._fitting_layout():
             self._redraw()
@@ -174,7 +188,9 @@ class CollectionsScreen(Screen[None]):
     def _cells(self, name: str) -> list[Text]:
         table = self.query_one(CollectionsTable)
         assert self.columns is not None
-        return cells(name, self.summaries.get(name), self.columns, table.count_style)
+        return cells(
+            name, self.summaries.get(name), self.columns, table.count_style, name in self.busy
+        )
 
     # -- actions ---------------------------------------------------------------------
 

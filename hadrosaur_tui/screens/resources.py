@@ -128,12 +128,14 @@ class ResourcesScreen(Screen[None]):
         self.clock = clock
         self._detail_timer: Timer | None = None
         self.selected: str | None = None
+        #: Another process holds this collection's index: the reader is waiting for it.
+        self.index_busy = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="filter-bar")
         yield ResourceTable(
-            self.model, clock=self.clock, empty_text="Loading…", id="resource-table"
+            self.model, clock=self.clock, empty_text=self._empty_text(), id="resource-table"
         )
         yield ResourceDetail(clock=self.clock, id="detail")
         yield Static(id="detail-hidden")
@@ -149,7 +151,8 @@ class ResourcesScreen(Screen[None]):
         self.query_one("#filter-input", Input).display = False
         self.table.focus()
         self._fit_detail()
-        self.rows_changed()
+        # Not mounted yet while in on_mount (rows_changed waits for that): right after.
+        self.call_after_refresh(self.rows_changed)
 
     def on_resize(self) -> None:
         self._fit_detail()
@@ -186,8 +189,7 @@ class ResourcesScreen(Screen[None]):
             # Rows can arrive between push_screen and the mount (or while the
             # screen is being removed); on_mount draws from the model anyway.
             return
-        if self.model.loaded:
-            self.table.empty_text = self._empty_text()
+        self.table.empty_text = self._empty_text()
         self.table.refresh_rows()
         self._update_filter_bar()
         if touched and self.selected in touched:
@@ -196,7 +198,21 @@ class ResourcesScreen(Screen[None]):
                 self.detail.refresh_status(self.model.row(index).status)
                 self._schedule_detail(self.selected)
 
+    def set_index_busy(self, busy: bool) -> None:
+        """Whether the reader is waiting for this collection's index (held by another process)."""
+        if busy != self.index_busy:
+            self.index_busy = busy
+            self.rows_changed()
+
     def _empty_text(self) -> str:
+        if not self.model.loaded:
+            if self.index_busy:
+                return visible(
+                    f"Waiting for the index of {self.model.name}: another process holds it "
+                    "(a rebuild, a reindex, hadrosaur stats); retrying…",
+                    line=True,
+                )
+            return "Loading…"
         if self.model.total == 0:
             return visible(f"No resources in {self.model.name} yet.", line=True)
         return "No resources match this filter (a shows all, / changes the text filter)."
@@ -221,10 +237,16 @@ class ResourcesScreen(Screen[None]):
         if model.text_filter:
             text.append("/", style="bold")
             text.append(f"{visible(model.text_filter, line=True)}  ", style="italic")
-        text.append(f"{format_count(len(model))} shown", style="dim")
+        if model.kept_outside():
+            # The selected row no longer matches, and stays until the cursor moves.
+            text.append(f"{format_count(len(model) - 1)} shown +1 kept", style="dim")
+        else:
+            text.append(f"{format_count(len(model))} shown", style="dim")
         arrow = "▼" if model.reverse else "▲"
         text.append(f" · {model.sort_key} {arrow}", style="dim")
-        if not model.loaded:
+        if self.index_busy:
+            text.append(" · ⧗ index busy, waiting…", style="italic")
+        elif not model.loaded:
             text.append(" · loading…", style="italic")
         self.query_one("#filter-bar", Static).update(text)
 
@@ -234,6 +256,12 @@ class ResourcesScreen(Screen[None]):
         if event.ident != self.selected:
             self.selected = event.ident
             self._schedule_detail(event.ident)
+        # The selection stays in view through live changes (a running one that ends in
+        # the n view, an error recomputed in the x view) until it moves: then the row
+        # left behind goes if it no longer matches, and the cursor follows its resource.
+        if self.model.keep(event.ident):
+            self.table.refresh_rows()
+            self._update_filter_bar()
 
     def _schedule_detail(self, ident: str | None) -> None:
         # Debounced: scrolling through rows must not read every resource on the way.
@@ -246,6 +274,8 @@ class ResourcesScreen(Screen[None]):
 
     def show_detail(self, data: DetailData | None) -> bool:
         """Show a resource's detail read for this screen; False if the selection moved on."""
+        if not self.query(ResourceDetail):
+            return False  # an answer that arrives while the screen is being removed
         if data is None or data.ident == self.selected:
             self.detail.show(data)
             return True

@@ -20,7 +20,7 @@ _SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished"
 
 
 class StatusLine(Static):
-    """'● live · updated 12:00:01' / '‖ paused' / 'index busy: genomes (retrying)'.
+    """'● live · updated 12:00:01' / '‖ paused' / '⧗ index busy: genomes (… retrying)'.
 
     While a recompute runs, its progress comes first, with the key that
     stops it: '⟳ retrying 17/230 · 3 failed again  ctrl+c stops'; once it
@@ -50,14 +50,19 @@ class StatusLine(Static):
         if self.paused:
             text.append("‖ paused", style="bold reverse")
             text.append("  (p to resume)", style="dim")
+        elif self.busy:
+            # Not "live": what is shown of these collections is not being updated.
+            names = visible(", ".join(sorted(self.busy)), line=True)
+            text.append(f"⧗ index busy: {names}", style="bold")
+            text.append(" (another process holds it; retrying)", style="italic")
         else:
             text.append("● live", style="bold")
-            if self.updated_ms is not None:
-                stamp = time.strftime("%H:%M:%S", time.localtime(self.updated_ms / 1000))
-                text.append(f" · updated {stamp}", style="dim")
-        if self.busy:
+        if self.updated_ms is not None and not self.paused:
+            stamp = time.strftime("%H:%M:%S", time.localtime(self.updated_ms / 1000))
+            text.append(f" · updated {stamp}", style="dim")
+        if self.busy and self.paused:
             names = visible(", ".join(sorted(self.busy)), line=True)
-            text.append(f"  ⧗ index busy: {names} (retrying)", style="italic")
+            text.append(f"  ⧗ index busy: {names}", style="italic")
         if self.note:
             text.append(f"  {visible(self.note, line=True)}", style="dim")
         return text
