@@ -17,6 +17,7 @@ from hadrosaur_tui.format import DASH, format_eta
 
 from .harness import make_app, settle, wait_until
 from .sample import NOW_MS, define_collection, write_resource
+from .test_screens import HOLD_LOCKS
 
 MINUTE = 60_000
 
@@ -108,18 +109,6 @@ def test_format_eta(low: float, high: float | None, shown: str) -> None:
     text = format_eta(Estimate("range", 1.0, low, high))
     assert text == shown
     assert len(text) <= 9  # the column's width
-
-
-HOLD_LOCKS = """
-import fcntl, sys
-held = []
-for path in sys.argv[1:]:
-    f = open(path, "a")
-    fcntl.flock(f, fcntl.LOCK_EX)
-    held.append(f)
-print("holding", flush=True)
-sys.stdin.readline()
-"""
 
 
 def _host() -> str:

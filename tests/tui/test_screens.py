@@ -22,7 +22,17 @@ from hadrosaur_tui.screens.help import HelpScreen
 from .harness import make_app, settle, wait_until
 from .sample import NOW_MS, define_collection, write_resource
 from .test_app import open_first_collection, resources_screen
-from .test_eta import HOLD_LOCKS
+
+HOLD_LOCKS = """
+import fcntl, sys
+held = []
+for path in sys.argv[1:]:
+    f = open(path, "a")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    held.append(f)
+print("holding", flush=True)
+sys.stdin.readline()
+"""
 
 HOLD_INDEX = """
 import sys
@@ -263,7 +273,7 @@ async def test_help_scrolls_with_j_k_and_the_arrows(sample_base: Path) -> None:
         await pilot.pause()
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
-        box = help_screen.box
+        box = help_screen.query_one("#help-box")
         assert box.max_scroll_y > 0  # longer than 24 lines
         await pilot.press("j", "j", "down")
         await pilot.pause()
