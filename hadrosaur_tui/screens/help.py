@@ -36,7 +36,9 @@ def key_table(bindings: list[Binding], title: str) -> Table:
         if not binding.description or binding.description in seen:
             continue
         seen.add(binding.description)
-        table.add_row(binding.key_display or _key_label(binding.key), binding.description)
+        # A tooltip is the longer description of a binding whose footer word is short.
+        what = binding.tooltip or binding.description
+        table.add_row(binding.key_display or _key_label(binding.key), what)
     return table
 
 

@@ -61,7 +61,8 @@ class ResourcesScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="resources.back"),
         Binding("slash", "filter_text", "Filter", key_display="/", id="resources.filter"),
-        Binding("x", f"status({ERROR!r})", "Errors", id=f"resources.{ERROR}"),
+        # Not in the footer: the filter bar above the table shows every status key.
+        Binding("x", f"status({ERROR!r})", "Errors", show=False, id=f"resources.{ERROR}"),
         Binding("a", "status('all')", "All statuses", show=False, id="resources.all"),
         *(
             Binding(key, f"status({status!r})", description, show=False, id=f"resources.{status}")
@@ -76,7 +77,14 @@ class ResourcesScreen(Screen[None]):
         Binding("S", "reverse_sort", "Reverse the sort", show=False, id="resources.reverse"),
         Binding("r", "recompute_one", "Recompute", id="resources.recompute"),
         Binding("R", "recompute_view", "Retry errors", id="resources.recompute_all"),
-        Binding("g", "groups", "Error groups", id="resources.groups"),
+        # Short in the footer, so that it fits in 80 columns; help shows the tooltip.
+        Binding(
+            "g",
+            "groups",
+            "Groups",
+            tooltip="Error groups: the errors by cause",
+            id="resources.groups",
+        ),
         Binding(
             "e",
             "open_in('EDITOR')",
@@ -167,8 +175,8 @@ class ResourcesScreen(Screen[None]):
         if small:
             hint.update(
                 Text(
-                    f" detail hidden: it needs {DETAIL_MIN_HEIGHT} rows, there are {height}"
-                    " · e/o open the log in $EDITOR/$PAGER",
+                    f" detail pane hidden: needs {DETAIL_MIN_HEIGHT} rows, not {height}"
+                    " · e/o: log in $EDITOR/$PAGER",
                     style="italic",
                 )
             )

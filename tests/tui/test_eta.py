@@ -162,8 +162,8 @@ async def test_the_eta_column_shows_a_range_or_stalled(tmp_path: Path) -> None:
             await wait_until(pilot, lambda: {"run", "halted"} <= set(screen.summaries))
             await settle(pilot)
             table = screen.query_one("#collections")
-            run = str(table.get_cell("run", "eta"))  # type: ignore[attr-defined]
-            halted = str(table.get_cell("halted", "eta"))  # type: ignore[attr-defined]
+            run = str(table.get_cell("run", "eta")).strip()  # type: ignore[attr-defined]
+            halted = str(table.get_cell("halted", "eta")).strip()  # type: ignore[attr-defined]
             assert re.fullmatch(rf"\d+{DASH}\d+ min", run), run
             estimate = screen.summaries["run"].eta
             assert estimate is not None and estimate.low is not None and estimate.high is not None

@@ -252,7 +252,7 @@ async def test_a_very_small_terminal_hides_the_detail_pane_and_says_so(
         screen = await open_first_collection(pilot)
         assert not screen.detail.display
         hint = screen.query_one("#detail-hidden")
-        assert hint.display and "detail hidden" in str(hint.render())
+        assert hint.display and "detail pane hidden" in str(hint.render())
         # The ident is whole (the reason column gives way), the status line is there.
         assert "GCF_0000" in line_text(screen.table, 1)
         assert screen.query_one("#status-line").region.height == 1

@@ -83,9 +83,20 @@ def test_missing_base(snap_compare: Any, tmp_path: Path, monkeypatch: pytest.Mon
     assert snap_compare(make_app(Path("missing")), run_before=prepare(), terminal_size=SIZE)
 
 
-def test_small_terminal(snap_compare: Any, sample_base: Path) -> None:
+def test_collections_80x24(snap_compare: Any, sample_base: Path) -> None:
+    """Every column whole at 80 columns, the ETA too ('stalled', 'done')."""
+    assert snap_compare(make_app(sample_base), run_before=prepare(), terminal_size=(80, 24))
+
+
+def test_resources_80x24(snap_compare: Any, sample_base: Path) -> None:
     app = make_app(sample_base)
     assert snap_compare(app, run_before=prepare("enter"), terminal_size=(80, 24))
+
+
+def test_resources_40x12(snap_compare: Any, sample_base: Path) -> None:
+    """Too short for the detail pane: it is hidden, and a line says so."""
+    app = make_app(sample_base)
+    assert snap_compare(app, run_before=prepare("enter"), terminal_size=(40, 12))
 
 
 def test_retry_confirm(snap_compare: Any, sample_base: Path) -> None:
