@@ -113,15 +113,16 @@ def _rate(per_minute: dict[int, int], now_ms: int) -> float | None:
 def _rate_error(per_minute: dict[int, int], now_ms: int) -> float:
     """The standard error of the rate: Poisson's sqrt(n)/span, or the per-minute spread.
 
-    The spread is taken over whole minutes from the oldest bucket to the
-    last complete minute (a minute with no completion counts as 0); the
-    current minute is partial and left out of it.
+    The spread is taken over the whole minutes after the oldest bucket up to
+    the last complete one (a minute with no completion counts as 0): the
+    current minute is partial, and so is the oldest when the run began in it
+    (a run 2 minutes old would otherwise look uneven for its first minute).
     """
     span = _span(per_minute, now_ms)
     n = sum(per_minute.values())
     poisson = math.sqrt(n) / span
     current = now_ms // 60_000
-    whole = [per_minute.get(m, 0) for m in range(min(per_minute), current)]
+    whole = [per_minute.get(m, 0) for m in range(min(per_minute) + 1, current)]
     if len(whole) < 2:
         return poisson
     spread = pstdev(whole) / math.sqrt(len(whole))

@@ -216,8 +216,8 @@ class ResourcesScreen(Screen[None]):
         if not self.model.loaded:
             if self.index_busy:
                 return visible(
-                    f"Waiting for the index of {self.model.name}: another process holds it "
-                    "(a rebuild, a reindex, hadrosaur stats); retrying…",
+                    f"Waiting for the index of {self.model.name} "
+                    "(another process holds it), retrying…",
                     line=True,
                 )
             return "Loading…"

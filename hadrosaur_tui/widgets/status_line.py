@@ -20,7 +20,7 @@ _SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished"
 
 
 class StatusLine(Static):
-    """'● live · updated 12:00:01' / '‖ paused' / '⧗ index busy: genomes (… retrying)'.
+    """'● live · updated 12:00:01' / '‖ paused' / '⧗ index busy: genomes (retrying)'.
 
     While a recompute runs, its progress comes first, with the key that
     stops it: '⟳ retrying 17/230 · 3 failed again  ctrl+c stops'; once it
@@ -54,7 +54,7 @@ class StatusLine(Static):
             # Not "live": what is shown of these collections is not being updated.
             names = visible(", ".join(sorted(self.busy)), line=True)
             text.append(f"⧗ index busy: {names}", style="bold")
-            text.append(" (another process holds it; retrying)", style="italic")
+            text.append(" (retrying)", style="italic")
         else:
             text.append("● live", style="bold")
         if self.updated_ms is not None and not self.paused:
