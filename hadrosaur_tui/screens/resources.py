@@ -22,7 +22,6 @@ from textual.widgets import Footer, Header, Input, Static
 from hadrosaur.display import visible
 from hadrosaur.resource import COMPLETED, ERROR, INTERRUPTED, PENDING, UNAVAILABLE
 
-from ..format import STATUS_SYMBOLS, format_count
 from ..messages import (
     CloseCollection,
     DetailRequested,
@@ -36,6 +35,7 @@ from ..widgets.detail import TABS, ResourceDetail
 from ..widgets.log_view import LogView
 from ..widgets.resource_table import ResourceTable
 from ..widgets.status_line import StatusLine
+from .filter_bar import filter_bar
 from .groups import GroupChoice, GroupsScreen
 
 __all__ = ("ResourcesScreen",)
@@ -226,37 +226,8 @@ class ResourcesScreen(Screen[None]):
         return "No resources match this filter (a shows all, / changes the text filter)."
 
     def _update_filter_bar(self) -> None:
-        """Counts per status with their filter keys, the text filter, rows shown, the sort."""
-        model = self.model
-        counts = model.counts()
-        text = Text(" ")
-        for key, status in STATUS_KEYS.items():
-            label = "all" if status is None else STATUS_SYMBOLS[status]
-            n = model.total if status is None else counts[status]
-            active = model.status_filter == status
-            text.append(f"{key}", style="bold underline" if active else "bold")
-            text.append(f" {label} {format_count(n)}", style="reverse" if active else "")
-            text.append("  ")
-        if model.group_filter is not None:
-            signature, exception = model.group_filter
-            text.append("group", style="bold")
-            text.append(f" {visible(signature, line=True)}", style="reverse")
-            text.append(f" ({visible(exception, line=True)})  ", style="italic")
-        if model.text_filter:
-            text.append("/", style="bold")
-            text.append(f"{visible(model.text_filter, line=True)}  ", style="italic")
-        if model.kept_outside():
-            # The selected row no longer matches, and stays until the cursor moves.
-            text.append(f"{format_count(len(model) - 1)} shown +1 kept", style="dim")
-        else:
-            text.append(f"{format_count(len(model))} shown", style="dim")
-        arrow = "▼" if model.reverse else "▲"
-        text.append(f" · {model.sort_key} {arrow}", style="dim")
-        if self.index_busy:
-            text.append(" · ⧗ index busy, waiting…", style="italic")
-        elif not model.loaded:
-            text.append(" · loading…", style="italic")
-        self.query_one("#filter-bar", Static).update(text)
+        bar = filter_bar(self.model, STATUS_KEYS, self.index_busy)
+        self.query_one("#filter-bar", Static).update(bar)
 
     # -- selection and details -----------------------------------------------------
 
