@@ -16,11 +16,13 @@ shows how to reach it from another machine through an SSH tunnel instead.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import shlex
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from hadrosaur import HadrosaurError
 from hadrosaur.children import python_module_command
@@ -122,10 +124,32 @@ def serve(
         ) from None
 
     class MonitorServer(Server):
+        """textual-serve's Server that says what it serves briefly and stops its tabs' apps."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.tabs: set[asyncio.Task[Any]] = set()
+
         async def on_startup(self, app: object) -> None:
             # Instead of textual-serve's banner, which prints the whole command (markup and all).
             shown = visible(str(base), line=True)
             print(f"hadrosaur-tui: serving {shown} on {self.public_url} (Ctrl+C stops)", flush=True)
+
+        async def handle_websocket(self, request: Any) -> Any:
+            tab = asyncio.current_task()
+            if tab is not None:
+                self.tabs.add(tab)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                if tab is not None:
+                    self.tabs.discard(tab)
+
+        async def on_shutdown(self, app: object) -> None:
+            # aiohttp would wait 60 s for a connected tab; cancelled, its handler tells
+            # the tab's app to quit and waits for it to end.
+            for tab in list(self.tabs):
+                tab.cancel()
 
     command = served_command(base, poll_interval=poll_interval, watch=watch, jobs=jobs)
     _check_can_listen(host, port)

@@ -235,3 +235,51 @@ async def _screenshot(browser: str, url: str, wanted: str, timeout: float) -> tu
 def screenshot(browser: str, url: str, wanted: str, *, timeout: float = 40) -> tuple[bytes, str]:
     """A PNG of ``url`` once the page shows ``wanted``, and the app output the page received."""
     return asyncio.run(_screenshot(browser, url, wanted, timeout))
+
+
+def descendants(pid: int) -> list[int]:
+    """The children of ``pid``, their children, and so on, as /proc lists them now."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = [int(word) for word in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *descendants(child)]
+    return found
+
+
+async def _stop_with_a_tab_open(
+    url: str, server: subprocess.Popen[bytes], wanted: str
+) -> tuple[bool, list[int]]:
+    import aiohttp
+
+    got = b""
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
+        while wanted.encode() not in got:
+            message = await websocket.receive(timeout=30)
+            if message.type != aiohttp.WSMsgType.BINARY:
+                return False, []
+            got += message.data
+        apps = descendants(server.pid)  # the shell and the app of this tab
+        server.send_signal(signal.SIGTERM)
+
+        async def closed() -> None:
+            while (await websocket.receive()).type in (
+                aiohttp.WSMsgType.BINARY,
+                aiohttp.WSMsgType.TEXT,
+            ):
+                pass
+
+        # The server closes the tab's websocket as it stops, not 25-60 s later.
+        await asyncio.wait_for(closed(), timeout=15)
+        return True, apps
+
+
+def stop_with_a_tab_open(
+    port: int, server: subprocess.Popen[bytes], wanted: str
+) -> tuple[bool, list[int]]:
+    """SIGTERM ``server`` while a tab shows ``wanted``: was the tab closed, and its app's pids."""
+    url = f"http://127.0.0.1:{port}/ws?width=120&height=40"
+    return asyncio.run(_stop_with_a_tab_open(url, server, wanted))

@@ -24,7 +24,15 @@ from hadrosaur_tui.__main__ import parse_args
 from hadrosaur_tui.serve import is_loopback, public_url, served_command
 
 from .helpers import REPO
-from .served import app_output, find_browser, free_port, png_size, screenshot, serving
+from .served import (
+    app_output,
+    find_browser,
+    free_port,
+    png_size,
+    screenshot,
+    serving,
+    stop_with_a_tab_open,
+)
 
 pytest.importorskip("textual_serve")
 
@@ -229,3 +237,17 @@ def test_without_textual_serve_it_says_which_extra_to_install(tmp_path: Path) ->
     assert done.returncode == 1
     assert "--serve needs textual-serve" in done.stderr
     assert "pip install 'hadrosaur[serve]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sigterm_stops_the_server_and_the_apps_of_open_tabs(tmp_path: Path) -> None:
+    _base_with_a_collection(tmp_path)
+    port = free_port()
+    with serving(HOSTILE_BASE, cwd=tmp_path, port=port) as server:
+        closed, apps = stop_with_a_tab_open(port, server, "zebra_items")
+        assert closed and apps, "the tab was open, with its app running"
+        # aiohttp alone waits for the open tab (25-60 s) before it gives up on it.
+        assert server.wait(timeout=15) == 0
+    deadline = time.monotonic() + 30
+    while [pid for pid in apps if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in apps if Path(f"/proc/{pid}").exists()] == []
