@@ -21,7 +21,6 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import pytest
 from hadrosaur.cli import BASE_ENV
 
 from .helpers import REPO
+from .served import app_output, free_port, serving
 
 pytest.importorskip("distributed")
 
@@ -215,7 +215,7 @@ def _stats(env: dict[str, str], base: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def cluster_dir(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+def cluster_dir(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     (tmp_path / "cluster_pipeline.py").write_text(textwrap.dedent(PIPELINE))
     (tmp_path / "driver.py").write_text(DRIVER.replace("IDENTS", str(IDENTS)))
     env = {
@@ -224,7 +224,7 @@ def cluster_dir(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         BASE_ENV: str(tmp_path / "base"),
         "CLUSTER_RUNS": str(tmp_path / "runs"),
     }
-    yield tmp_path, env
+    return tmp_path, env
 
 
 def _fetch_many(
@@ -295,6 +295,11 @@ def test_a_worker_killed_mid_run_costs_nothing_completed(
             assert not (root / "base" / "genomes" / ident / "result.json").exists()
         counts = _stats(env, root / "base")
         assert counts["total"] == 2 * IDENTS and counts["completed"] < 2 * IDENTS
+        port = free_port()  # the monitor, as a browser tab would see it
+        with serving(str(root / "base"), cwd=root, port=port):
+            shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", app_output(port, "genomes"))
+        # The collections screen's row: Total, Done (as stats counts them).
+        assert re.search(rf"genomes\s+{counts['total']}\s+{counts['completed']}\s", shown), shown
         assert set(_outcome(_fetch_many(root, env, "h", workers=2))["statuses"].values()) == {
             "completed"
         }
