@@ -144,6 +144,32 @@ def _resolve_executor(executor: Any) -> tuple[Executor | None, int]:
     return executor, _worker_count(executor, cpus)
 
 
+def _death(exc: Exception) -> str | None:
+    """What to say when ``exc`` means workers died under a task; None for any other error.
+
+    A ProcessPoolExecutor breaks (BrokenExecutor). Dask instead runs a task
+    whose worker died again on another worker, and gives up with its
+    ``KilledWorker`` once the task's workers died more than
+    ``distributed.scheduler.allowed-failures`` times (default 3). Both mean the
+    same here, so both are WorkerDied: the caller calls fetch_many again.
+    """
+    if isinstance(exc, BrokenExecutor):
+        return str(exc)
+    kind = type(exc)
+    if kind.__name__ == "KilledWorker" and kind.__module__.startswith("distributed."):
+        failures = getattr(exc, "allowed_failures", None)
+        if not isinstance(failures, int):
+            times = "too often"
+        else:
+            times = "once" if failures == 0 else f"{failures + 1} times"
+        last = getattr(getattr(exc, "last_worker", None), "address", "unknown")
+        return (
+            f"dask gave up on the task: its worker died {times} "
+            f"(distributed.scheduler.allowed-failures), the last one {last}"
+        )
+    return None
+
+
 def _is_dask_client(obj: Any) -> bool:
     # Duck typing by module, so dask is imported only by those who use it.
     return type(obj).__module__.startswith("distributed.") and hasattr(obj, "get_executor")
@@ -320,9 +346,12 @@ def _run(
                 chunk = in_flight.pop(future)
                 try:
                     results = future.result()  # a worker's StorageError or a broken pool
-                except BrokenExecutor as exc:
+                except Exception as exc:
+                    detail = _death(exc)
+                    if detail is None:
+                        raise
                     lost = [ident for lost in (chunk, *in_flight.values()) for ident in lost.idents]
-                    raise WorkerDied(job.collection, tuple(lost), str(exc)) from exc
+                    raise WorkerDied(job.collection, tuple(lost), detail) from exc
                 take(found, results)
                 if len(results) < len(chunk.idents):  # a KeyboardInterrupt in a function
                     chunks.appendleft(chunk.rest(len(results)))

@@ -3,6 +3,7 @@
 
 ``hadrosaur-tui [BASE]`` or ``hadrosaur-tui --demo``. Without BASE the base
 directory is ``$HADROSAUR_BASE``, else ``.`` when it holds collections.
+``--serve`` shows the same app in a browser instead (see :mod:`hadrosaur_tui.serve`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 from hadrosaur import HadrosaurError, Project, __version__
 from hadrosaur.cli import BASE_ENV, base_from_environment, complete_directory, positive_seconds
 
+from .serve import DEFAULT_HOST, DEFAULT_PORT, is_loopback
+
 __all__ = ("build_parser", "main")
 
 
@@ -26,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         "filterable resource lists, logs, tracebacks and results, with keys to recompute. "
         "hadrosaur tui takes the same arguments.",
         epilog="example:\n  hadrosaur tui ./base_directory\n  hadrosaur-tui ./base_directory\n"
-        f"  {BASE_ENV}=./base_directory hadrosaur-tui\n  hadrosaur-tui --demo\n\n"
+        f"  {BASE_ENV}=./base_directory hadrosaur-tui\n  hadrosaur-tui --demo\n"
+        "  hadrosaur-tui --serve ./base_directory    then open http://127.0.0.1:8000\n"
+        "  (from another machine: ssh -L 8000:127.0.0.1:8000 HOST, then the same address)\n\n"
         "Inside the app, press ? for every key.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -64,7 +69,50 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="worker processes of a retry (R); default one per CPU",
     )
+    web = parser.add_argument_group(
+        "from a browser",
+        "serve the same app over HTTP (textual-serve): each browser tab runs its own app\n"
+        "on the same base. There is no password, so it listens on this machine only\n"
+        "unless --public is given; from elsewhere, use an SSH tunnel (see the example).",
+    )
+    web.add_argument(
+        "--serve",
+        action="store_true",
+        help="serve the app to a browser instead of drawing it in this terminal "
+        "(with BASE or --demo and the options above)",
+    )
+    web.add_argument(
+        "--host",
+        default=None,
+        metavar="ADDRESS",
+        help=f"address to listen on (default {DEFAULT_HOST}: this machine only); "
+        "any other needs --public",
+    )
+    web.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        metavar="PORT",
+        help=f"port to listen on, 1-65535 (default {DEFAULT_PORT})",
+    )
+    web.add_argument(
+        "--public",
+        action="store_true",
+        help="allow a --host beyond this machine (e.g. 0.0.0.0): anyone who reaches the port "
+        "can watch and recompute; prefer an SSH tunnel",
+    )
     return parser
+
+
+def _port(text: str) -> int:
+    """A TCP port to listen on: 0 is refused, as the page must name the port its socket uses."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {port}")
+    return port
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -78,6 +126,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("give either a base directory or --demo")
     if args.jobs is not None and args.jobs < 1:
         parser.error("--jobs must be 1 or more")
+    if not args.serve:
+        given = [name for name in ("host", "port") if getattr(args, name) is not None]
+        given += ["public"] if args.public else []
+        if given:
+            parser.error(f"--{given[0]} goes with --serve")
+    else:
+        args.host = DEFAULT_HOST if args.host is None else args.host
+        args.port = DEFAULT_PORT if args.port is None else args.port
+        if not is_loopback(args.host) and not args.public:
+            parser.error(
+                f"--host {args.host} would listen beyond this machine, and the served app has "
+                "no password (anyone reaching it can recompute); reach 127.0.0.1 through an "
+                "SSH tunnel instead (ssh -L PORT:127.0.0.1:PORT HOST), or add --public"
+            )
     if not args.demo and args.base is None:
         args.base = _default_base()
         if args.base is None:
@@ -104,6 +166,8 @@ def _default_base() -> Path | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.serve:
+        return _serve(args)
     if args.demo:
         from .demo import run_with_demo
 
@@ -111,6 +175,39 @@ def main(argv: list[str] | None = None) -> int:
     from .app import run
 
     return run(args.base, poll_interval=args.poll, watch=not args.no_watch, jobs=args.jobs)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """--serve: on BASE, or on a demo base whose pipeline runs as long as the server."""
+    from .serve import ServeError, serve, warn_public
+
+    if not is_loopback(args.host):
+        warn_public(args.host, args.port)
+    base: Path = args.base
+    child = None
+    if args.demo:
+        from .demo import demo_base, start_demo_pipeline
+
+        base = demo_base()
+        child = start_demo_pipeline(base)
+    try:
+        return serve(
+            base,
+            host=args.host,
+            port=args.port,
+            poll_interval=args.poll,
+            watch=not args.no_watch,
+            jobs=args.jobs,
+        )
+    except ServeError as error:
+        print(f"hadrosaur-tui: error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if child is not None:
+            from .demo import stop_demo_pipeline
+
+            stop_demo_pipeline(child)
+            print(f"The demo base directory stays in {base} (delete it when done).")
 
 
 if __name__ == "__main__":

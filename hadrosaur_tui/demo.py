@@ -14,7 +14,14 @@ from pathlib import Path
 
 from hadrosaur.children import python_module_command
 
-__all__ = ("run_with_demo", "start_demo_pipeline")
+__all__ = ("demo_base", "run_with_demo", "start_demo_pipeline", "stop_demo_pipeline")
+
+
+def demo_base() -> Path:
+    """A new, empty base directory in a temporary directory of its own (kept afterwards)."""
+    base = Path(tempfile.mkdtemp(prefix="hadrosaur-demo-")) / "base"
+    base.mkdir()
+    return base
 
 
 def start_demo_pipeline(
@@ -50,8 +57,7 @@ def run_with_demo(*, poll_interval: float = 2.0, watch: bool = True) -> int:
     """Create a temporary base, start the demo pipeline in it, and monitor it."""
     from .app import run
 
-    base = Path(tempfile.mkdtemp(prefix="hadrosaur-demo-")) / "base"
-    base.mkdir()
+    base = demo_base()
     child = start_demo_pipeline(base)
     try:
         code = run(base, poll_interval=poll_interval, watch=watch)
