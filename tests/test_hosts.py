@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +28,7 @@ import pytest
 
 from hadrosaur import Project
 
-from .helpers import REPO, child_env, run_child, spawn, wait_for
+from .helpers import REPO, child_env, on_host, run_child, spawn, unshare_works, wait_for
 
 #: The lease interval of the pipeline below, and how long until a lease expires.
 INTERVAL = 0.25
@@ -63,23 +61,8 @@ def compute(ident, args, ctx):
 """
 
 
-def _unshare_works() -> bool:
-    if shutil.which("unshare") is None or shutil.which("hostname") is None:
-        return False
-    try:
-        out = subprocess.run(
-            ["unshare", "--uts", "sh", "-c", "hostname nodeb && hostname"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and out.stdout.strip() == "nodeb"
-
-
 pytestmark = pytest.mark.skipif(
-    not _unshare_works(), reason="unshare --uts is not permitted here (needs CAP_SYS_ADMIN)"
+    not unshare_works(), reason="unshare --uts is not permitted here (needs CAP_SYS_ADMIN)"
 )
 
 
@@ -100,25 +83,6 @@ def children() -> Iterator[list[subprocess.Popen[str]]]:
             child.send_signal(signal.SIGCONT)
             child.kill()
         child.communicate()
-
-
-def on_host(host: str, pipeline_dir: Path, code: str) -> subprocess.Popen[str]:
-    """A Python child running ``code`` on this machine under the host name ``host``."""
-    return subprocess.Popen(
-        [
-            "unshare",
-            "--uts",
-            "sh",
-            "-c",
-            f'hostname {host} && exec "$0" -c "$1"',
-            sys.executable,
-            textwrap.dedent(code),
-        ],
-        env=child_env(pipeline_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def fetch_on(host: str, pipeline_dir: Path, ident: str, sleep: float) -> subprocess.Popen[str]:
