@@ -48,13 +48,16 @@ from .._lease import LeaseWatch, boot_id, read_lease, remote_lease
 from .._liveness import is_local, local_host
 from ..entries import Entry
 from ..resource import PENDING
-from .keys import watch_key, watch_prefix, watch_state_key
+from .codec import RELOAD_CHANGE, decode_change, encode_change, encode_record
+from .keys import LOG_END, log_key, watch_key, watch_prefix, watch_state_key
 from .writes import IndexWriter
 
 __all__ = ("LeaseSweep", "Watch")
 
-#: The most changes read from the log at once by a pass.
-_CHANGES_PER_READ = 10_000
+#: The separator between a change's ident and its record (a reload is only it and a mark).
+_SEP = RELOAD_CHANGE[:1]
+#: What a change-log entry to pending holds right after its ident: SEP pending SEP.
+_PENDING_CHANGE = encode_change("", encode_record(Entry("", PENDING)))[: len(PENDING) + 2]
 #: Per collection directory: when this process last read the watched leases.
 #: A cache that is safe to drop (the next pass reads them at once).
 _read_at: dict[str, float] = {}
@@ -114,8 +117,8 @@ class LeaseSweep:
         """Start and end watches from what changed, look at the leases, record the expired."""
         epoch, seq = self.reader.changelog.position
         now = time.monotonic()
-        watches = self._load_watches()
-        wanted, ended = self._changed_resources(epoch)
+        watches, dropped = self._load_watches()
+        wanted, ended = self._changed_resources(epoch, dropped)
         changed: dict[str, Watch | None] = {}
         for ident in ended:
             if watches.pop(ident, None) is not None:
@@ -131,8 +134,8 @@ class LeaseSweep:
         if expired:
             self._record(expired)
 
-    def _load_watches(self) -> dict[str, Watch]:
-        """This host's watches in the index (from another boot: dropped by the next write)."""
+    def _load_watches(self) -> tuple[dict[str, Watch], bool]:
+        """This host's watches in the index; True if some were dropped (another boot, damage)."""
         watches = {}
         stale = []
         cut = len(self._prefix)
@@ -146,14 +149,18 @@ class LeaseSweep:
             with self.store.write_batch(sync=self.writer.durable) as wb:
                 for key in stale:
                     wb.delete(key)
-        return watches
+        return watches, bool(stale)
 
-    def _changed_resources(self, epoch: str) -> tuple[dict[str, Entry], set[str]]:
-        """(entries to watch, idents no longer to watch) since this host's last pass."""
+    def _changed_resources(self, epoch: str, dropped: bool) -> tuple[dict[str, Entry], set[str]]:
+        """(entries to watch, idents no longer to watch) since this host's last pass.
+
+        ``dropped``: watches were dropped, so the log alone would not start them again.
+        """
         raw = self.store.get(self._state_key)
         last_boot, _, rest = (raw or b"").partition(b"\0")
         last_epoch, _, last_seq = rest.partition(b"\0")
-        if raw is not None and last_boot == self._boot.encode() and last_epoch == epoch.encode():
+        current = last_boot == self._boot.encode() and last_epoch == epoch.encode()
+        if raw is not None and current and not dropped:
             changes = self._changes_after(int(last_seq) if last_seq.isdigit() else -1)
             if changes is not None:
                 return changes
@@ -167,26 +174,37 @@ class LeaseSweep:
         return wanted, ended
 
     def _changes_after(self, seq: int) -> tuple[dict[str, Entry], set[str]] | None:
+        """What the change log says after ``seq``; None when it cannot say (read the list).
+
+        A mass death logs 50,000 changes in one opening, so a change is decoded
+        only when it is to pending (found in its bytes) or of a watched resource.
+        """
+        if seq < 0 or seq + 1 < self.reader.changelog.first_seq:
+            return None  # trimmed past
         wanted: dict[str, Entry] = {}
         ended: set[str] = set()
-        if seq < 0:
-            return None
-        while True:
-            found = self.reader.changes_after(seq, _CHANGES_PER_READ)
-            if found is None or found[1]:
-                return None  # trimmed past, or a bulk change: read the pending list
-            changes, _, more = found
-            for change in changes:
-                entry = change.entry
-                if entry is not None and _remote_pending(entry):
-                    wanted[change.ident] = entry
-                    ended.discard(change.ident)
-                else:
-                    wanted.pop(change.ident, None)
-                    ended.add(change.ident)
-            if not more or not changes:
-                return wanted, ended
-            seq = changes[-1].seq
+        watched = set(self._watched_idents())
+        for _, raw in self.store.iterator(start=log_key(seq + 1), stop=LOG_END):
+            if _PENDING_CHANGE not in raw:
+                ident_bytes = raw.partition(_SEP)[0]
+                if not ident_bytes:
+                    return None  # a bulk change (a plan): read the pending list
+                ident = ident_bytes.decode()
+                if ident in watched or ident in wanted:
+                    wanted.pop(ident, None)
+                    ended.add(ident)
+                continue
+            change = decode_change(raw)
+            if change is None:
+                return None
+            ident, entry = change
+            if entry is not None and _remote_pending(entry):
+                wanted[ident] = entry
+                ended.discard(ident)
+            else:
+                wanted.pop(ident, None)
+                ended.add(ident)
+        return wanted, ended
 
     def _watched_idents(self) -> list[str]:
         cut = len(self._prefix)
