@@ -1,12 +1,12 @@
 """The heartbeat: one thread per process renews the lease of every resource it computes.
 
 A compute registers its resource (:func:`start`) once its status says
-pending and unregisters it (:meth:`Beat.stop`) once the outcome is written.
+pending and stops it (:meth:`Beat.stop`) once the outcome is written.
 One daemon thread, started on the first registration, renews each
 registered resource's lease (_lease.py) every ``interval`` seconds, the first
 time ``interval`` after the compute began: a compute shorter than that never
-writes a lease at all, so a trivial fetch pays two set operations under a
-lock, not a file write. The thread stays one more interval with nothing to
+writes a lease at all, so a trivial fetch pays one append under a lock and
+one attribute, not a file write. The thread stays one more interval with nothing to
 do (so fetching one trivial resource after another does not start a thread
 per fetch) and then ends.
 
@@ -43,6 +43,18 @@ _elapsed_clock = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 class Beat:
     """One resource whose lease this process renews while it computes it."""
 
+    __slots__ = (
+        "attempt",
+        "beats",
+        "due",
+        "interval",
+        "res_dir",
+        "started",
+        "still_ours",
+        "stopped",
+        "superseded",
+    )
+
     def __init__(
         self, res_dir: str, interval: float, attempt: int, still_ours: Callable[[], bool]
     ) -> None:
@@ -55,9 +67,7 @@ class Beat:
         self.beats = 0
         #: True once a renewal found meta.json naming another attempt.
         self.superseded = False
-        self._stopped = False
-        # Held while a renewal writes: stop() waits for it, so no lease is written after.
-        self._lock = threading.Lock()
+        self.stopped = False
 
     def outlived_bound(self) -> bool:
         """True when this compute lasted long enough that another host may have taken it over.
@@ -69,39 +79,43 @@ class Beat:
         return time.clock_gettime(_elapsed_clock) - self.started >= self.interval
 
     def renew(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            if not self.still_ours():
-                self.superseded = self._stopped = True
-                return
-            self.beats += 1
-            content = b'{"pid": %d, "attempt": %d, "beat": %d}\n' % (
-                os.getpid(),
-                self.attempt,
-                self.beats,
-            )
-            try:
-                write_lease(self.res_dir, content)
-            except OSError as exc:  # full disk, removed directory: the next beat tries again
-                _log.debug("could not renew the lease of %s: %s", self.res_dir, exc)
+        if not self.still_ours():
+            self.superseded = self.stopped = True
+            return
+        self.beats += 1
+        content = b'{"pid": %d, "attempt": %d, "beat": %d}\n' % (
+            os.getpid(),
+            self.attempt,
+            self.beats,
+        )
+        try:
+            write_lease(self.res_dir, content)
+        except OSError as exc:  # full disk, removed directory: the next beat tries again
+            _log.debug("could not renew the lease of %s: %s", self.res_dir, exc)
 
     def stop(self) -> None:
-        """Renew no more (waiting for a renewal in flight), and leave the registry."""
-        with self._lock:
-            self._stopped = True
-        with _state.condition:
-            _state.beats.discard(self)
+        """Renew no more: one attribute, so that a trivial fetch pays next to nothing.
+
+        The thread drops stopped beats at its next wake. A renewal already
+        under way may still land just after: a lease rewritten once more
+        only ever looks *more* alive to a reader watching the next attempt,
+        never dead.
+        """
+        self.stopped = True
 
 
 class _State:
     """The registry of one process; replaced, not shared, in a forked child."""
 
     def __init__(self) -> None:
-        self.condition = threading.Condition(threading.Lock())
-        self.beats: set[Beat] = set()
+        self.lock = threading.Lock()
+        self.beats: list[Beat] = []
         self.thread: threading.Thread | None = None
+        #: Set to wake the thread early: a beat due sooner than it planned to wake.
+        self.wake = threading.Event()
         self.wake_at = float("inf")
+        #: How long the thread stays with nothing to renew: the longest interval seen.
+        self.linger = 0.0
 
 
 _state = _State()
@@ -119,46 +133,51 @@ def start(res_dir: str, interval: float, attempt: int, still_ours: Callable[[], 
     """Register a resource this process began computing; its lease is renewed until stopped."""
     beat = Beat(res_dir, interval, attempt, still_ours)
     state = _state
-    with state.condition:
-        state.beats.add(beat)
+    with state.lock:
+        state.beats.append(beat)
+        state.linger = max(state.linger, interval)
         if state.thread is None:
             state.thread = threading.Thread(
                 target=_run, args=(state,), name="hadrosaur-heartbeat", daemon=True
             )
             state.thread.start()
         elif beat.due < state.wake_at:
-            state.condition.notify()  # asleep until a later renewal: wake it for this one
+            state.wake.set()  # asleep until a later renewal: wake it for this one
     return beat
 
 
 def active() -> tuple[bool, int]:
-    """(thread running, resources registered): for tests and diagnostics."""
+    """(thread running, resources being renewed): for tests and diagnostics."""
     state = _state
-    with state.condition:
-        return state.thread is not None and state.thread.is_alive(), len(state.beats)
+    with state.lock:
+        live = sum(1 for beat in state.beats if not beat.stopped)
+        return state.thread is not None and state.thread.is_alive(), live
 
 
 def _run(state: _State) -> None:
     """Renew what is due, sleep until the next renewal; end after one idle interval."""
-    linger = 0.0
+    idle_since: float | None = None
     while True:
-        with state.condition:
-            if not state.beats:
-                if linger <= 0:
-                    state.thread = None
-                    return
-                state.wake_at = float("inf")
-                state.condition.wait(linger)
-                linger = 0.0
-                continue
-            now = time.monotonic()
-            due = [beat for beat in state.beats if beat.due <= now]
-            linger = max(beat.interval for beat in state.beats)
-            if not due:
-                state.wake_at = min(beat.due for beat in state.beats)
-                state.condition.wait(state.wake_at - now)
-                continue
+        now = time.monotonic()
+        with state.lock:
+            # Stopped beats are dropped here, not by stop(): see Beat.stop.
+            state.beats = beats = [beat for beat in state.beats if not beat.stopped]
+            if beats:
+                idle_since = None
+                state.linger = max(beat.interval for beat in beats)
+            elif idle_since is None:
+                idle_since = now
+            elif now - idle_since >= state.linger:
+                state.thread = None  # under the lock: start() then starts a new one
+                return
+            due = [beat for beat in beats if beat.due <= now]
+            wake_at = min((beat.due for beat in beats), default=now + state.linger)
+            state.wake_at = now if due else wake_at
+            state.wake.clear()
         for beat in due:
-            beat.renew()
-            # From now, not from when it was due: a late renewal does not bring the next forward.
+            if not beat.stopped:
+                beat.renew()
+            # Not from now: a late renewal does not bring the next one forward.
             beat.due = max(beat.due + beat.interval, time.monotonic() + beat.interval / 2)
+        if not due:
+            state.wake.wait(max(0.0, wake_at - time.monotonic()))
