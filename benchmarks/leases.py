@@ -38,6 +38,7 @@ def run_leases(root: Path, block: int, blocks: int, rounds: int) -> dict[str, An
     """Rounds of one child each, alternating blocks; the per-block ratios and their median."""
     pairs: list[tuple[float, float]] = []
     totals: list[tuple[float, float]] = []
+    cpu: list[tuple[float, float]] = []
     for rnd in range(rounds):
         work = Path(tempfile.mkdtemp(prefix="bench-leases-", dir=root))
         try:
@@ -48,9 +49,11 @@ def run_leases(root: Path, block: int, blocks: int, rounds: int) -> dict[str, An
         n = out["n"]
         with_us, without_us = (out["seconds"][k] / n * 1e6 for k in ("with", "without"))
         totals.append((with_us, without_us))
+        cpu.append((out["cpu"]["with"] / n * 1e6, out["cpu"]["without"] / n * 1e6))
         print(
             f"  round {rnd + 1}/{rounds}: with leases {with_us:6.0f} µs/resource, "
-            f"without {without_us:6.0f} µs/resource, ratio {with_us / without_us:.3f}",
+            f"without {without_us:6.0f} µs/resource, ratio {with_us / without_us:.3f}, "
+            f"CPU ratio {cpu[-1][0] / cpu[-1][1]:.3f}",
             file=sys.stderr,
         )
     return {
@@ -63,6 +66,9 @@ def run_leases(root: Path, block: int, blocks: int, rounds: int) -> dict[str, An
         "without_us": spread([t[1] for t in totals]).as_dict(),
         "ratio_of_totals_median": median_ratio(totals),
         "ratio_per_block_median": median_ratio(pairs),
+        "cpu_with_leases_us": spread([c[0] for c in cpu]).as_dict(),
+        "cpu_without_us": spread([c[1] for c in cpu]).as_dict(),
+        "cpu_ratio_median": median_ratio(cpu),
     }
 
 

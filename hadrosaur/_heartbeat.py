@@ -5,8 +5,8 @@ pending and stops it (:meth:`Beat.stop`) once the outcome is written.
 One daemon thread, started on the first registration, renews each
 registered resource's lease (_lease.py) every ``interval`` seconds, the first
 time ``interval`` after the compute began: a compute shorter than that never
-writes a lease at all, so a trivial fetch pays one append under a lock and
-one attribute, not a file write. The thread stays one more interval with nothing to
+writes a lease at all, so a trivial fetch pays one dict insertion under a
+lock and one removal, not a file write. The thread stays one more interval with nothing to
 do (so fetching one trivial resource after another does not start a thread
 per fetch) and then ends.
 
@@ -48,6 +48,7 @@ class Beat:
         "beats",
         "due",
         "interval",
+        "registry",
         "res_dir",
         "started",
         "still_ours",
@@ -68,6 +69,8 @@ class Beat:
         #: True once a renewal found meta.json naming another attempt.
         self.superseded = False
         self.stopped = False
+        #: The registry it is in (its process's: see _forget_in_child).
+        self.registry: dict[int, Beat] = {}
 
     def outlived_bound(self) -> bool:
         """True when this compute lasted long enough that another host may have taken it over.
@@ -94,14 +97,18 @@ class Beat:
             _log.debug("could not renew the lease of %s: %s", self.res_dir, exc)
 
     def stop(self) -> None:
-        """Renew no more: one attribute, so that a trivial fetch pays next to nothing.
+        """Renew no more, and leave the registry, without taking its lock.
 
-        The thread drops stopped beats at its next wake. A renewal already
-        under way may still land just after: a lease rewritten once more
-        only ever looks *more* alive to a reader watching the next attempt,
-        never dead.
+        A dict's pop is atomic under the GIL and the thread copies the
+        registry in one C call, so a trivial fetch pays no lock here. A
+        renewal already under way may still land just after: a lease
+        rewritten once more only ever looks *more* alive to a reader
+        watching the next attempt, never dead. Leaving at once matters: a
+        stopped beat kept until the thread's next wake (seconds) would keep
+        thousands of attempts alive for the garbage collector to scan.
         """
         self.stopped = True
+        self.registry.pop(id(self), None)
 
 
 class _State:
@@ -109,7 +116,7 @@ class _State:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.beats: list[Beat] = []
+        self.beats: dict[int, Beat] = {}
         self.thread: threading.Thread | None = None
         #: Set to wake the thread early: a beat due sooner than it planned to wake.
         self.wake = threading.Event()
@@ -133,8 +140,9 @@ def start(res_dir: str, interval: float, attempt: int, still_ours: Callable[[], 
     """Register a resource this process began computing; its lease is renewed until stopped."""
     beat = Beat(res_dir, interval, attempt, still_ours)
     state = _state
+    beat.registry = state.beats
     with state.lock:
-        state.beats.append(beat)
+        state.beats[id(beat)] = beat
         state.linger = max(state.linger, interval)
         if state.thread is None:
             state.thread = threading.Thread(
@@ -150,7 +158,7 @@ def active() -> tuple[bool, int]:
     """(thread running, resources being renewed): for tests and diagnostics."""
     state = _state
     with state.lock:
-        live = sum(1 for beat in state.beats if not beat.stopped)
+        live = sum(1 for beat in list(state.beats.values()) if not beat.stopped)
         return state.thread is not None and state.thread.is_alive(), live
 
 
@@ -160,8 +168,7 @@ def _run(state: _State) -> None:
     while True:
         now = time.monotonic()
         with state.lock:
-            # Stopped beats are dropped here, not by stop(): see Beat.stop.
-            state.beats = beats = [beat for beat in state.beats if not beat.stopped]
+            beats = [beat for beat in list(state.beats.values()) if not beat.stopped]
             if beats:
                 idle_since = None
                 state.linger = max(beat.interval for beat in beats)
