@@ -60,8 +60,14 @@ class Attempt:
         args: Any,
         durable: bool,
         previous_attempt: int,
+        lease_interval: float = 0.0,
     ) -> Attempt:
-        """A new attempt by this process (nothing written yet: see :meth:`start`)."""
+        """A new attempt by this process (nothing written yet: see :meth:`start`).
+
+        ``lease_interval`` > 0: this process renews the resource's lease that
+        often while it computes, and meta.json says so ("lease"), so that
+        another host watches the lease rather than a lock it may not see.
+        """
         meta: dict[str, Any] = {
             "start_time": now_ms(),
             "end_time": None,
@@ -70,6 +76,8 @@ class Attempt:
             "host": local_host(),
             "attempt": previous_attempt + 1,
         }
+        if lease_interval:
+            meta["lease"] = lease_interval
         return cls(coll_dir, collection, ident, meta, durable)
 
     def is_on_disk(self) -> bool:

@@ -28,8 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import _store
+from . import _heartbeat, _store
 from ._attempt import Attempt
+from ._lease import DEFAULT_INTERVAL, LEASE_FILE, wait_while_leased
 from ._load import completed_resource, int_or_none, load_resource
 from ._locks import HeldLock, compute_lock
 from ._nofollow import require_directory
@@ -37,7 +38,7 @@ from .context import LOG_BACKUPS, LOG_MAX_BYTES, Context
 from .display import last_line
 from .errors import DamagedResource, HadrosaurError, StorageError
 from .resource import Resource
-from .status import COMPLETED, ERROR
+from .status import COMPLETED, ERROR, PENDING
 
 __all__ = ("ComputeFunction", "compute_resource")
 
@@ -75,7 +76,7 @@ def _clear_previous_attempt(res_dir: str) -> None:
         for entry in entries:
             name = entry.name
             stale = (
-                name in (_store.RESULT_FILE, _store.ERROR_FILE, _store.LOG_FILE)
+                name in (_store.RESULT_FILE, _store.ERROR_FILE, _store.LOG_FILE, LEASE_FILE)
                 or name.startswith(_store.LOG_FILE + ".")  # rotated logs
                 or (name.startswith(".") and name.endswith(".tmp"))  # a crashed atomic write
             )
@@ -110,6 +111,7 @@ def compute_resource(
     log_max_bytes: int = LOG_MAX_BYTES,
     log_backups: int = LOG_BACKUPS,
     contain: bool = False,
+    lease_interval: float = DEFAULT_INTERVAL,
 ) -> Resource:
     """Return the resource, computing it unless it is already completed.
 
@@ -122,6 +124,9 @@ def compute_resource(
     (fetch_many): there, a SystemExit or any other BaseException except
     KeyboardInterrupt is this resource's error, recorded like an exception,
     instead of ending the process and every resource in its hands.
+
+    ``lease_interval``: seconds between renewals of the resource's lease while
+    it computes (0: none), for readers and fetches on other hosts (_lease.py).
 
     Raises:
         RefusedPath: the resource directory is a symlink (even to a directory)
@@ -155,6 +160,7 @@ def compute_resource(
                 log_max_bytes=log_max_bytes,
                 log_backups=log_backups,
                 contain=contain,
+                lease_interval=lease_interval,
             )
     except HadrosaurError:  # StorageError, RefusedPath: already say what happened
         raise
@@ -187,6 +193,32 @@ def _outcome_dropped(lock: HeldLock, attempt: Attempt) -> Resource:
         return load_resource(Path(attempt.coll_dir), attempt.collection, attempt.ident, False)
 
 
+def _superseded(beat: _heartbeat.Beat, attempt: Attempt) -> bool:
+    """True when another host took this attempt over (it watched the lease expire).
+
+    Possible only for a compute that outlived a lease interval: this process
+    was frozen, or its renewals did not reach the filesystem, for longer than
+    the bound. Then meta.json names the other attempt and its outcome stands.
+    """
+    return beat.superseded or (beat.outlived_bound() and not attempt.is_on_disk())
+
+
+def _taken_over(lock: HeldLock, attempt: Attempt) -> Resource:
+    """The resource as another host's attempt leaves it; this attempt's outcome dropped."""
+    _log.warning(
+        "%s/%s: another host took this resource over while this process was computing it "
+        "(its lease was not renewed for longer than the bound: the process was frozen or the "
+        "filesystem unreachable): this run's outcome is dropped, theirs stands.",
+        attempt.collection,
+        attempt.ident,
+    )
+    lock.release()  # this host's lock; theirs may not be visible here
+    res_dir = attempt.res_dir
+    with compute_lock(lock.path):
+        wait_while_leased(res_dir)
+        return load_resource(Path(attempt.coll_dir), attempt.collection, attempt.ident, False)
+
+
 def _make_resource_dir(res_dir: str) -> bool:
     """Create the resource directory; True if it existed (a past attempt may have left files)."""
     try:
@@ -212,6 +244,7 @@ def _compute_locked(
     log_max_bytes: int,
     log_backups: int,
     contain: bool,
+    lease_interval: float,
 ) -> Resource:
     """The lifecycle under the compute lock: pending, run, then completed or error."""
     res_dir = f"{coll_dir}/{ident}"
@@ -219,6 +252,11 @@ def _compute_locked(
     # file: another process may have opened the lock after this one, locked
     # it first and completed the resource (test_computed_once_when_overtaken).
     status = _store.read_status(res_dir)
+    if status == PENDING:
+        # Another host's attempt may be alive with a lock this host cannot see:
+        # the lock and its lease together decide (_lease.py).
+        wait_while_leased(res_dir)
+        status = _store.read_status(res_dir)
     if not recompute and status == COMPLETED:
         cached = _cached(coll_dir, collection, ident)
         if cached is not None:
@@ -230,8 +268,35 @@ def _compute_locked(
     if existed:
         previous = int_or_none(_store.read_meta(res_dir).get("attempt"))
         previous_attempt = previous if previous is not None else (0 if status is None else 1)
-    attempt = Attempt.begin(coll_dir, collection, ident, args, durable, previous_attempt)
+    attempt = Attempt.begin(
+        coll_dir, collection, ident, args, durable, previous_attempt, lease_interval
+    )
     attempt.start()
+    beat = (
+        _heartbeat.start(res_dir, lease_interval, attempt.meta["attempt"], attempt.is_on_disk)
+        if lease_interval
+        else None
+    )
+    try:
+        return _run_attempt(attempt, func, lock, existed, contain, log_max_bytes, log_backups, beat)
+    finally:
+        if beat is not None:
+            beat.stop()
+
+
+def _run_attempt(
+    attempt: Attempt,
+    func: ComputeFunction,
+    lock: HeldLock,
+    existed: bool,
+    contain: bool,
+    log_max_bytes: int,
+    log_backups: int,
+    beat: _heartbeat.Beat | None,
+) -> Resource:
+    """Run the function of an attempt that has begun, and record its outcome."""
+    collection, ident, res_dir = attempt.collection, attempt.ident, attempt.res_dir
+    args = attempt.meta["args"]
     if existed:
         _clear_previous_attempt(res_dir)
     ctx = Context(
@@ -261,6 +326,8 @@ def _compute_locked(
         ctx.close()
     if lock.lost() and not _retaken(lock, attempt):
         return _outcome_dropped(lock, attempt)
+    if beat is not None and _superseded(beat, attempt):
+        return _taken_over(lock, attempt)
     try:
         if failure is None:
             attempt.complete(encoded)

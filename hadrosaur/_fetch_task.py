@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._compute import ComputeFunction, compute_resource
+from ._lease import DEFAULT_INTERVAL
 from ._load import load_resource
 from ._reference import qualified_name
 from .errors import NotPicklable
@@ -40,6 +41,7 @@ class FetchJob:
     durable: bool
     log_max_bytes: int
     log_backups: int
+    lease_interval: float = DEFAULT_INTERVAL
 
 
 def fetch_chunk(job: FetchJob, idents: list[str], args: list[Any]) -> list[Resource]:
@@ -65,6 +67,7 @@ def fetch_chunk(job: FetchJob, idents: list[str], args: list[Any]) -> list[Resou
                 log_max_bytes=job.log_max_bytes,
                 log_backups=job.log_backups,
                 contain=True,
+                lease_interval=job.lease_interval,
             )
         except KeyboardInterrupt:
             done.append(load_resource(job.coll_dir, job.collection, ident, strict=False))

@@ -7,8 +7,9 @@ resource whose ``.lock`` nobody holds is interrupted.
 
 That probe only means something on the host that ran the compute: on a shared
 filesystem another host's flock may not be visible here. A pending resource
-whose meta.json names another host is therefore reported as pending, never as
-interrupted.
+whose meta.json names another host is therefore never called interrupted on
+the strength of the probe: its lease decides, watched by the readers of this
+host on their own clock (_lease.py, _index/leases.py).
 
 Two users: :func:`current_status` answers for one resource read from its
 files (``Project.status``, ``load``); :func:`settle` turns what a drain of the
@@ -82,18 +83,21 @@ def is_local(entry: Entry) -> bool:
     return _local(entry.host)
 
 
-def settle(record: Entry, lock_free: bool) -> Entry:
+def settle(record: Entry, lock_free: bool, lease_expired: bool = False) -> Entry:
     """The record the index keeps for ``record``, read after a probe of its lock.
 
     ``lock_free`` must come from a probe made *before* ``record`` was read:
     then a pending record means the worker was already gone when its status
     was read, and any later change belongs to a process that took the lock
     after the probe and so made a new change marker (the proof is in
-    _index/sweep.py). A pending resource of another host stays pending.
+    _index/sweep.py). A pending resource of another host stays pending unless
+    ``lease_expired``: readers here watched its lease expire (_index/leases.py).
     """
-    if record.status != PENDING or not lock_free or not is_local(record):
+    if record.status != PENDING or not lock_free:
         return record
-    return interrupted(record)
+    if lease_expired or is_local(record):
+        return interrupted(record)
+    return record
 
 
 def interrupted(record: Entry) -> Entry:

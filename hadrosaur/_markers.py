@@ -23,6 +23,7 @@ from typing import TypeVar
 from . import _layout, _store
 from ._locks import lock_held
 from ._nofollow import require_directory
+from .entries import Entry
 
 T = TypeVar("T")
 
@@ -142,11 +143,22 @@ class Probe:
 
     ``directories``: the idents that are real directories (one lstat each,
     made before the probe: their files may be read without another check).
-    ``busy``: those of them whose lock was held.
+    ``busy``: those of them whose lock was held. ``expired``: resources of
+    another host whose lease readers here watched expire, each with the start
+    time of the attempt watched (see _index/leases.py); a record read
+    afterwards is interrupted only if it is still that attempt.
     """
 
     directories: set[str] = field(default_factory=set)
     busy: set[str] = field(default_factory=set)
+    expired: dict[str, int | None] = field(default_factory=dict)
+
+    def lease_expired(self, record: Entry) -> bool:
+        """True when ``record`` is the very attempt whose lease was watched expire."""
+        expired = self.expired
+        if not expired or record.ident not in expired:
+            return False
+        return expired[record.ident] == record.start_time
 
 
 def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:

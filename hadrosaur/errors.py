@@ -30,6 +30,7 @@ __all__ = (
     "IndexBusy",
     "IndexUnavailable",
     "InvalidArgs",
+    "InvalidLeaseInterval",
     "InvalidName",
     "InvalidStatus",
     "NotPicklable",
@@ -359,6 +360,21 @@ class InvalidArgs(HadrosaurError, TypeError):
 
     def __reduce__(self) -> _Reduced:
         return (type(self), (self.value, self.reason))
+
+
+class InvalidLeaseInterval(HadrosaurError, ValueError):
+    """A lease interval (``Project(lease_interval=)`` or its variable) that is not seconds >= 0."""
+
+    def __init__(self, source: str, value: object) -> None:
+        self.source = source
+        self.value = value
+        super().__init__(
+            f"{source} must be a number of seconds >= 0, not {value!r}: e.g. 5 (the default), "
+            "or 0 to turn leases off"
+        )
+
+    def __reduce__(self) -> _Reduced:
+        return (type(self), (self.source, self.value))
 
 
 class NotPicklable(HadrosaurError, TypeError):

@@ -26,6 +26,7 @@ from ._collections import (
 )
 from ._compute import ComputeFunction, compute_resource
 from ._index import DEFAULT_LOG_LIMIT
+from ._lease import lease_interval as resolve_lease_interval
 from ._load import load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
@@ -64,6 +65,10 @@ class Project(CollectionReads):
             CLI pass False and get :class:`~hadrosaur.BaseDirectoryNotFound`.
         log_max_bytes, log_backups: rotation of each resource's run.log.
         change_log_limit: how many changes the index keeps for live readers.
+        lease_interval: seconds between two renewals of a computing resource's
+            lease (``IDENT/.lease``), by which readers and fetches on other
+            hosts tell a live compute from a dead one; default
+            $HADROSAUR_LEASE_INTERVAL, else 5. 0 turns leases off.
 
     Example:
         >>> proj = Project("./base_directory")  # doctest: +SKIP
@@ -84,6 +89,7 @@ class Project(CollectionReads):
         log_max_bytes: int = LOG_MAX_BYTES,
         log_backups: int = LOG_BACKUPS,
         change_log_limit: int = DEFAULT_LOG_LIMIT,
+        lease_interval: float | None = None,
     ) -> None:
         # Absolute, so that worker processes with another cwd find the same place.
         self.base = Path(base).expanduser().absolute()
@@ -99,6 +105,7 @@ class Project(CollectionReads):
         self.log_max_bytes = log_max_bytes
         self.log_backups = log_backups
         self.change_log_limit = change_log_limit
+        self.lease_interval = resolve_lease_interval(lease_interval)
         self._functions: dict[str, ComputeFunction] = {}
         # Directory of each defined collection, as str for the fetch hot path.
         self._defined_dirs: dict[str, str] = {}
@@ -231,6 +238,7 @@ class Project(CollectionReads):
             durable=self.durable,
             log_max_bytes=self.log_max_bytes,
             log_backups=self.log_backups,
+            lease_interval=self.lease_interval,
         )
 
     def plan(self, collection: str, idents: Iterable[str]) -> str:
@@ -285,6 +293,7 @@ class Project(CollectionReads):
             durable=self.durable,
             log_max_bytes=self.log_max_bytes,
             log_backups=self.log_backups,
+            lease_interval=self.lease_interval,
         )
         return fetch_many(
             job, idents, functools.partial(self.plan, collection), args, executor, progress

@@ -120,6 +120,7 @@ def _recompute_in_parallel(
         durable=proj.durable,
         log_max_bytes=proj.log_max_bytes,
         log_backups=proj.log_backups,
+        lease_interval=proj.lease_interval,
     )
     recorded = dict(todo)
     return fetch_many(

@@ -62,6 +62,8 @@ class RowBlock:
     starts: array[int] = field(default_factory=lambda: array("q"))
     ends: array[int] = field(default_factory=lambda: array("q"))
     reasons: dict[str, str] = field(default_factory=dict)
+    #: The host of each pending row that names one (for the running count per host).
+    hosts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, rows: Sequence[RowTuple]) -> RowBlock:
@@ -73,6 +75,7 @@ class RowBlock:
             array("q", [_NONE if r[2] is None else r[2] for r in rows]),
             array("q", [_NONE if r[3] is None else r[3] for r in rows]),
             {r[0]: r[4] for r in rows if r[4]},
+            {r[0]: r[5] for r in rows if r[1] == PENDING and len(r) > 5 and r[5]},
         )
 
     def __len__(self) -> int:
@@ -80,7 +83,14 @@ class RowBlock:
 
     def rows(self) -> list[RowTuple]:
         return [
-            Entry(ident, STATUS_ORDER[c], _opt(s), _opt(e), self.reasons.get(ident, ""))
+            Entry(
+                ident,
+                STATUS_ORDER[c],
+                _opt(s),
+                _opt(e),
+                self.reasons.get(ident, ""),
+                self.hosts.get(ident, ""),
+            )
             for ident, c, s, e in zip(self.idents, self.codes, self.starts, self.ends, strict=True)
         ]
 
@@ -118,6 +128,8 @@ class CollectionModel:
         self.starts = array("q")
         self.ends = array("q")
         self.reasons: dict[str, str] = {}
+        #: ident -> host of the pending rows that name one.
+        self.hosts: dict[str, str] = {}
         self.status_filter: str | None = None
         self.text_filter = ""
         #: The error group shown (signature, exception) and its idents, or None.
@@ -232,6 +244,13 @@ class CollectionModel:
         """Rows per status in the model."""
         return {status: self.codes.count(code) for status, code in _CODE.items()}
 
+    def running_per_host(self) -> dict[str, int]:
+        """How many resources each host is computing now (pending rows), most first."""
+        counts: dict[str, int] = {}
+        for host in self.hosts.values():
+            counts[host] = counts.get(host, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
     # -- feeding -------------------------------------------------------------
 
     def clear(self) -> None:
@@ -241,6 +260,7 @@ class CollectionModel:
         self.starts = array("q")
         self.ends = array("q")
         self.reasons = {}
+        self.hosts = {}
         self.loaded = False
         self.longest_ident = 0
         self._rebuild()
@@ -263,6 +283,7 @@ class CollectionModel:
         self.starts.extend(block.starts)
         self.ends.extend(block.ends)
         self.reasons.update(block.reasons)
+        self.hosts.update(block.hosts)
         self.longest_ident = max(self.longest_ident, max(map(len, block.idents)))
         if self.order is None:
             return
@@ -307,9 +328,15 @@ class CollectionModel:
             self.reasons[ident] = reason
         else:
             self.reasons.pop(ident, None)
+        host = row[5] if status == PENDING and len(row) > 5 else ""
+        if host:
+            self.hosts[ident] = host
+        else:
+            self.hosts.pop(ident, None)
 
     def _remove(self, pos: int) -> None:
         self.reasons.pop(self.idents[pos], None)
+        self.hosts.pop(self.idents[pos], None)
         del self.idents[pos]
         del self.codes[pos]
         del self.starts[pos]

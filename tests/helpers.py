@@ -8,6 +8,7 @@ would define them.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -89,3 +90,42 @@ def scan_counts(coll_dir: Path) -> dict[str, int]:
             word = "completed" if word == "complete" else word
             counts[word] = counts.get(word, 0) + 1
     return counts
+
+
+def unshare_works() -> bool:
+    """True when ``unshare --uts`` may give a child its own host name (root, CAP_SYS_ADMIN)."""
+    if shutil.which("unshare") is None or shutil.which("hostname") is None:
+        return False
+    try:
+        out = subprocess.run(
+            ["unshare", "--uts", "sh", "-c", "hostname nodeb && hostname"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and out.stdout.strip() == "nodeb"
+
+
+def on_host(host: str, pipeline_dir: Path, code: str) -> subprocess.Popen[str]:
+    """A Python child running ``code`` on this machine, in a UTS namespace named ``host``.
+
+    It shares the filesystem, clocks and flocks; only its host name differs,
+    which is what hadrosaur decides "another host" by (meta.json's host).
+    """
+    return subprocess.Popen(
+        [
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            f'hostname {host} && exec "$0" -c "$1"',
+            sys.executable,
+            textwrap.dedent(code),
+        ],
+        env=child_env(pipeline_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

@@ -94,3 +94,19 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     # Nothing is left behind in the places measured on.
     assert not any((tmp_path / "memory").iterdir())
     assert not any((tmp_path / "disk").iterdir())
+
+
+def test_leases_benchmark_writes_its_ratio(tmp_path: Path) -> None:
+    out = tmp_path / "leases.json"
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.leases", "--block", "5", "--blocks", "2"),
+            *("--rounds", "1", "--dir", str(tmp_path), "--out", str(out)),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    result = json.loads(out.read_text())
+    assert result["ratio_per_block_median"] > 0
+    assert result["with_leases_us"]["n"] == 1

@@ -44,6 +44,7 @@ EXAMPLES: dict[str, Any] = {
         {"tags": {1, 2}}, TypeError("Object of type set is not JSON serializable")
     ),
     "InvalidName": lambda: errors.InvalidName("ident", b"bytes/name", "it is a bytes, not a str"),
+    "InvalidLeaseInterval": lambda: errors.InvalidLeaseInterval("lease_interval", -1),
     "InvalidStatus": lambda: errors.InvalidStatus("done", ("completed", "error"), "why"),
     "NotPicklable": lambda: errors.NotPicklable(
         "squares", "pipe.<lambda>", "it is a lambda, which has no importable name"

@@ -60,12 +60,13 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             }
         ),
     ),
-    ("index", frozenset({"hadrosaur._liveness", "hadrosaur._index."})),
+    ("index", frozenset({"hadrosaur._liveness", "hadrosaur._lease", "hadrosaur._index."})),
     (
         "compute",
         frozenset(
             {
                 "hadrosaur._attempt",
+                "hadrosaur._heartbeat",
                 "hadrosaur._load",
                 "hadrosaur._compute",
                 "hadrosaur.context",

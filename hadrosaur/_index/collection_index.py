@@ -34,6 +34,7 @@ from .changelog import ChangeLog
 from .check import Mismatch, scan_mismatches
 from .drain import MarkerDrain
 from .kv import ClosedStore, KeyValueStore, LevelDBError, LevelDBIOError, MemoryDB
+from .leases import LeaseSweep
 from .lock import IndexLock
 from .opening import TRASH, clear_trash, create_leveldb, is_current, open_waiting, remove_index
 from .reads import IndexReader
@@ -81,6 +82,8 @@ class CollectionIndex(IndexReader):
         self._lock = IndexLock(coll_dir / _store.INDEX_LOCK_FILE)
         self._writer = IndexWriter(self, coll_dir, durable)
         self.tally = ProbeTally()
+        #: The last pass over other hosts' leases (see leases.py).
+        self.leases: LeaseSweep | None = None
         #: How many markers the last drain applied (for tests and diagnostics).
         self.drained = 0
         self.rebuilt = False
@@ -218,6 +221,9 @@ class CollectionIndex(IndexReader):
         if self.fallback:
             return 0  # built from a scan just now, and nothing here may be written
         self.drained = MarkerDrain(self._writer, self._sweep()).run()
+        # After the drain: the change log then holds every change the watches follow.
+        self.leases = LeaseSweep(self._writer)
+        self.leases.run()
         return self.drained
 
     def rebuild(self) -> None:

@@ -20,6 +20,9 @@ Keys (bytes)::
     t/SIG/TIME/IDENT       empty; TIME (15 digits, epoch ms) is when IDENT failed: the
                            first and last key of t/SIG/ are first and last seen
     h/SIG/MINUTE           how many members failed in that epoch minute: a sparkline
+    o/HOST                 "BOOT\0EPOCH\0SEQ": how far readers on HOST followed the change log
+                           for other hosts' leases (leases.py)
+    o/HOST\0IDENT          what readers on HOST saw of IDENT's lease, on HOST's own clock
 
 SIG is the 10 hex digits of hadrosaur.signature; a resource is a member of
 the group its record's signature names (every error has one, damage
@@ -67,6 +70,9 @@ __all__ = (
     "record_key",
     "status_key",
     "status_prefix",
+    "watch_key",
+    "watch_prefix",
+    "watch_state_key",
 )
 
 #: 3: interrupted is stored (r/, s/interrupted/, c/interrupted), and markers of
@@ -156,3 +162,21 @@ def group_minutes_prefix(signature: str) -> bytes:
 
 def group_minute_key(signature: str, minute: int) -> bytes:
     return group_minutes_prefix(signature) + b"%010d" % minute
+
+
+def watch_state_key(host: bytes) -> bytes:
+    """Where the lease watches of readers on ``host`` stand (see leases.py)."""
+    return b"o/" + host
+
+
+def watch_prefix(host: bytes) -> bytes:
+    """The prefix of the lease watches of readers on ``host``; the ident follows it.
+
+    NUL ends the host name (no host name holds one), so one host's watches
+    never start with another's name.
+    """
+    return b"o/" + host + b"\0"
+
+
+def watch_key(prefix: bytes, ident: str) -> bytes:
+    return prefix + ident.encode()

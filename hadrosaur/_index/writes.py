@@ -109,7 +109,7 @@ class IndexWriter:
                 else:
                     new = _store.read_record(res_dir, dir_checked=ident in probe.directories)
                     if new is not None:
-                        new = settle(new, ident not in probe.busy)
+                        new = settle(new, ident not in probe.busy, probe.lease_expired(new))
                 if new is None:
                     if old is None or old.status == UNAVAILABLE:
                         continue

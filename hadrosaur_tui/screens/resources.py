@@ -200,6 +200,7 @@ class ResourcesScreen(Screen[None]):
         self.table.empty_text = self._empty_text()
         self.table.refresh_rows()
         self._update_filter_bar()
+        self.query_one(StatusLine).computing = tuple(self.model.running_per_host().items())
         if touched and self.selected in touched:
             index = self.model.find(self.selected) if self.selected else None
             if index is not None:

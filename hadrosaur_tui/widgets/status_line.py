@@ -19,12 +19,17 @@ __all__ = ("StatusLine",)
 _SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished": "✓ ", "problem": "✗ "}
 
 
+#: Hosts named in "computing on ..."; the others are counted.
+_HOSTS_SHOWN = 3
+
+
 class StatusLine(Static):
     """'● live · updated 12:00:01' / '‖ paused' / '⧗ index busy: genomes (retrying)'.
 
     While a recompute runs, its progress comes first, with the key that
     stops it: '⟳ retrying 17/230 · 3 failed again  ctrl+c stops'; once it
-    ended, what it did stays there until the next one.
+    ended, what it did stays there until the next one. On a collection's
+    screen, which hosts are computing its resources: 'computing on nodeb 12 · vm 3'.
     """
 
     paused: reactive[bool] = reactive(False)
@@ -32,6 +37,8 @@ class StatusLine(Static):
     updated_ms: reactive[int | None] = reactive(None)
     note: reactive[str] = reactive("")
     recompute: reactive[RecomputeTally | None] = reactive(None)
+    #: (host, resources it is computing), most first: set by the resources screen.
+    computing: reactive[tuple[tuple[str, int], ...]] = reactive(())
 
     def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -63,6 +70,14 @@ class StatusLine(Static):
         if self.busy and self.paused:
             names = visible(", ".join(sorted(self.busy)), line=True)
             text.append(f"  ⧗ index busy: {names}", style="italic")
+        if self.computing:
+            text.append("  computing on ", style="dim")
+            shown = self.computing[:_HOSTS_SHOWN]
+            text.append(
+                " · ".join(f"{visible(host, line=True)} {n:,}" for host, n in shown), style="bold"
+            )
+            if len(self.computing) > len(shown):
+                text.append(f" · {len(self.computing) - len(shown)} more hosts", style="dim")
         if self.note:
             text.append(f"  {visible(self.note, line=True)}", style="dim")
         return text
