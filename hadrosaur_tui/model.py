@@ -24,94 +24,23 @@ import itertools
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from hadrosaur.entries import Entry
-from hadrosaur.resource import ERROR, PENDING
 from hadrosaur.times import duration_ms
 
 from .format import STATUS_ORDER
 from .row_mask import RowMask, and_masks
+from .rows import CODES, ERROR_CODE, NO_TIME, Row, RowBlock, RowTuple, ms, opt_ms
 from .text_filter import SLICE_ROWS, TextFilterJob, TextTest, haystacks, match_mask
 
 __all__ = ("SORT_KEYS", "CollectionModel", "Row", "RowBlock", "RowTuple")
 
-#: A row as the reader sends it: the library's one row type, (ident, status, start_ms,
-#: end_ms, reason) as a named tuple.
-RowTuple = Entry
 #: The columns the table can be sorted by.
 SORT_KEYS: tuple[str, ...] = ("ident", "status", "start", "duration")
 
-_CODE = {status: code for code, status in enumerate(STATUS_ORDER)}
-_ERROR_CODE = _CODE[ERROR]
-_NONE = -1
 # One translation table per status: code -> 1 if it is that status, else 0.
 _MASKS = {
-    status: bytes(1 if c == code else 0 for c in range(256)) for status, code in _CODE.items()
+    status: bytes(1 if c == code else 0 for c in range(256)) for status, code in CODES.items()
 }
-
-
-def _ms(value: int | None) -> int:
-    return _NONE if value is None else value
-
-
-def _opt(value: int) -> int | None:
-    return None if value == _NONE else value
-
-
-@dataclass
-class RowBlock:
-    """A page of rows in columns, ready to be appended to a model with C-level extends."""
-
-    idents: list[str] = field(default_factory=list)
-    codes: bytes = b""
-    starts: array[int] = field(default_factory=lambda: array("q"))
-    ends: array[int] = field(default_factory=lambda: array("q"))
-    reasons: dict[str, str] = field(default_factory=dict)
-    #: Each row's text filter haystack, and its lower-case copy (see text_filter.py).
-    hay: list[str] = field(default_factory=list)
-    folded: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[RowTuple]) -> RowBlock:
-        """Build the columns (call this off the UI thread: the lower-casing is done here)."""
-        code = _CODE.get
-        idents = [r[0] for r in rows]
-        reasons = {r[0]: r[4] for r in rows if r[4]}
-        hay, folded = haystacks(idents, reasons)
-        return cls(
-            idents,
-            bytes(code(r[1], _ERROR_CODE) for r in rows),
-            array("q", [_NONE if r[2] is None else r[2] for r in rows]),
-            array("q", [_NONE if r[3] is None else r[3] for r in rows]),
-            reasons,
-            hay,
-            folded,
-        )
-
-    def __len__(self) -> int:
-        return len(self.idents)
-
-    def rows(self) -> list[RowTuple]:
-        return [
-            Entry(ident, STATUS_ORDER[c], _opt(s), _opt(e), self.reasons.get(ident, ""))
-            for ident, c, s, e in zip(self.idents, self.codes, self.starts, self.ends, strict=True)
-        ]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One row of the view, as the table draws it."""
-
-    ident: str
-    status: str
-    start: int | None
-    end: int | None
-    reason: str
-
-    def duration_ms(self, now_ms: int) -> int | None:
-        """Run time: end - start, or now - start while running."""
-        return duration_ms(self.start, self.end, now=now_ms if self.status == PENDING else None)
 
 
 class CollectionModel:
@@ -175,8 +104,8 @@ class CollectionModel:
         return Row(
             ident,
             STATUS_ORDER[self.codes[pos]],
-            _opt(self.starts[pos]),
-            _opt(self.ends[pos]),
+            opt_ms(self.starts[pos]),
+            opt_ms(self.ends[pos]),
             self.reasons.get(ident, ""),
         )
 
@@ -227,7 +156,7 @@ class CollectionModel:
 
     def counts(self) -> dict[str, int]:
         """Rows per status in the model."""
-        return {status: self.codes.count(code) for status, code in _CODE.items()}
+        return {status: self.codes.count(code) for status, code in CODES.items()}
 
     # -- feeding -------------------------------------------------------------
 
@@ -311,9 +240,9 @@ class CollectionModel:
 
     def _set_values(self, pos: int, row: RowTuple) -> None:
         ident, status, start, end, reason = row[:5]
-        self.codes[pos] = _CODE.get(status, _ERROR_CODE)
-        self.starts[pos] = _ms(start)
-        self.ends[pos] = _ms(end)
+        self.codes[pos] = CODES.get(status, ERROR_CODE)
+        self.starts[pos] = ms(start)
+        self.ends[pos] = ms(end)
         if reason:
             self.reasons[ident] = reason
         else:
@@ -361,7 +290,7 @@ class CollectionModel:
         self.finish_text_filter(job)
 
     def text_filter_job(self, text: str) -> TextFilterJob:
-        """A job that matches ``text`` a slice at a time; install it with :meth:`finish_text_filter`.
+        """A job matching ``text`` a slice at a time, installed by :meth:`finish_text_filter`.
 
         Example:
             >>> m = CollectionModel("c")
@@ -391,8 +320,9 @@ class CollectionModel:
         self._text_mask = None
         if job.test is not None:
             self._text_mask = mask = job.mask()
-            for pos in job.touched:
-                mask[pos] = job.test.matches(self.idents[pos], self.reasons.get(self.idents[pos], ""))
+            for pos in job.touched:  # changed after their slice was matched
+                ident = self.idents[pos]
+                mask[pos] = job.test.matches(ident, self.reasons.get(ident, ""))
         if self._job is job:
             self._job = None
         self._rebuild()
@@ -420,7 +350,7 @@ class CollectionModel:
         self._rebuild()
 
     def _matches(self, pos: int) -> bool:
-        if self.status_filter is not None and self.codes[pos] != _CODE[self.status_filter]:
+        if self.status_filter is not None and self.codes[pos] != CODES[self.status_filter]:
             return False
         if self._group_mask is not None and not self._group_mask[pos]:
             return False
@@ -437,8 +367,8 @@ class CollectionModel:
         if not masks:
             return None
         combined = masks[0]
-        for mask in masks[1:]:
-            combined = and_masks(combined, mask)
+        for other in masks[1:]:
+            combined = and_masks(combined, other)
         return bytes(combined)
 
     def _rebuild(self) -> None:
@@ -455,7 +385,7 @@ class CollectionModel:
             order.sort(key=self.codes.__getitem__)
         elif self.sort_key == "start":
             starts = self.starts
-            order.sort(key=lambda p: (starts[p] == _NONE, starts[p]))
+            order.sort(key=lambda p: (starts[p] == NO_TIME, starts[p]))
         elif self.sort_key == "duration":
             order.sort(key=self._duration_key)
         if self.reverse:
@@ -464,5 +394,5 @@ class CollectionModel:
 
     def _duration_key(self, pos: int) -> tuple[bool, int]:
         """Finished rows by run time, then the rest (running ones too: their time moves)."""
-        duration = duration_ms(_opt(self.starts[pos]), _opt(self.ends[pos]))
+        duration = duration_ms(opt_ms(self.starts[pos]), opt_ms(self.ends[pos]))
         return (duration is None, duration or 0)

@@ -73,6 +73,8 @@ PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 #: Seconds between reads of a collection that has pending resources.
 LIVENESS_INTERVAL = 0.5
+#: Seconds after which an unchanged summary is posted again (its rate and ETA drift).
+SUMMARY_REFRESH = 5.0
 #: Minutes of failures per error group read for its sparkline.
 GROUP_MINUTES = 60
 
@@ -140,6 +142,8 @@ class CollectionReader:
         self._load_after: str | None = None
         self._loading = False
         self._cursor: Cursor | None = None
+        #: The last summary posted for each collection, and when (see _post_summary).
+        self._summaries: dict[str, tuple[SummaryUpdated, float]] = {}
 
     # -- called from the UI thread -------------------------------------------------
 
@@ -296,6 +300,7 @@ class CollectionReader:
                 self._base_exists = False
                 self._project = None
                 self._collections = None
+                self._summaries.clear()
                 self.post(BaseState(False))
             return False
         try:
@@ -333,7 +338,7 @@ class CollectionReader:
                 now_ms = int(self.clock() * 1000)
                 rate, eta = estimate_rate(view.completions_per_minute(10, now_ms), counts, now_ms)
                 legacy = self._project.is_legacy(name)
-                self.post(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
+                self._post_summary(SummaryUpdated(name, counts, rate, eta, legacy, view.fallback))
                 if active:
                     self._read_rows(name, view)
         except IndexBusy:
@@ -342,6 +347,30 @@ class CollectionReader:
                 self.post(IndexBusyChanged(name, True))
         except HadrosaurError as exc:
             self.post(ReadProblem(f"{name}: {exc}"))
+
+    def _post_summary(self, summary: SummaryUpdated) -> None:
+        """Post a collection's summary unless it says what the last one said.
+
+        A collection with pending resources is read twice a second: an
+        unchanged summary would cost the UI a redraw of the collections
+        table for nothing. The rate and ETA drift with the clock even when
+        nothing happens, so they count as changed when they moved by more
+        than 1%, or after SUMMARY_REFRESH seconds.
+        """
+        now = time.monotonic()
+        last = self._summaries.get(summary.name)
+        if last is not None:
+            posted, when = last
+            same = (
+                (posted.counts, posted.legacy, posted.fallback)
+                == (summary.counts, summary.legacy, summary.fallback)
+                and _close(posted.rate_per_minute, summary.rate_per_minute)
+                and _close(posted.eta_seconds, summary.eta_seconds)
+            )
+            if same and now - when < SUMMARY_REFRESH:
+                return
+        self._summaries[summary.name] = (summary, now)
+        self.post(summary)
 
     def _read_rows(self, name: str, view: CollectionView) -> None:
         with self._lock:
@@ -375,6 +404,13 @@ class CollectionReader:
             self._want_pass()
         if changes:
             self.post(RowsChanged(name, generation, changes))
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    """Whether a rate or ETA is the same as shown before: both None, or within 1%."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 0.01 * max(abs(a), abs(b))
 
 
 def _skipped_note(skipped: SkippedDirectory) -> str:

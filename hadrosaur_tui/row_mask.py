@@ -95,7 +95,7 @@ class RowMask:
         return self._sums()[block] + self.mask.count(1, block * BLOCK, pos)
 
     def positions(self, start: int, stop: int, reverse: bool = False) -> Iterator[int]:
-        """Positions of view rows ``start:stop``; with ``reverse`` the view is the mask backwards."""
+        """Positions of view rows ``start:stop`` (``reverse``: the view is the mask backwards)."""
         total = len(self)
         start, stop = max(0, start), min(stop, total)
         if start >= stop:
