@@ -302,14 +302,14 @@ class CollectionModel:
             >>> [r.ident for r in m.rows(0, 10)]
             ['b2']
         """
-        self._job = TextFilterJob(text, TextTest.parse(text), self.version)
-        return self._job
+        self._job = job = TextFilterJob(text, TextTest.parse(text), self.version)
+        job.narrow(TextTest.parse(self.text_filter), self._text_mask)
+        return job
 
     def step_text_filter(self, job: TextFilterJob, rows: int | None = None) -> bool:
         """Match the next slice of ``job``; True once it is complete for the rows held now."""
         if job.version != self.version:  # rows moved since it began: start again
-            job.version, job.done_rows, job.parts = self.version, 0, []
-            job.touched.clear()
+            job.restart(self.version)
         return job.step(self._hay, self._folded, rows or SLICE_ROWS)
 
     def finish_text_filter(self, job: TextFilterJob) -> None:

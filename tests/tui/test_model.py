@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from textual.message import Message
 
 from hadrosaur import Project
+from hadrosaur_tui import text_filter
 from hadrosaur_tui.format import STATUS_ORDER
 from hadrosaur_tui.messages import RowsChanged, RowsLoaded
 from hadrosaur_tui.model import CollectionModel, RowBlock, RowTuple
@@ -151,6 +152,7 @@ def test_view_matches_brute_force(
     status=st.one_of(st.none(), st.sampled_from(STATUS_ORDER)),
     first=texts,
     text=texts,
+    typed_on=st.booleans(),
     reverse=st.booleans(),
 )
 def test_a_text_filter_run_in_slices_while_rows_change_matches_brute_force(
@@ -159,9 +161,32 @@ def test_a_text_filter_run_in_slices_while_rows_change_matches_brute_force(
     status: str | None,
     first: str,
     text: str,
+    typed_on: bool,
     reverse: bool,
 ) -> None:
-    """The screen's way: a job stepped a slice at a time, rows changing between slices."""
+    """The screen's way: a job stepped a slice at a time, rows changing between slices.
+
+    With ``typed_on`` the text extends the one before (more characters typed),
+    and the job looks only at the rows that matched it (narrowing).
+    """
+    if typed_on:
+        text = first + text.lstrip("!")
+    share = text_filter.NARROW_SHARE
+    text_filter.NARROW_SHARE = 1  # narrow whatever the share of rows matched
+    try:
+        _run_in_slices(initial, steps, status, first, text, reverse)
+    finally:
+        text_filter.NARROW_SHARE = share
+
+
+def _run_in_slices(
+    initial: list[RowTuple],
+    steps: list[tuple[int, list[tuple[str, RowTuple | None]]]],
+    status: str | None,
+    first: str,
+    text: str,
+    reverse: bool,
+) -> None:
     model = CollectionModel("c")
     state = {row[0]: row for row in initial}
     model.extend(sorted(state.values()))
