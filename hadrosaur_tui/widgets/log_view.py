@@ -48,7 +48,7 @@ from .log_styles import LINE_KINDS, mark_matches, style_line
 from .virtual_size import set_virtual_size
 
 #: Seconds between two polls of a log that keeps changing (see LogView.request_poll).
-POLL_INTERVAL = 0.25
+POLL_INTERVAL = 0.5
 #: Lines drawn kept for the next frames (a few screens' worth).
 _STRIP_CACHE = 1_000
 
