@@ -151,7 +151,7 @@ class HadrosaurApp(App[int]):
         if isinstance(screen, ResourcesScreen) and not self.paused:
             for widget in screen.query("ResourceTable, LogView"):
                 if isinstance(widget, LogView):
-                    widget.poll()
+                    widget.request_poll()  # with the file events' polls: at most one per interval
                 elif isinstance(widget, ResourceTable):
                     widget.refresh_times()
 
