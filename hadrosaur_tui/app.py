@@ -58,6 +58,7 @@ from .screens.help import HelpScreen
 from .screens.resources import ResourcesScreen
 from .watcher import DirectoryWatcher
 from .widgets.log_view import LogView
+from .widgets.resource_table import ResourceTable
 from .widgets.status_line import StatusLine
 
 __all__ = ("HadrosaurApp", "run")
@@ -142,14 +143,17 @@ class HadrosaurApp(App[int]):
             run.wait_stopped(2 * STOP_GRACE + 1)
 
     def _tick(self) -> None:
-        """Once a second: running durations move, and the log is polled as a fallback."""
+        """Once a second: running durations move, and the log is polled as a fallback.
+
+        Only the table lines whose times changed are drawn again.
+        """
         screen = self.screen
         if isinstance(screen, ResourcesScreen) and not self.paused:
             for widget in screen.query("ResourceTable, LogView"):
                 if isinstance(widget, LogView):
-                    widget.poll()
-                else:
-                    widget.refresh()
+                    widget.request_poll()  # with the file events' polls: at most one per interval
+                elif isinstance(widget, ResourceTable):
+                    widget.refresh_times()
 
     def notify(
         self,
@@ -182,9 +186,17 @@ class HadrosaurApp(App[int]):
     # -- file events (watcher thread) -----------------------------------------------------
 
     def _files_changed(self, paths: set[str]) -> None:
-        self.reader.wake(paths)
-        watched = self.watched_resource
-        if watched is not None and any(p.startswith(str(watched)) for p in paths):
+        watched = str(self.watched_resource) if self.watched_resource is not None else None
+        # What changes in the selected resource's directory is its log: the index learns
+        # of its status from a marker, so those events do not cost the reader a pass.
+        others = {
+            p
+            for p in paths
+            if watched is None or not (p == watched or p.startswith(watched + os.sep))
+        }
+        if others:
+            self.reader.wake(others)
+        if len(others) < len(paths):
             self.post_message(LogTouched())
 
     def _update_watch_paths(self) -> None:
@@ -293,7 +305,7 @@ class HadrosaurApp(App[int]):
     def on_log_touched(self, message: LogTouched) -> None:
         if not self.paused:
             for log in self.screen.query(LogView):
-                log.poll()
+                log.request_poll()
 
     def on_recompute_progress(self, message: RecomputeProgress) -> None:
         self._show_recompute(message.tally)

@@ -5,9 +5,13 @@ compact arrays (idents sorted like the index, a status code per byte, start
 and end times as 64-bit ints) instead of one object per resource. The table
 on screen is the *view*: an array of positions into those arrays, filtered
 and sorted, or nothing at all (``order is None``) when every row shows in
-ident order, which is the common case and costs no memory. Filters run in C:
-a status filter is a ``bytes.translate`` of the status codes fed to
-``itertools.compress``.
+ident order, which is the common case and costs no memory. A view in ident
+order is a :class:`~hadrosaur_tui.row_mask.RowMask`, one byte per row, so a
+filter that most rows pass costs no more than one that few pass; a view
+sorted by another column is an array of positions. Filters run in C: a
+status filter is a ``bytes.translate`` of the status codes, a text filter a
+``map(operator.contains, …)`` over haystacks lower-cased once, when the rows
+arrived (text_filter.py), and masks combine as big integers.
 
 Rows arrive in :class:`RowBlock` columns built by the background reader, so
 loading a page costs the UI thread a few C-level ``extend`` calls. Only the
@@ -20,94 +24,24 @@ import itertools
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
-from hadrosaur.entries import Entry
-from hadrosaur.resource import ERROR, PENDING
+from hadrosaur.resource import PENDING
 from hadrosaur.times import duration_ms
 
 from .format import STATUS_ORDER
+from .row_mask import RowMask, and_masks
+from .rows import CODES, ERROR_CODE, NO_TIME, Row, RowBlock, RowTuple, ms, opt_ms
+from .text_filter import SLICE_ROWS, TextFilterJob, TextTest, haystacks, match_mask
 
 __all__ = ("SORT_KEYS", "CollectionModel", "Row", "RowBlock", "RowTuple")
 
-#: A row as the reader sends it: the library's one row type, (ident, status, start_ms,
-#: end_ms, reason) as a named tuple.
-RowTuple = Entry
 #: The columns the table can be sorted by.
 SORT_KEYS: tuple[str, ...] = ("ident", "status", "start", "duration")
 
-_CODE = {status: code for code, status in enumerate(STATUS_ORDER)}
-_ERROR_CODE = _CODE[ERROR]
-_NONE = -1
 # One translation table per status: code -> 1 if it is that status, else 0.
 _MASKS = {
-    status: bytes(1 if c == code else 0 for c in range(256)) for status, code in _CODE.items()
+    status: bytes(1 if c == code else 0 for c in range(256)) for status, code in CODES.items()
 }
-
-
-def _ms(value: int | None) -> int:
-    return _NONE if value is None else value
-
-
-def _opt(value: int) -> int | None:
-    return None if value == _NONE else value
-
-
-@dataclass
-class RowBlock:
-    """A page of rows in columns, ready to be appended to a model with C-level extends."""
-
-    idents: list[str] = field(default_factory=list)
-    codes: bytes = b""
-    starts: array[int] = field(default_factory=lambda: array("q"))
-    ends: array[int] = field(default_factory=lambda: array("q"))
-    reasons: dict[str, str] = field(default_factory=dict)
-    #: The host of each pending row that names one (for the running count per host).
-    hosts: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[RowTuple]) -> RowBlock:
-        """Build the columns (call this off the UI thread)."""
-        code = _CODE.get
-        return cls(
-            [r[0] for r in rows],
-            bytes(code(r[1], _ERROR_CODE) for r in rows),
-            array("q", [_NONE if r[2] is None else r[2] for r in rows]),
-            array("q", [_NONE if r[3] is None else r[3] for r in rows]),
-            {r[0]: r[4] for r in rows if r[4]},
-            {r[0]: r[5] for r in rows if r[1] == PENDING and len(r) > 5 and r[5]},
-        )
-
-    def __len__(self) -> int:
-        return len(self.idents)
-
-    def rows(self) -> list[RowTuple]:
-        return [
-            Entry(
-                ident,
-                STATUS_ORDER[c],
-                _opt(s),
-                _opt(e),
-                self.reasons.get(ident, ""),
-                self.hosts.get(ident, ""),
-            )
-            for ident, c, s, e in zip(self.idents, self.codes, self.starts, self.ends, strict=True)
-        ]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One row of the view, as the table draws it."""
-
-    ident: str
-    status: str
-    start: int | None
-    end: int | None
-    reason: str
-
-    def duration_ms(self, now_ms: int) -> int | None:
-        """Run time: end - start, or now - start while running."""
-        return duration_ms(self.start, self.end, now=now_ms if self.status == PENDING else None)
 
 
 class CollectionModel:
@@ -123,13 +57,6 @@ class CollectionModel:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.idents: list[str] = []
-        self.codes = bytearray()
-        self.starts = array("q")
-        self.ends = array("q")
-        self.reasons: dict[str, str] = {}
-        #: ident -> host of the pending rows that name one.
-        self.hosts: dict[str, str] = {}
         self.status_filter: str | None = None
         self.text_filter = ""
         #: The error group shown (signature, exception) and its idents, or None.
@@ -137,15 +64,36 @@ class CollectionModel:
         self._group_idents: frozenset[str] = frozenset()
         self.sort_key = "ident"
         self.reverse = False
-        #: Positions shown, in order; None means "all, in ident order".
-        self.order: array[int] | None = None
-        self.loaded = False
-        #: Length of the longest ident held (the table sizes its column by it).
-        self.longest_ident = 0
+        #: Bumped whenever rows are inserted or removed (positions move): a text
+        #: filter job begun before must start again.
+        self.version = 0
+        #: The text filter job being run (the newest), told of rows changed meanwhile.
+        self._job: TextFilterJob | None = None
         #: The selected ident, kept in the view when a change takes it out of the filters,
         #: until the selection moves on (:meth:`keep`): a row never vanishes from under
         #: the cursor, nor does the cursor land on another resource by itself.
         self.kept: str | None = None
+        self._clear_rows()
+
+    def _clear_rows(self) -> None:
+        self.idents: list[str] = []
+        self.codes = bytearray()
+        self.starts = array("q")
+        self.ends = array("q")
+        self.reasons: dict[str, str] = {}
+        #: ident -> host of the pending rows that name one.
+        self.hosts: dict[str, str] = {}
+        self._hay: list[str] = []
+        self._folded: list[str] = []
+        #: Per row, 1 if it passes the text filter / is in the group (None: no such filter).
+        self._text_mask: bytearray | None = None
+        self._group_mask: bytearray | None = None
+        #: The view: None means "all, in ident order"; a RowMask in ident order
+        #: (either way); an array of positions when sorted by another column.
+        self.order: RowMask | array[int] | None = None
+        self.loaded = False
+        #: Length of the longest ident held (the table sizes its column by it).
+        self.longest_ident = 0
 
     # -- size and rows -------------------------------------------------------
 
@@ -163,19 +111,31 @@ class CollectionModel:
         return Row(
             ident,
             STATUS_ORDER[self.codes[pos]],
-            _opt(self.starts[pos]),
-            _opt(self.ends[pos]),
+            opt_ms(self.starts[pos]),
+            opt_ms(self.ends[pos]),
             self.reasons.get(ident, ""),
         )
 
     def _positions(self, start: int, stop: int) -> Iterable[int]:
-        if self.order is None:
+        order = self.order
+        if order is None:
             return range(max(0, start), min(stop, len(self.idents)))
-        return self.order[start:stop]
+        if isinstance(order, RowMask):
+            return order.positions(start, stop, self.reverse)
+        return order[max(0, start) : stop]
+
+    def position(self, index: int) -> int:
+        """The model position of view row ``index``."""
+        order = self.order
+        if order is None:
+            return index
+        if isinstance(order, RowMask):
+            return order.nth(len(order) - 1 - index if self.reverse else index)
+        return order[index]
 
     def row(self, index: int) -> Row:
         """The row at ``index`` in the view."""
-        return self._row_at(index if self.order is None else self.order[index])
+        return self._row_at(self.position(index))
 
     def rows(self, start: int, stop: int) -> list[Row]:
         """Rows ``start:stop`` of the view."""
@@ -184,22 +144,18 @@ class CollectionModel:
     def find(self, ident: str) -> int | None:
         """The view index of ``ident``, or None when it is filtered out or unknown."""
         pos = self._position(ident)
-        if pos is None or self.order is None:
+        order = self.order
+        if pos is None or order is None:
             return pos
-        if self.sort_key == "ident":
-            i = self._order_index(pos)
-            return i if i < len(self.order) and self.order[i] == pos else None
+        if isinstance(order, RowMask):
+            index = order.index(pos)
+            if index is None or not self.reverse:
+                return index
+            return len(order) - 1 - index
         try:
-            return self.order.index(pos)
+            return order.index(pos)
         except ValueError:
             return None
-
-    def _order_index(self, pos: int) -> int:
-        """Where ``pos`` is (or belongs) in an ident-sorted order array."""
-        assert self.order is not None
-        if self.reverse:
-            return bisect_left(self.order, -pos, key=lambda p: -p)
-        return bisect_left(self.order, pos)
 
     def _position(self, ident: str) -> int | None:
         pos = bisect_left(self.idents, ident)
@@ -217,15 +173,18 @@ class CollectionModel:
         pos = self._position(old)
         if pos is None or self._matches(pos):
             return False
-        if self.sort_key == "ident":
-            i = self._order_index(pos)
-            found = i < len(self.order) and self.order[i] == pos
-        else:
-            found = pos in self.order
-            i = self.order.index(pos) if found else -1
-        if found:
-            del self.order[i]
-        return found
+        order = self.order
+        if isinstance(order, RowMask):
+            found = order.index(pos) is not None
+            if found:
+                order.set(pos, False)
+            return found
+        try:
+            i = order.index(pos)
+        except ValueError:
+            return False
+        del order[i]
+        return True
 
     def kept_outside(self) -> bool:
         """Whether the view holds the kept row only because it is kept (it no longer matches)."""
@@ -242,7 +201,7 @@ class CollectionModel:
 
     def counts(self) -> dict[str, int]:
         """Rows per status in the model."""
-        return {status: self.codes.count(code) for status, code in _CODE.items()}
+        return {status: self.codes.count(code) for status, code in CODES.items()}
 
     def running_per_host(self) -> dict[str, int]:
         """How many resources each host is computing now (pending rows), most first."""
@@ -255,14 +214,8 @@ class CollectionModel:
 
     def clear(self) -> None:
         """Forget every row (before a reload); filter and sort are kept."""
-        self.idents = []
-        self.codes = bytearray()
-        self.starts = array("q")
-        self.ends = array("q")
-        self.reasons = {}
-        self.hosts = {}
-        self.loaded = False
-        self.longest_ident = 0
+        self._clear_rows()
+        self.version += 1
         self._rebuild()
 
     def extend(self, rows: RowBlock | Sequence[RowTuple]) -> None:
@@ -284,46 +237,65 @@ class CollectionModel:
         self.ends.extend(block.ends)
         self.reasons.update(block.reasons)
         self.hosts.update(block.hosts)
+        self._hay.extend(block.hay)
+        self._folded.extend(block.folded)
         self.longest_ident = max(self.longest_ident, max(map(len, block.idents)))
-        if self.order is None:
-            return
-        if self.sort_key == "ident" and not self.reverse:
-            self.order.extend(self._filtered(range(first_new, len(self.idents))))
-        else:
+        stop = len(self.idents)
+        test = TextTest.parse(self.text_filter)
+        if self._text_mask is not None and test is not None:
+            self._text_mask.extend(match_mask(test, self._hay, self._folded, first_new, stop))
+        if self._group_mask is not None:
+            self._group_mask.extend(map(self._group_idents.__contains__, block.idents))
+        if isinstance(self.order, RowMask):
+            self.order.extend(self._mask(first_new, stop) or b"\x01" * (stop - first_new))
+        elif self.order is not None:
             self._rebuild()
 
     def apply(self, changes: Sequence[tuple[str, RowTuple | None]]) -> set[str]:
         """Apply (ident, new row or None for removed) changes; return the idents touched."""
-        structural = False
         touched: set[str] = set()
+        resort = False
         for ident, row in changes:
             touched.add(ident)
             pos = self._position(ident)
             if row is None:
                 if pos is not None:
                     self._remove(pos)
-                    structural = True
+                    resort = True
                 continue
             if pos is None:
-                pos = bisect_left(self.idents, ident)
-                self.idents.insert(pos, ident)
-                self.codes.insert(pos, 0)
-                self.starts.insert(pos, 0)
-                self.ends.insert(pos, 0)
-                self.longest_ident = max(self.longest_ident, len(ident))
-                structural = True
+                pos = self._insert(ident)
+                resort = True
             self._set_values(pos, row)
-            if not structural:
-                self._refresh_membership(pos)
-        if self.order is not None and (structural or self.sort_key != "ident"):
-            self._rebuild()
+            self._refresh_membership(pos)
+        if self.order is not None and not isinstance(self.order, RowMask):
+            if resort or self.sort_key != "ident":
+                self._rebuild()
         return touched
+
+    def _insert(self, ident: str) -> int:
+        """Room for a new row ``ident``, hidden until its values are set; its position."""
+        pos = bisect_left(self.idents, ident)
+        self.idents.insert(pos, ident)
+        self.codes.insert(pos, 0)
+        self.starts.insert(pos, 0)
+        self.ends.insert(pos, 0)
+        self._hay.insert(pos, ident)
+        self._folded.insert(pos, ident.lower())
+        for mask in (self._text_mask, self._group_mask):
+            if mask is not None:
+                mask.insert(pos, 0)
+        if isinstance(self.order, RowMask):
+            self.order.insert(pos, False)
+        self.longest_ident = max(self.longest_ident, len(ident))
+        self.version += 1
+        return pos
 
     def _set_values(self, pos: int, row: RowTuple) -> None:
         ident, status, start, end, reason = row[:5]
-        self.codes[pos] = _CODE.get(status, _ERROR_CODE)
-        self.starts[pos] = _ms(start)
-        self.ends[pos] = _ms(end)
+        self.codes[pos] = CODES.get(status, ERROR_CODE)
+        self.starts[pos] = ms(start)
+        self.ends[pos] = ms(end)
         if reason:
             self.reasons[ident] = reason
         else:
@@ -333,26 +305,32 @@ class CollectionModel:
             self.hosts[ident] = host
         else:
             self.hosts.pop(ident, None)
+        (hay,), (folded,) = haystacks((ident,), self.reasons)
+        self._hay[pos], self._folded[pos] = hay, folded
+        test = TextTest.parse(self.text_filter)
+        if self._text_mask is not None and test is not None:
+            self._text_mask[pos] = test.matches(ident, reason or "")
+        if self._group_mask is not None:
+            self._group_mask[pos] = ident in self._group_idents
+        if self._job is not None:
+            self._job.touched.add(pos)
 
     def _remove(self, pos: int) -> None:
         self.reasons.pop(self.idents[pos], None)
         self.hosts.pop(self.idents[pos], None)
-        del self.idents[pos]
-        del self.codes[pos]
-        del self.starts[pos]
-        del self.ends[pos]
+        for column in (self.idents, self.codes, self.starts, self.ends, self._hay, self._folded):
+            del column[pos]
+        for mask in (self._text_mask, self._group_mask):
+            if mask is not None:
+                del mask[pos]
+        if isinstance(self.order, RowMask):
+            self.order.remove(pos)
+        self.version += 1
 
     def _refresh_membership(self, pos: int) -> None:
-        """After a value change at ``pos``, add it to or drop it from an ident-sorted view."""
-        if self.order is None or self.sort_key != "ident":
-            return
-        i = self._order_index(pos)
-        present = i < len(self.order) and self.order[i] == pos
-        wanted = self._matches(pos) or self.idents[pos] == self.kept
-        if present and not wanted:
-            del self.order[i]
-        elif wanted and not present:
-            self.order.insert(i, pos)
+        """After a value change at ``pos``, show or hide it in an ident-ordered view."""
+        if isinstance(self.order, RowMask):
+            self.order.set(pos, self._matches(pos) or self.idents[pos] == self.kept)
 
     # -- filtering and sorting -------------------------------------------------
 
@@ -365,9 +343,48 @@ class CollectionModel:
     def set_text_filter(self, text: str) -> None:
         """Show only rows whose ident or error reason contains ``text``; ``!text`` inverts.
 
-        Lower-case text matches case-insensitively (smart case).
+        Lower-case text matches case-insensitively (smart case). This matches
+        every row at once; the screen runs :meth:`text_filter_job` in slices.
         """
-        self.text_filter = text
+        job = self.text_filter_job(text)
+        self.finish_text_filter(job)
+
+    def text_filter_job(self, text: str) -> TextFilterJob:
+        """A job matching ``text`` a slice at a time, installed by :meth:`finish_text_filter`.
+
+        Example:
+            >>> m = CollectionModel("c")
+            >>> m.extend([("a1", "completed", 1, 2, ""), ("b2", "completed", 1, 2, "")])
+            >>> job = m.text_filter_job("b")
+            >>> while not m.step_text_filter(job, rows=1):
+            ...     pass
+            >>> m.finish_text_filter(job)
+            >>> [r.ident for r in m.rows(0, 10)]
+            ['b2']
+        """
+        self._job = job = TextFilterJob(text, TextTest.parse(text), self.version)
+        job.narrow(TextTest.parse(self.text_filter), self._text_mask)
+        return job
+
+    def step_text_filter(self, job: TextFilterJob, rows: int | None = None) -> bool:
+        """Match the next slice of ``job``; True once it is complete for the rows held now."""
+        if job.version != self.version:  # rows moved since it began: start again
+            job.restart(self.version)
+        return job.step(self._hay, self._folded, rows or SLICE_ROWS)
+
+    def finish_text_filter(self, job: TextFilterJob) -> None:
+        """Match what is left of ``job`` and show its result."""
+        while not self.step_text_filter(job, rows=len(self.idents) + 1):
+            pass
+        self.text_filter = job.text
+        self._text_mask = None
+        if job.test is not None:
+            self._text_mask = mask = job.mask()
+            for pos in job.touched:  # changed after their slice was matched
+                ident = self.idents[pos]
+                mask[pos] = job.test.matches(ident, self.reasons.get(ident, ""))
+        if self._job is job:
+            self._job = None
         self._release_unmatched()
         self._rebuild()
 
@@ -375,6 +392,7 @@ class CollectionModel:
         """Show only ``idents``, the error group ``signature`` (as read when it was chosen)."""
         self.group_filter = (signature, exception)
         self._group_idents = frozenset(idents)
+        self._group_mask = bytearray(map(self._group_idents.__contains__, self.idents))
         self._release_unmatched()
         self._rebuild()
 
@@ -382,6 +400,7 @@ class CollectionModel:
         """Show every group's rows again."""
         self.group_filter = None
         self._group_idents = frozenset()
+        self._group_mask = None
         self._rebuild()
 
     def set_sort(self, key: str, reverse: bool = False) -> None:
@@ -392,66 +411,46 @@ class CollectionModel:
         self.reverse = reverse
         self._rebuild()
 
-    def _text_test(self) -> tuple[str, bool, bool] | None:
-        text = self.text_filter
-        invert = text.startswith("!")
-        if invert:
-            text = text[1:]
-        if not text:
-            return None
-        return text, invert, text == text.lower()
-
-    def _haystack(self, pos: int, fold: bool) -> str:
-        ident = self.idents[pos]
-        text = ident + "\n" + self.reasons.get(ident, "") if self.reasons else ident
-        return text.lower() if fold else text
-
     def _matches(self, pos: int) -> bool:
-        if self.status_filter is not None and self.codes[pos] != _CODE[self.status_filter]:
+        if self.status_filter is not None and self.codes[pos] != CODES[self.status_filter]:
             return False
-        if self.group_filter is not None and self.idents[pos] not in self._group_idents:
+        if self._group_mask is not None and not self._group_mask[pos]:
             return False
-        test = self._text_test()
-        if test is None:
-            return True
-        text, invert, fold = test
-        return (text in self._haystack(pos, fold)) != invert
+        return self._text_mask is None or bool(self._text_mask[pos])
 
-    def _filtered(self, positions: range) -> Iterable[int]:
-        candidates: Iterable[int] = positions
+    def _mask(self, start: int, stop: int) -> bytes | None:
+        """Rows ``start:stop`` that pass every filter, one byte each; None when none is set."""
+        masks: list[bytes | bytearray] = []
         if self.status_filter is not None:
-            mask = self.codes[positions.start : positions.stop].translate(
-                _MASKS[self.status_filter]
-            )
-            candidates = itertools.compress(positions, mask)
-        if self.group_filter is not None:
-            group, idents = self._group_idents, self.idents
-            candidates = [p for p in candidates if idents[p] in group]
-        test = self._text_test()
-        if test is not None:
-            text, invert, fold = test
-            haystack = self._haystack
-            candidates = [p for p in candidates if (text in haystack(p, fold)) != invert]
-        return candidates
+            masks.append(self.codes[start:stop].translate(_MASKS[self.status_filter]))
+        for mask in (self._group_mask, self._text_mask):
+            if mask is not None:
+                masks.append(mask[start:stop])
+        if not masks:
+            return None
+        combined = masks[0]
+        for other in masks[1:]:
+            combined = and_masks(combined, other)
+        return bytes(combined)
 
     def _rebuild(self) -> None:
-        plain = (
-            self.status_filter is None and self.group_filter is None and self._text_test() is None
-        )
-        if plain and self.sort_key == "ident" and not self.reverse:
-            self.order = None  # every row, in ident order: nothing to store
-            return
-        order = list(self._filtered(range(len(self.idents))))
+        n = len(self.idents)
+        mask = self._mask(0, n)
         kept = self._position(self.kept) if self.kept is not None else None
-        if kept is not None:
-            i = bisect_left(order, kept)  # _filtered keeps positions in ascending order
-            if i == len(order) or order[i] != kept:
-                order.insert(i, kept)
+        if mask is not None and kept is not None and not mask[kept]:
+            mask = mask[:kept] + b"\x01" + mask[kept + 1 :]
+        if self.sort_key == "ident":
+            if mask is None and not self.reverse:
+                self.order = None  # every row, in ident order: nothing to store
+            else:
+                self.order = RowMask(bytearray(b"\x01" * n if mask is None else mask))
+            return
+        order = list(range(n) if mask is None else itertools.compress(range(n), mask))
         if self.sort_key == "status":
             order.sort(key=self.codes.__getitem__)
         elif self.sort_key == "start":
             starts = self.starts
-            order.sort(key=lambda p: (starts[p] == _NONE, starts[p]))
+            order.sort(key=lambda p: (starts[p] == NO_TIME, starts[p]))
         elif self.sort_key == "duration":
             order.sort(key=self._duration_key)
         if self.reverse:
@@ -460,5 +459,5 @@ class CollectionModel:
 
     def _duration_key(self, pos: int) -> tuple[bool, int]:
         """Finished rows by run time, then the rest (running ones too: their time moves)."""
-        duration = duration_ms(_opt(self.starts[pos]), _opt(self.ends[pos]))
+        duration = duration_ms(opt_ms(self.starts[pos]), opt_ms(self.ends[pos]))
         return (duration is None, duration or 0)

@@ -52,7 +52,7 @@ from hadrosaur import (
 )
 from hadrosaur.view import CollectionView
 
-from .eta import estimate_eta
+from .eta import Estimate, estimate_eta
 from .messages import (
     BaseState,
     DetailLoaded,
@@ -73,6 +73,8 @@ PAGE_SIZE = 50_000
 FIRST_PAGE_SIZE = 2_000  # small, so the first screen appears at once
 #: Seconds between reads of a collection that has pending resources.
 LIVENESS_INTERVAL = 0.5
+#: Seconds after which an unchanged summary is posted again (its rate and ETA drift).
+SUMMARY_REFRESH = 5.0
 #: Minutes of failures per error group read for its sparkline.
 GROUP_MINUTES = 60
 
@@ -125,6 +127,8 @@ class CollectionReader:
         self._load_after: str | None = None
         self._loading = False
         self._cursor: Cursor | None = None
+        #: The last summary posted for each collection, and when (see _post_summary).
+        self._summaries: dict[str, tuple[SummaryUpdated, float]] = {}
 
     # -- called from the UI thread -------------------------------------------------
 
@@ -281,6 +285,7 @@ class CollectionReader:
                 self._base_exists = False
                 self._project = None
                 self._collections = None
+                self._summaries.clear()
                 self.post(BaseState(False))
             return False
         try:
@@ -325,7 +330,7 @@ class CollectionReader:
                     self._running_seen.get(name),
                 )
                 legacy = self._project.is_legacy(name)
-                self.post(
+                self._post_summary(
                     SummaryUpdated(name, counts, eta.rate_per_minute, eta, legacy, view.fallback)
                 )
                 if active:
@@ -336,6 +341,30 @@ class CollectionReader:
                 self.post(IndexBusyChanged(name, True))
         except HadrosaurError as exc:
             self.post(ReadProblem(f"{name}: {exc}"))
+
+    def _post_summary(self, summary: SummaryUpdated) -> None:
+        """Post a collection's summary unless it says what the last one said.
+
+        A collection with pending resources is read twice a second: an
+        unchanged summary would cost the UI a redraw of the collections
+        table for nothing. The rate and ETA drift with the clock even when
+        nothing happens, so they count as changed when they moved by more
+        than 1%, or after SUMMARY_REFRESH seconds.
+        """
+        now = time.monotonic()
+        last = self._summaries.get(summary.name)
+        if last is not None:
+            posted, when = last
+            same = (
+                (posted.counts, posted.legacy, posted.fallback)
+                == (summary.counts, summary.legacy, summary.fallback)
+                and _close(posted.rate_per_minute, summary.rate_per_minute)
+                and _same_eta(posted.eta, summary.eta)
+            )
+            if same and now - when < SUMMARY_REFRESH:
+                return
+        self._summaries[summary.name] = (summary, now)
+        self.post(summary)
 
     def _read_rows(self, name: str, view: CollectionView) -> None:
         with self._lock:
@@ -369,6 +398,20 @@ class CollectionReader:
             self._want_pass()
         if changes:
             self.post(RowsChanged(name, generation, changes))
+
+
+def _same_eta(a: Estimate | None, b: Estimate | None) -> bool:
+    """Whether an ETA says what it said before: the same state, its range within 1%."""
+    if a is None or b is None:
+        return a is b
+    return a.state == b.state and _close(a.low, b.low) and _close(a.high, b.high)
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    """Whether a rate or ETA is the same as shown before: both None, or within 1%."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 0.01 * max(abs(a), abs(b))
 
 
 def _skipped_note(skipped: SkippedDirectory) -> str:

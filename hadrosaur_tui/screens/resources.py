@@ -7,12 +7,13 @@ message (messages.py) that bubbles up to it; the app answers by calling
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -31,6 +32,7 @@ from ..messages import (
 )
 from ..model import SORT_KEYS, CollectionModel
 from ..resource_detail import DetailData
+from ..text_filter import TextFilterJob
 from ..widgets.detail import TABS, ResourceDetail
 from ..widgets.log_view import LogView
 from ..widgets.resource_table import ResourceTable
@@ -38,7 +40,10 @@ from ..widgets.status_line import StatusLine
 from .filter_bar import filter_bar
 from .groups import GroupChoice, GroupsScreen
 
-__all__ = ("ResourcesScreen",)
+__all__ = ("FILTER_DEBOUNCE", "ResourcesScreen")
+
+#: Seconds the text filter waits for the next keystroke before it runs.
+FILTER_DEBOUNCE = 0.05
 
 #: Rows below which the detail pane is hidden (a line says so): the table, the filter
 #: bar, the status line and the footer need 9, and tabs and a log of 2 lines need 8.
@@ -138,6 +143,8 @@ class ResourcesScreen(Screen[None]):
         self.selected: str | None = None
         #: Another process holds this collection's index: the reader is waiting for it.
         self.index_busy = False
+        #: The text filter typed and not yet shown (the newest keystroke's).
+        self._filter_job: TextFilterJob | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -294,14 +301,31 @@ class ResourcesScreen(Screen[None]):
 
     @on(Input.Changed, "#filter-input")
     def _filter_typed(self, event: Input.Changed) -> None:
-        self.model.set_text_filter(event.value)
-        self.rows_changed()
+        # The last keystroke wins: its job replaces (and its worker cancels) the one before.
+        self._filter_job = self.model.text_filter_job(event.value)
+        self._run_text_filter(self._filter_job)
+
+    @work(exclusive=True, group="text-filter")
+    async def _run_text_filter(self, job: TextFilterJob) -> None:
+        """After a pause in typing, match a slice at a time: keys are read between slices."""
+        await asyncio.sleep(FILTER_DEBOUNCE)
+        while not self.model.step_text_filter(job):
+            await asyncio.sleep(0)
+        self._show_text_filter(job)
+
+    def _show_text_filter(self, job: TextFilterJob) -> None:
+        if self._filter_job is job:
+            self._filter_job = None
+            self.model.finish_text_filter(job)
+            self.rows_changed()
 
     @on(Input.Submitted, "#filter-input")
     def _filter_done(self) -> None:
         self._close_filter()
 
     def _close_filter(self) -> None:
+        if self._filter_job is not None:
+            self._show_text_filter(self._filter_job)  # enter or esc: what was typed, at once
         self.query_one("#filter-input", Input).display = False
         self.table.focus()
 

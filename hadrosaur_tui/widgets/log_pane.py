@@ -38,6 +38,7 @@ class LogPane(Vertical):
         self.live = live
         #: The line the find started from: typing searches from there on.
         self._origin = -1
+        self._status: str | None = None  # the status line's text as last drawn
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="find (lower case: any case); enter: next, esc: close")
@@ -95,7 +96,10 @@ class LogPane(Vertical):
         self._update_status()
 
     def _update_status(self) -> None:
-        self.query_one(".log-pane--status", Static).update(status_text(self.view))
+        text = status_text(self.view)
+        if text != self._status:  # one line of fixed height: a repaint, never a layout
+            self._status = text
+            self.query_one(".log-pane--status", Static).update(text, layout=False)
 
 
 def status_text(view: LogView) -> str:

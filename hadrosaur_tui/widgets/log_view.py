@@ -23,6 +23,7 @@ follow, arrows and page keys, ``n``/``N`` next/previous match of the find,
 
 from __future__ import annotations
 
+import time
 from array import array
 from bisect import bisect_right
 from pathlib import Path
@@ -38,13 +39,20 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from hadrosaur.display import visible
 
 from ..log_document import LogDocument
 from .log_styles import LINE_KINDS, mark_matches, style_line
+from .virtual_size import set_virtual_size
 
-__all__ = ("FIND_IN_THREAD_BYTES", "WRAP_MAX_LINES", "LogView")
+#: Seconds between two polls of a log that keeps changing (see LogView.request_poll).
+POLL_INTERVAL = 0.5
+#: Lines drawn kept for the next frames (a few screens' worth).
+_STRIP_CACHE = 1_000
+
+__all__ = ("FIND_IN_THREAD_BYTES", "POLL_INTERVAL", "WRAP_MAX_LINES", "LogView")
 
 #: Wrapping measures every line; beyond this many lines it is refused (the log scrolls sideways).
 WRAP_MAX_LINES = 200_000
@@ -101,6 +109,10 @@ class LogView(ScrollView, can_focus=True):
         self._wrap_width = 0
         self._indexer_running = False
         self._text: str | None = None
+        self._last_poll = 0.0
+        self._poll_timer: Timer | None = None
+        #: Lines drawn, by everything that decides how they look (see render_line).
+        self._strips: dict[tuple[object, ...], Strip] = {}
 
     # -- what is shown --------------------------------------------------------------------
 
@@ -146,8 +158,29 @@ class LogView(ScrollView, can_focus=True):
     def on_unmount(self) -> None:
         self.document.close()
 
+    def request_poll(self) -> None:
+        """The file changed: poll it now, or at most :data:`POLL_INTERVAL` after the last poll.
+
+        A busy log changes many times a second, and each poll that finds
+        lines redraws the whole pane (following, every line moves up): so
+        the events of a burst become one poll, and a log appended to
+        continuously is redrawn a few times a second, not on every write.
+        """
+        if self._poll_timer is not None:
+            return  # a poll is already due
+        wait = self._last_poll + POLL_INTERVAL - time.monotonic()
+        if wait <= 0:
+            self.poll()
+        else:
+            self._poll_timer = self.set_timer(wait, self._timed_poll)
+
+    def _timed_poll(self) -> None:
+        self._poll_timer = None
+        self.poll()
+
     def poll(self) -> bool:
         """Read what the file gained (and what became of it); True if anything changed."""
+        self._last_poll = time.monotonic()
         changed, more = self.document.poll()
         if changed:
             self._relayout()
@@ -217,9 +250,11 @@ class LogView(ScrollView, can_focus=True):
             virtual_width = width
         else:
             virtual_width = max(width, self.document.longest + self._gutter_width())
-        self.virtual_size = Size(virtual_width, max(1, self._total_rows()))
+        set_virtual_size(self, Size(virtual_width, max(1, self._total_rows())))
         if self.follow:
-            # The drawing already counts from the end; the scroll bar follows after layout.
+            # The drawing already counts from the end; the scroll bar follows at once (in
+            # the same frame) when the range grew in place, else after the layout.
+            self._stick_to_end()
             self.call_after_refresh(self._stick_to_end)
         self.refresh()
         self.post_message(self.Changed(self))
@@ -292,17 +327,39 @@ class LogView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        blank = Strip.blank(width, self.rich_style)
         if self.line_count == 0:
             if y != 0:
-                return blank
+                return Strip.blank(width, self.rich_style)
             note = self.document.refused or self.empty_text
             strip = Strip([Segment(note, self._style("debug"))])
             return strip.extend_cell_length(width, self.rich_style)
         row = self._top_row() + y
         if row >= self._total_rows():
-            return blank
+            return Strip.blank(width, self.rich_style)
         index = self._line_at(row)
+        scroll_x = 0 if self.follow else int(self.scroll_x)
+        # A followed log moves up a line per line appended: every other line on screen is
+        # one drawn before, so it is taken from the cache rather than styled again.
+        key = (
+            row,
+            index,
+            self.document.line(index),
+            width,
+            scroll_x,
+            self.wrap,
+            self.numbers and self._gutter_width(),
+            self.needle,
+            index == self.match_line,
+        )
+        cached = self._strips.get(key)
+        if cached is not None:
+            return cached
+        if len(self._strips) > _STRIP_CACHE:
+            self._strips.clear()
+        strip = self._strips[key] = self._draw_line(row, index, width, scroll_x)
+        return strip
+
+    def _draw_line(self, row: int, index: int, width: int, scroll_x: int) -> Strip:
         text = self._styled_line(index)
         gutter = self._gutter(index)
         if self.wrap and self._rows:
@@ -318,9 +375,12 @@ class LogView(ScrollView, can_focus=True):
             if part:
                 gutter = Strip.blank(gutter.cell_length, self._style("gutter"))
             return Strip.join([gutter, shown]).extend_cell_length(width, self.rich_style)
-        scroll_x = 0 if self.follow else int(self.scroll_x)
         strip = Strip(text.render(self.app.console)).crop(scroll_x, scroll_x + self._text_width())
         return Strip.join([gutter, strip]).extend_cell_length(width, self.rich_style)
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()  # the theme or a pseudo-class changed the colours
+        super().notify_style_update()
 
     def _styled_line(self, index: int) -> Text:
         text = style_line(self.document.line(index), not self.live, self._style)

@@ -26,6 +26,7 @@ from hadrosaur.display import format_duration, visible
 
 from ..format import STATUS_SYMBOLS, format_clock
 from ..model import CollectionModel, Row
+from .virtual_size import set_virtual_size
 
 __all__ = ("ResourceTable", "short_reason")
 
@@ -102,6 +103,8 @@ class ResourceTable(ScrollView, can_focus=True):
         self.empty_text = empty_text
         self.cursor_ident: str | None = None
         self._last_announced: str | None = "<none>"
+        #: The clock-dependent text of the visible rows at the last tick, by screen line.
+        self._timed_text: dict[int, tuple[str, str]] = {}
 
     # -- geometry --------------------------------------------------------------
 
@@ -120,7 +123,8 @@ class ResourceTable(ScrollView, can_focus=True):
 
     def refresh_rows(self) -> None:
         """Re-read the model after it changed: size, cursor position, repaint."""
-        self.virtual_size = Size(self.scrollable_content_region.width or 80, len(self.model) + 1)
+        width = self.scrollable_content_region.width or 80
+        set_virtual_size(self, Size(width, len(self.model) + 1))
         if self.cursor_ident is not None:
             index = self.model.find(self.cursor_ident)
             if index is not None:
@@ -128,6 +132,26 @@ class ResourceTable(ScrollView, can_focus=True):
         self.cursor_row = max(0, min(self.cursor_row, len(self.model) - 1))
         self._announce()
         self.refresh()
+
+    def refresh_times(self) -> None:
+        """Redraw the visible rows whose start or duration text moved with the clock.
+
+        Called every second: a running row's duration ticks, and nothing else
+        on screen does, so only those lines are drawn again (a full redraw of
+        the table every second cost a few percent of a core while idle).
+        """
+        now_ms = int(self.clock() * 1000)
+        top = int(self.scroll_y)
+        height = max(0, self.scrollable_content_region.height - 1)
+        shown: dict[int, tuple[str, str]] = {}
+        for offset, row in enumerate(self.model.rows(top, top + height)):
+            duration = row.duration_ms(now_ms) if row.end is None else None
+            shown[offset + 1] = (format_clock(row.start, now_ms), format_duration(duration))
+        width = self.size.width
+        for y, text in shown.items():
+            if self._timed_text.get(y, text) != text:
+                self.refresh(Region(0, y, width, 1))
+        self._timed_text = shown
 
     def on_resize(self, event: events.Resize) -> None:
         self.refresh_rows()

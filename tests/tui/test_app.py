@@ -90,8 +90,10 @@ async def test_text_filter_as_you_type_and_inverted(sample_base: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_first_collection(pilot)
         await pilot.press("slash", "0", "0", "0")
+        await wait_until(pilot, lambda: screen.model.text_filter == "000")  # debounced
         assert {r.ident for r in screen.model.rows(0, 20)} == {f"GCF_000{i}" for i in range(10)}
         await pilot.press("7")
+        await wait_until(pilot, lambda: screen.model.text_filter == "0007")
         assert [r.ident for r in screen.model.rows(0, 20)] == ["GCF_0007"]
         await pilot.press("escape")  # closes the box, keeps the filter
         assert isinstance(app.screen, ResourcesScreen) and screen.model.text_filter == "0007"

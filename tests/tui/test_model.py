@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from textual.message import Message
 
 from hadrosaur import Project
+from hadrosaur_tui import text_filter
 from hadrosaur_tui.format import STATUS_ORDER
 from hadrosaur_tui.messages import RowsChanged, RowsLoaded
 from hadrosaur_tui.model import CollectionModel, RowBlock, RowTuple
@@ -19,7 +20,12 @@ from hadrosaur_tui.reader import CollectionReader
 
 from ..helpers import spawn, wait_for
 
-IDENTS = [f"id-{i:02d}" for i in range(30)]
+IDENTS = [f"id-{i:02d}" for i in range(25)] + ["Id-ÉX", "idΣ", "x\u0130y", "ab", "Ab"]
+REASONS = ["", "ValueError: Boom", "OSError: disk", "KeyError: 'ab'", "İstanbul Σ"]
+#: Texts typed into the filter: ident and reason parts, case variants, exclusions, a NUL.
+texts = st.sampled_from(
+    ["", "id-1", "!id-1", "boom", "Boom", "!disk", "r: b", "\0", "1\0v", "!", "ab", "!ab", "\u03c3"]
+) | st.text(alphabet="!iIdD-0123ab \u03a3\u03c3\u0130\0:oO", max_size=6)
 rows_strategy = st.builds(
     lambda ident, status, start, dur, reason: (
         ident,
@@ -32,7 +38,7 @@ rows_strategy = st.builds(
     st.sampled_from(STATUS_ORDER),
     st.one_of(st.none(), st.integers(0, 10_000)),
     st.one_of(st.none(), st.integers(0, 500)),
-    st.sampled_from(["", "ValueError: Boom", "OSError: disk"]),
+    st.sampled_from(REASONS),
 )
 
 
@@ -55,10 +61,8 @@ def expected_view(
         if group is not None and ident not in group:
             continue
         if needle:
-            hay = ident + "\n" + row[4]
-            if fold:
-                hay = hay.lower()
-            if (needle in hay) == invert:
+            fields = (ident.lower(), row[4].lower()) if fold else (ident, row[4])
+            if any(needle in f for f in fields) == invert:
                 continue
         out.append(ident)
     if key == "status":
@@ -82,7 +86,7 @@ def expected_view(
     initial=st.lists(rows_strategy, max_size=20),
     changes=st.lists(st.tuples(st.sampled_from(IDENTS), st.one_of(st.none(), rows_strategy))),
     status=st.one_of(st.none(), st.sampled_from(STATUS_ORDER)),
-    text=st.sampled_from(["", "id-1", "!id-1", "boom", "Boom", "!disk"]),
+    text=texts,
     key=st.sampled_from(["ident", "status", "start", "duration"]),
     reverse=st.booleans(),
     filter_first=st.booleans(),
@@ -133,6 +137,91 @@ def test_view_matches_brute_force(
         assert model.find(ident) == index
     assert model.total == len(state)
     assert model.counts() == {s: sum(r[1] == s for r in state.values()) for s in STATUS_ORDER}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    initial=st.lists(rows_strategy, max_size=20),
+    steps=st.lists(
+        st.tuples(
+            st.integers(1, 7),
+            st.lists(st.tuples(st.sampled_from(IDENTS), st.one_of(st.none(), rows_strategy))),
+        ),
+        max_size=6,
+    ),
+    status=st.one_of(st.none(), st.sampled_from(STATUS_ORDER)),
+    first=texts,
+    text=texts,
+    typed_on=st.booleans(),
+    reverse=st.booleans(),
+)
+def test_a_text_filter_run_in_slices_while_rows_change_matches_brute_force(
+    initial: list[RowTuple],
+    steps: list[tuple[int, list[tuple[str, RowTuple | None]]]],
+    status: str | None,
+    first: str,
+    text: str,
+    typed_on: bool,
+    reverse: bool,
+) -> None:
+    """The screen's way: a job stepped a slice at a time, rows changing between slices.
+
+    With ``typed_on`` the text extends the one before (more characters typed),
+    and the job looks only at the rows that matched it (narrowing).
+    """
+    if typed_on:
+        text = first + text.lstrip("!")
+    share = text_filter.NARROW_SHARE
+    text_filter.NARROW_SHARE = 1  # narrow whatever the share of rows matched
+    try:
+        _run_in_slices(initial, steps, status, first, text, reverse)
+    finally:
+        text_filter.NARROW_SHARE = share
+
+
+def _run_in_slices(
+    initial: list[RowTuple],
+    steps: list[tuple[int, list[tuple[str, RowTuple | None]]]],
+    status: str | None,
+    first: str,
+    text: str,
+    reverse: bool,
+) -> None:
+    model = CollectionModel("c")
+    state = {row[0]: row for row in initial}
+    model.extend(sorted(state.values()))
+    model.set_status_filter(status)
+    model.set_text_filter(first)  # the filter the job replaces
+    model.set_sort("ident", reverse)
+    job = model.text_filter_job(text)
+    for rows, changes in steps:
+        model.step_text_filter(job, rows)
+        for ident, row in changes:
+            fixed = None if row is None else (ident, *row[1:])
+            model.apply([(ident, fixed)])
+            if fixed is None:
+                state.pop(ident, None)
+            else:
+                state[ident] = fixed
+        # Still the old filter on show until the job is installed.
+        assert [r.ident for r in model.rows(0, len(model))] == expected_view(
+            state, status, first, "ident", reverse
+        )
+    model.finish_text_filter(job)
+    shown = [r.ident for r in model.rows(0, len(model))]
+    assert shown == expected_view(state, status, text, "ident", reverse)
+    assert [model.find(ident) for ident in shown] == list(range(len(shown)))
+
+
+def test_a_row_that_changes_after_its_slice_was_matched_is_matched_again() -> None:
+    model = CollectionModel("c")
+    model.extend([("a", "error", 1, 2, "ValueError: Boom"), ("b", "completed", 1, 2, "")])
+    job = model.text_filter_job("boom")
+    model.step_text_filter(job, rows=1)  # "a" matched, by its reason
+    model.apply([("a", ("a", "completed", 1, 3, ""))])  # recomputed: no reason now
+    model.apply([("b", ("b", "error", 1, 3, "KeyError: boom"))])  # not yet matched
+    model.finish_text_filter(job)
+    assert [r.ident for r in model.rows(0, 10)] == ["b"]
 
 
 def _key(state: dict[str, RowTuple], ident: str, key: str) -> object:
