@@ -271,13 +271,18 @@ def _compute_locked(
     attempt = Attempt.begin(
         coll_dir, collection, ident, args, durable, previous_attempt, lease_interval
     )
-    attempt.start()
+    # Registered before pending is written: the first renewal is an interval away,
+    # and starting the heartbeat thread (it waits for the thread to run) stays out of
+    # the gap between pending and the function, where a Ctrl-C leaves it interrupted.
     beat = (
         _heartbeat.start(res_dir, lease_interval, attempt.meta["attempt"], attempt.is_on_disk)
         if lease_interval
         else None
     )
     try:
+        attempt.start()
+        if beat is not None:
+            beat.begin()
         return _run_attempt(attempt, func, lock, existed, contain, log_max_bytes, log_backups, beat)
     finally:
         if beat is not None:

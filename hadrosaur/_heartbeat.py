@@ -46,6 +46,7 @@ class Beat:
     __slots__ = (
         "attempt",
         "beats",
+        "begun",
         "due",
         "interval",
         "registry",
@@ -69,6 +70,8 @@ class Beat:
         #: True once a renewal found meta.json naming another attempt.
         self.superseded = False
         self.stopped = False
+        #: False until the attempt's meta.json and pending status are written (see begin).
+        self.begun = False
         #: The registry it is in (its process's: see _forget_in_child).
         self.registry: dict[int, Beat] = {}
 
@@ -81,7 +84,13 @@ class Beat:
         """
         return time.clock_gettime(_elapsed_clock) - self.started >= self.interval
 
+    def begin(self) -> None:
+        """The attempt has begun (meta.json and pending written): renewals may judge it now."""
+        self.begun = True
+
     def renew(self) -> None:
+        if not self.begun:
+            return  # registered before its meta.json was written: nothing to renew yet
         if not self.still_ours():
             self.superseded = self.stopped = True
             return
