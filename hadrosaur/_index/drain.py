@@ -44,18 +44,24 @@ class MarkerDrain:
         """Apply every pending marker to the index; return how many were applied."""
         # Leftovers of a drainer that died between claim and unlink come first.
         leftovers = _markers.claimed_names(self.coll_dir)
+        # Only drainers (under the index lock, so none but this one now) put
+        # markers in .kept/: listed once, it says which free ones to unlink there.
+        kept = set(_markers.kept_names(self.coll_dir))
         applied = 0
         for chunk in _markers.chunks(leftovers, _DRAIN_CHUNK):
-            applied += self.apply(chunk)
+            applied += self.apply(chunk, kept)
         for chunk in _markers.chunks(_markers.claim_all(self.coll_dir), _DRAIN_CHUNK):
-            applied += self.apply(chunk)
+            applied += self.apply(chunk, kept)
         self._apply_unmarked_plans()
         # Last, after every claim: see the proof in sweep.py.
         self.sweep.run()
         return applied
 
-    def apply(self, names: list[str]) -> int:
-        """Apply claimed markers; keep those whose lock was held, release the others."""
+    def apply(self, names: list[str], kept: set[str]) -> int:
+        """Apply claimed markers; keep those whose lock was held, release the others.
+
+        ``kept``: the names in .kept/ (see run); those kept here are added.
+        """
         tally = self.sweep.tally
         idents = []
         for name in names:
@@ -72,12 +78,16 @@ class MarkerDrain:
         tally.probed += len(idents)
         if idents:
             self.writer.apply_resources(idents, probe)
-        _markers.keep(self.coll_dir, [name for name in names if name in probe.busy])
-        tally.just_kept.update(probe.busy)  # probed just now: this opening's sweep skips them
-        free = [name for name in names if name not in probe.busy]
+        busy = probe.busy
+        _markers.keep(self.coll_dir, [name for name in names if name in busy])
+        kept |= busy
+        tally.just_kept.update(busy)  # probed just now: this opening's sweep skips them
+        free = [name for name in names if name not in busy]
         _markers.release_claimed(self.coll_dir, free)
         # A kept marker of the same resource is done with too: read after a free probe.
-        _markers.release_kept(self.coll_dir, free)
+        done = [name for name in free if name in kept]
+        _markers.release_kept(self.coll_dir, done)
+        kept.difference_update(done)
         return len(names)
 
     def _apply_unmarked_plans(self) -> None:
