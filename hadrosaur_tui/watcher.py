@@ -38,9 +38,16 @@ class MarkerNews:
 
 
 class DirectoryWatcher:
-    """Calls ``on_change(paths)`` from its thread when files change in the watched directories."""
+    """Calls ``on_change(paths)`` from its thread when files change in the watched directories.
 
-    def __init__(self, on_change: Callable[[set[str]], object], *, debounce_ms: int = 120) -> None:
+    A change alone is reported once 30 ms pass without another; changes that
+    keep coming (workers fetching) are reported together every
+    ``debounce_ms``. Each report costs a reader pass and a redraw, whatever
+    it holds, so a burst costs about four of them a second, not one per
+    change, while a change alone still reaches the screen in about 0.1 s.
+    """
+
+    def __init__(self, on_change: Callable[[set[str]], object], *, debounce_ms: int = 250) -> None:
         self.on_change = on_change
         self.debounce_ms = debounce_ms
         self._paths: tuple[Path, ...] = ()
