@@ -33,11 +33,11 @@ __all__ = ("concurrency_rows", "leave_app", "run_concurrency")
 _WORKERS = 2
 
 
-def _start_workers(base: Path, n: int) -> list[subprocess.Popen[str]]:
+def _start_workers(base: Path, n: int, python: str = sys.executable) -> list[subprocess.Popen[str]]:
     bounds = [n * k // _WORKERS for k in range(_WORKERS + 1)]
     return [
         subprocess.Popen(
-            [sys.executable, str(CHILDREN / "concurrent_worker.py"), str(base), str(lo), str(hi)],
+            [python, str(CHILDREN / "concurrent_worker.py"), str(base), str(lo), str(hi)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

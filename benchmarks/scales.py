@@ -36,6 +36,9 @@ class Scale:
         triage_n / triage_errors / triage_causes: the generated base of
             benchmarks.triage (resources, errors, causes); triage_fetches: failing
             fetches per round of its signatures-on/off comparison.
+        watching_n / watching_rounds: resources the two workers of
+            benchmarks.watching fetch, alone and watched by hadrosaur-tui, and
+            its rounds; drain_n: fetches before its first read (the drain).
     """
 
     name: str
@@ -62,6 +65,9 @@ class Scale:
     triage_errors: int
     triage_causes: int
     triage_fetches: int
+    watching_n: int
+    watching_rounds: int
+    drain_n: int
 
 
 SCALES = {
@@ -90,6 +96,9 @@ SCALES = {
         triage_errors=200,
         triage_causes=10,
         triage_fetches=20,
+        watching_n=100,
+        watching_rounds=1,
+        drain_n=100,
     ),
     "small": Scale(
         name="small",
@@ -116,6 +125,9 @@ SCALES = {
         triage_errors=2_000,
         triage_causes=50,
         triage_fetches=500,
+        watching_n=2_000,
+        watching_rounds=2,
+        drain_n=2_000,
     ),
     "large": Scale(
         name="large",
@@ -144,5 +156,8 @@ SCALES = {
         triage_errors=20_000,
         triage_causes=50,
         triage_fetches=1_000,
+        watching_n=6_000,
+        watching_rounds=3,
+        drain_n=2_000,
     ),
 }

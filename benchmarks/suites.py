@@ -29,6 +29,7 @@ from .scales import Scale
 from .subprocesses import run_module
 from .triage import triage_rows
 from .tui_scale import run_tui, tui_rows
+from .watching import watching_rows
 
 __all__ = ("SUITES", "Run")
 
@@ -228,6 +229,30 @@ def triage_suite(run: Run) -> list[Row]:
     return rows
 
 
+def watching_suite(run: Run) -> list[Row]:
+    """benchmarks/watching.py: 2 workers watched by hadrosaur-tui vs alone, and the drain."""
+    where = next((w for w in run.places if w.label == "memory"), run.places[0])
+    scale = run.scale
+    result = _in_a_new_directory(
+        where,
+        "bench-watching-",
+        lambda work: run_module(
+            "benchmarks.watching",
+            work,
+            "--n",
+            scale.watching_n,
+            "--rounds",
+            scale.watching_rounds,
+            "--drain-n",
+            scale.drain_n,
+        ),
+    )
+    run.results["watching"] = {"where": where.label, **result}
+    rows = watching_rows(result, where.label)
+    log("".join(f"  {row.metric}: {row.ours}\n" for row in rows).rstrip())
+    return rows
+
+
 #: In the order they run; the reads suite runs before the TUI's, which reuses its base.
 SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "fetch": ("fetch overhead per resource", fetch_suite),
@@ -238,4 +263,5 @@ SUITES: dict[str, tuple[str, Callable[[Run], list[Row]]]] = {
     "pending": ("many pending resources: dead ones for stats, deaths for the TUI", pending_suite),
     "logs": ("the log pane on a huge run.log (benchmarks/log_open.py)", logs_suite),
     "triage": ("error groups at scale, and what signatures cost a failing fetch", triage_suite),
+    "watching": ("2 workers watched by hadrosaur-tui vs alone; the drain", watching_suite),
 }

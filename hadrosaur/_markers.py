@@ -104,7 +104,7 @@ def _is_marker(entry: os.DirEntry[str]) -> bool:
     return not entry.is_dir(follow_symlinks=False)
 
 
-def _marker_names(directory: Path) -> list[str]:
+def _marker_names(directory: str | Path) -> list[str]:
     with os.scandir(directory) as entries:
         return [e.name for e in entries if _is_marker(e)]
 
@@ -128,10 +128,11 @@ def claim_all(coll_dir: Path) -> Iterator[str]:
     A generator, so that a drain applies chunk by chunk and a drainer
     killed early leaves few claimed markers behind.
     """
-    updates, claimed = marker_dirs(coll_dir)
+    updates, claimed = map(os.fspath, marker_dirs(coll_dir))  # str joins: pathlib costs more
+    rename = os.rename
     for name in _marker_names(updates):
         try:
-            os.rename(updates / name, claimed / name)
+            rename(f"{updates}/{name}", f"{claimed}/{name}")
         except FileNotFoundError:
             continue  # taken by a drainer that ignores .index.lock (0.4.1)
         yield name

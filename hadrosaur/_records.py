@@ -135,14 +135,17 @@ def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
     put it there, and its target is not read.
     """
     try:
-        raw = read_regular(os.path.join(res_dir, META_FILE), max_size=META_MAX_BYTES)
+        raw = read_regular(f"{os.fspath(res_dir)}/{META_FILE}", max_size=META_MAX_BYTES)
     except RefusedFile as exc:
         return {}, f"{META_FILE}: {exc.reason}"
     except OSError:
         return {}, ""
     if raw is not None:
         try:
-            meta = json.loads(raw)
+            # What writers write (ASCII JSON) is decoded here as json.loads would,
+            # sparing it its guess of the encoding; a BOM or UTF-16 is left to it.
+            plain = raw[:1] == b"{" and raw[1:2] != b"\0"
+            meta = json.loads(raw.decode("utf-8", "surrogatepass") if plain else raw)
         except (ValueError, RecursionError):
             meta = None
         if isinstance(meta, dict):
@@ -246,7 +249,9 @@ def _as_ms(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
+def read_record(
+    res_dir: StrPath, *, dir_checked: bool = False, ident: str | None = None
+) -> Entry | None:
     """What the index keeps of a resource, read from its directory (None if never started).
 
     ``status`` is what the files say: completed, pending, error or
@@ -262,9 +267,10 @@ def read_record(res_dir: StrPath, *, dir_checked: bool = False) -> Entry | None:
     A "resource directory" that is a symlink or a file is damaged: an error
     record saying so, and nothing behind it is read. ``dir_checked`` skips
     that lstat when a directory scan (or a lock probe) has just seen a real
-    directory there.
+    directory there. ``ident``: the directory's name, when the caller has it.
     """
-    ident = os.path.basename(res_dir)
+    if ident is None:
+        ident = os.path.basename(res_dir)
     if not dir_checked:
         problem = directory_problem(res_dir)
         if problem is None:

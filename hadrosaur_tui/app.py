@@ -205,7 +205,7 @@ class HadrosaurApp(App[int]):
         paths = [self.base, *self.marker_dirs]
         if self.watched_resource is not None:
             paths.append(self.watched_resource)
-        self.watcher.set_paths(paths)
+        self.watcher.set_paths(paths, markers=self.marker_dirs)
 
     def watch_resource(self, directory: Path | None) -> None:
         """Also watch the selected resource's directory (its log grows there)."""

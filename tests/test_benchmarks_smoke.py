@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "logs", "triage"}
+SUITES = {"fetch", "reads", "tui", "concurrency", "pending", "logs", "triage", "watching"}
 
 
 @pytest.mark.slow
@@ -78,6 +78,12 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
         assert logs["find_found"] is None
     triage = report["suites"]["triage"]
     assert (triage["n"], triage["errors"], triage["causes"]) == (600, 200, 10)
+    watching = report["suites"]["watching"]
+    ((only, summary),) = watching["summary"].items()
+    assert (watching["n"], watching["drain_n"], len(watching["rounds"])) == (100, 100, 1)
+    (round_,) = watching["rounds"]
+    assert round_[only]["watched"]["done"] == round_[only]["alone"]["done"] == 100
+    assert summary["watched_s"]["n"] == 1
     assert triage["group_members"] == 10 and triage["signature_texts"] == 200
     assert len(triage["failing_fetch_us"]["on"]) == len(triage["failing_fetch_us"]["off"]) > 0
     assert any(row["metric"].startswith("error_groups, N=600") for row in report["table"])

@@ -16,6 +16,12 @@ sweep.py, which also proves that this never hides a newer state).
 Plans are also compared with the ``P/`` keys whenever the number of plan
 files changes, so a plan whose marker was never written (its
 writer died between the two) is applied all the same.
+
+What one change costs: ``.updates/`` is listed once, and markers are applied
+in chunks of ``_DRAIN_CHUNK``, one WriteBatch each; per marker there is one
+rename (the claim), one lock probe, one read each of ``status`` and
+``meta.json``, and one unlink. ``.kept/`` is listed once per drain, so a
+released marker is unlinked there only if it is there.
 """
 
 from __future__ import annotations
@@ -44,18 +50,24 @@ class MarkerDrain:
         """Apply every pending marker to the index; return how many were applied."""
         # Leftovers of a drainer that died between claim and unlink come first.
         leftovers = _markers.claimed_names(self.coll_dir)
+        # Only drainers (under the index lock, so none but this one now) put
+        # markers in .kept/: listed once, it says which free ones to unlink there.
+        kept = set(_markers.kept_names(self.coll_dir))
         applied = 0
         for chunk in _markers.chunks(leftovers, _DRAIN_CHUNK):
-            applied += self.apply(chunk)
+            applied += self.apply(chunk, kept)
         for chunk in _markers.chunks(_markers.claim_all(self.coll_dir), _DRAIN_CHUNK):
-            applied += self.apply(chunk)
+            applied += self.apply(chunk, kept)
         self._apply_unmarked_plans()
         # Last, after every claim: see the proof in sweep.py.
         self.sweep.run()
         return applied
 
-    def apply(self, names: list[str]) -> int:
-        """Apply claimed markers; keep those whose lock was held, release the others."""
+    def apply(self, names: list[str], kept: set[str]) -> int:
+        """Apply claimed markers; keep those whose lock was held, release the others.
+
+        ``kept``: the names in .kept/ (see run); those kept here are added.
+        """
         tally = self.sweep.tally
         idents = []
         for name in names:
@@ -72,12 +84,16 @@ class MarkerDrain:
         tally.probed += len(idents)
         if idents:
             self.writer.apply_resources(idents, probe)
-        _markers.keep(self.coll_dir, [name for name in names if name in probe.busy])
-        tally.just_kept.update(probe.busy)  # probed just now: this opening's sweep skips them
-        free = [name for name in names if name not in probe.busy]
+        busy = probe.busy
+        _markers.keep(self.coll_dir, [name for name in names if name in busy])
+        kept |= busy
+        tally.just_kept.update(busy)  # probed just now: this opening's sweep skips them
+        free = [name for name in names if name not in busy]
         _markers.release_claimed(self.coll_dir, free)
         # A kept marker of the same resource is done with too: read after a free probe.
-        _markers.release_kept(self.coll_dir, free)
+        done = [name for name in free if name in kept]
+        _markers.release_kept(self.coll_dir, done)
+        kept.difference_update(done)
         return len(names)
 
     def _apply_unmarked_plans(self) -> None:

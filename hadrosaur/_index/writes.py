@@ -91,30 +91,39 @@ class IndexWriter:
         minutes: Counter[int] = Counter()
         groups = GroupChanges()
         logged_from = log.next_seq
+        get, directories, busy = store.get, probe.directories, probe.busy
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
-                old_raw = store.get(record_key(ident))
-                old = decode_record(ident, old_raw) if old_raw is not None else None
+                old_raw = get(record_key(ident))
                 res_dir = f"{base}/{ident}"
+                old: Entry | None = None
+                if kept and old_raw is not None:
+                    old = decode_record(ident, old_raw)
                 if (
-                    kept
-                    and old is not None
+                    old is not None
                     and old.status == PENDING
                     and is_local(old)
-                    and ident in probe.directories
-                    and ident not in probe.busy
+                    and ident in directories
+                    and ident not in busy
                     and _store.read_status(res_dir) == PENDING
                 ):
                     new: Entry | None = interrupted(old)
                 else:
-                    new = _store.read_record(res_dir, dir_checked=ident in probe.directories)
+                    new = _store.read_record(res_dir, dir_checked=ident in directories, ident=ident)
                     if new is not None:
-                        new = settle(new, ident not in probe.busy, probe.lease_expired(new))
+                        new = settle(new, ident not in busy, probe.lease_expired(new))
+                if new is not None:
+                    encoded = encode_record(new)
+                    if encoded == old_raw:
+                        continue  # already applied (e.g. a claimed leftover): apply once
+                if old is None and old_raw is not None:
+                    old = decode_record(ident, old_raw)  # only now: it changes
                 if new is None:
                     if old is None or old.status == UNAVAILABLE:
                         continue
                     if store.get(planned_key(ident)) is not None:
                         new = Entry(ident, UNAVAILABLE)  # planned: back to not started
+                        encoded = encode_record(new)
                     else:
                         wb.delete(record_key(ident))
                         wb.delete(status_key(old.status, ident))
@@ -122,9 +131,6 @@ class IndexWriter:
                         groups.leave(wb, old)
                         log.append(wb, encode_removal(ident))
                         continue
-                encoded = encode_record(new)
-                if encoded == old_raw:
-                    continue  # already applied (e.g. a claimed leftover): apply once
                 wb.put(record_key(ident), encoded)
                 groups.move(wb, old, new)
                 if old is None or old.status != new.status:

@@ -10,7 +10,9 @@ file events alone (the reader's poll interval is an hour).
 from __future__ import annotations
 
 import itertools
+import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,15 +29,26 @@ _names = itertools.count()
 
 
 class Reported:
-    """Every path the watcher reported, from its thread."""
+    """Every path the watcher reported, from its thread, and each report's paths."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.paths: set[str] = set()
+        self.reports: list[set[str]] = []
 
     def __call__(self, paths: set[str]) -> None:
         with self._lock:
             self.paths |= paths
+            self.reports.append(set(paths))
+
+    def since(self, report: int) -> set[str]:
+        """The paths reported from the ``report``-th report on."""
+        with self._lock:
+            return set().union(*self.reports[report:])
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.reports)
 
     def __contains__(self, path: object) -> bool:
         with self._lock:
@@ -43,11 +56,11 @@ class Reported:
 
 
 def start_watcher(
-    request: pytest.FixtureRequest, *paths: Path
+    request: pytest.FixtureRequest, *paths: Path, markers: tuple[Path, ...] = ()
 ) -> tuple[DirectoryWatcher, Reported]:
     reported = Reported()
     watcher = DirectoryWatcher(reported, debounce_ms=20)
-    watcher.set_paths(paths)
+    watcher.set_paths(paths, markers=markers)
     run_in_thread(request, watcher.run, watcher.stop)
     return watcher, reported
 
@@ -100,6 +113,48 @@ def test_a_directory_that_appears_later_is_watched(
     write_until_reported(later, reported)
 
 
+def in_a_thread(work: Callable[[], object]) -> None:
+    """Run ``work`` in another thread, as another process's writes would come, and join it."""
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+
+
+def test_a_drain_claiming_markers_is_not_reported(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    updates = tmp_path / "coll" / ".updates"
+    claimed = updates / ".claimed"
+    claimed.mkdir(parents=True)
+    _, reported = start_watcher(request, updates, markers=(updates,))
+    marker = write_until_reported(updates, reported)
+    before = reported.count()
+
+    def drain() -> None:  # the drain's steps: claim (rename into .claimed/), then unlink
+        os.rename(marker, claimed / marker.name)
+        os.unlink(claimed / marker.name)
+
+    in_a_thread(drain)
+    # A marker written after the claim is reported: the claim, which came first,
+    # would have been reported by then (with it or before it).
+    write_until_reported(updates, reported)
+    assert str(marker) not in reported.since(before)
+
+
+def test_a_file_leaving_a_directory_of_no_markers_is_reported(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    resource, updates = tmp_path / "coll" / "r1", tmp_path / "coll" / ".updates"
+    resource.mkdir(parents=True)
+    updates.mkdir()
+    _, reported = start_watcher(request, resource, updates, markers=(updates,))
+    log = write_until_reported(resource, reported)
+    before = reported.count()
+    in_a_thread(log.unlink)  # a log rotated away: the log pane must hear of it
+    wait_for(lambda: str(log) in reported.since(before))
+
+
 def test_a_fetch_reaches_the_reader_through_file_events(
     tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -113,7 +168,7 @@ def test_a_fetch_reaches_the_reader_through_file_events(
     run_in_thread(request, watcher.run, watcher.stop)
     reader.wake()
     state = posted.wait(BaseState, lambda m: m.exists)
-    watcher.set_paths([proj.base, *state.marker_dirs])  # as the app does
+    watcher.set_paths([proj.base, *state.marker_dirs], markers=state.marker_dirs)  # as the app
     posted.wait(SummaryUpdated, lambda m: m.counts[COMPLETED] == 1)
 
     def fetched_and_seen() -> bool:
