@@ -5,6 +5,7 @@ Real bases whose functions fail for two causes, real fetches, Pilot keys.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 
 from hadrosaur import Context, Project
 from hadrosaur_tui.app import HadrosaurApp
+from hadrosaur_tui.format import format_clock
 from hadrosaur_tui.screens.confirm import ConfirmScreen
 from hadrosaur_tui.screens.groups import GroupsScreen
 
@@ -60,8 +62,8 @@ async def test_g_lists_the_groups_and_enter_filters_the_list_to_one(two_causes: 
         await wait_until(pilot, lambda: groups.table.row_count == 2)
         rows = _cells(groups)
         assert [(r[0], r[1]) for r in rows] == [("3", "KeyError"), ("2", "ValueError")]
-        assert "<ident>" in rows[0][4]
-        assert "[bold]value[/bold]" in rows[1][4]  # shown as it is, never read as markup
+        assert "<ident>" in rows[0][5]
+        assert "[bold]value[/bold]" in rows[1][5]  # shown as it is, never read as markup
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: resources.model.group_filter is not None)
         assert app.screen is resources
@@ -80,6 +82,29 @@ async def test_g_lists_the_groups_and_enter_filters_the_list_to_one(two_causes: 
         assert [r.ident for r in resources.model.rows(0, 10)] == ["k1", "k2", "k3"]
         await pilot.press("a")
         assert resources.model.group_filter is None and len(resources.model) == 7
+
+
+async def test_a_group_shows_when_it_was_first_and_last_seen(tmp_path: Path) -> None:
+    project = Project(tmp_path / "base")
+    project.resource("p")(picky)
+    project.fetch("p", "k1")
+    time.sleep(1.1)  # the clock shows seconds: the two errors must fall in different ones
+    project.fetch("p", "k2")
+    [group] = project.error_groups("p")
+    assert group.first_seen is not None and group.last_seen is not None
+    app = make_app(project.base, clock=time.time)  # today: the clock shows seconds
+    async with app.run_test(size=(120, 30)) as pilot:
+        await open_first_collection(pilot)
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 1)
+        headings = [str(column.label) for column in groups.table.columns.values()]
+        assert headings[2:4] == ["First seen", "Last seen"]
+        now_ms = int(groups.clock() * 1000)
+        first, last = _cells(groups)[0][2:4]
+        assert first == format_clock(group.first_seen, now_ms)
+        assert last == format_clock(group.last_seen, now_ms)
+        assert first != last
 
 
 async def test_the_rows_follow_new_errors_while_open(two_causes: Project) -> None:
