@@ -214,7 +214,12 @@ async def _groups_view(base: Path, n: int, causes: int, repeats: int) -> dict[st
     async def all_rows_shown() -> float:
         while True:
             screen = app.screen
-            if isinstance(screen, GroupsScreen) and screen.table.row_count == causes:
+            # groups is set once the screen is mounted and the reader has answered.
+            if (
+                isinstance(screen, GroupsScreen)
+                and screen.groups is not None
+                and screen.table.row_count == causes
+            ):
                 return time.perf_counter()
             await asyncio.sleep(0.001)
 
@@ -369,12 +374,12 @@ def main(argv: list[str] | None = None) -> int:
         result = measure_triage(
             opts.dir, opts.n, opts.errors, opts.causes, opts.fetches, opts.rounds
         )
+        if opts.json is not None:  # before the removal, which takes minutes at a million
+            opts.json.write_text(json.dumps(result, indent=1) + "\n")
+        print(json.dumps(result), flush=True)
     finally:
         if not opts.keep:
             remove_tree(opts.dir / "base")
-    if opts.json is not None:
-        opts.json.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result))
     return 0
 
 
