@@ -150,8 +150,10 @@ SCALES = {
         pending_n=200_000,
         pending_count=50_000,
         log_bytes=1_000_000_000,
-        # 1,000,000 resources take ~15 min to generate on this machine's disk and
-        # exceed /dev/shm's inodes: 200,000 with 20,000 errors (1,000 in one cause).
+        # 1,000,000 resources are 5,000,000 inodes: more than /dev/shm holds, ~19 GB
+        # of RAM in a tmpfs, and ~45 min of kernel time on this machine's ext4 disk.
+        # The suite runs 200,000 with 20,000 errors (1,000 in one cause); the README
+        # says how the 1,000,000 run was made (an ext4 image with inline data).
         triage_n=200_000,
         triage_errors=20_000,
         triage_causes=50,

@@ -11,7 +11,14 @@ never share one.
 The rules, applied to the message in this order (examples in the README's
 "Triage" section):
 
-1. the resource's own ident, wherever it occurs, becomes ``<ident>``;
+1. the resource's own ident becomes ``<ident>`` where it is a whole token:
+   where neither the character before it nor the one after it is a letter or
+   a digit (``_``, ``.``, ``/``, ``-``, quotes and spaces separate tokens, so
+   ``sample_k1`` and ``'k1'`` hold the ident ``k1``, and ``bad`` does not hold
+   ``a``). A short ident (``a``, ``k1``) is thus not replaced inside other words,
+   where it would split one cause into as many groups as there are idents.
+   The rule is applied once more after rules 2-4, so that an ident followed by
+   a number (``a17`` of the ident ``a``) is not left in the template either;
 2. a UUID becomes ``<uuid>``; ``0x``-prefixed hex, and runs of 8 or more hex
    digits mixing digits and letters (hashes, addresses), become ``<hex>``;
 3. a token of letters and digits whose digits come in two or more runs
@@ -20,7 +27,12 @@ The rules, applied to the message in this order (examples in the README's
    becomes ``<n>``; so host names differing only by numbers, line numbers,
    sizes, counts and ids inside names (``sample_00042``) normalise alike;
 5. runs of spaces and tabs become one space, and the template keeps the
-   message's first ``TEMPLATE_MAX`` characters.
+   message's first ``TEMPLATE_MAX`` characters (less a word or placeholder
+   that the cut would split).
+
+An ident that is also a word of the message (``a`` in "a bad value") is
+replaced there too: such errors group apart from the same cause with other
+idents, the one case the rules cannot tell.
 
 Quoted values are not removed as such: ``KeyError: 'weight'`` names the
 missing key, which *is* the cause; their varying parts (numbers, the
@@ -66,10 +78,19 @@ _VOLATILE = re.compile(
     r"|(?P<id>(?<![0-9A-Za-z])(?=[A-Za-z]*[0-9]+[A-Za-z]+[0-9])[0-9A-Za-z]+(?![0-9A-Za-z]))"
     r"|(?P<n>[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
 )
-_PLACEHOLDERS = {"uuid": "<uuid>", "hex": "<hex>", "id": "<id>", "n": "<n>"}
 _SPACES = re.compile(r"[ \t]+")
-#: Stands for the ident while the other rules run (a Unicode noncharacter: never in text).
+#: Stand for the ident and the placeholders while the rules run (Unicode noncharacters:
+#: never in text, and neither letters nor digits, so they end tokens as the words would).
 _IDENT_MARK = "\ufdd0"
+_MARKS = {"uuid": "\ufdd1", "hex": "\ufdd2", "id": "\ufdd3", "n": "\ufdd4"}
+_PLACEHOLDERS = {
+    _IDENT_MARK: "<ident>",
+    _MARKS["uuid"]: "<uuid>",
+    _MARKS["hex"]: "<hex>",
+    _MARKS["id"]: "<id>",
+    _MARKS["n"]: "<n>",
+}
+_WORDS = tuple(_PLACEHOLDERS.values())
 #: Parts of a file's path that say it is not the user's code (wherever Python is installed).
 _LIBRARY_PATH = re.compile(r"[/\\](?:site-packages|dist-packages|lib[/\\]python\d+\.\d+)[/\\]")
 _OWN_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -175,15 +196,82 @@ def _innermost_user_frame(lines: list[str], last_frame: int) -> str:
 
 def normalise_message(message: str, ident: str = "") -> str:
     """The template of a message: its varying parts replaced (see the module docstring)."""
-    if ident:
-        message = message.replace(ident, _IDENT_MARK)
+    if ident and ident in message:
+        message = _mark_ident(message, ident)
     template = _VOLATILE.sub(_placeholder, message)
-    template = _SPACES.sub(" ", template).replace(_IDENT_MARK, "<ident>")
-    return " ".join(part.strip() for part in template.splitlines() if part.strip())[:TEMPLATE_MAX]
+    if ident and ident in template:
+        template = _mark_ident(template, ident)  # "a17" of "a" is "a<n>" now: a token
+    template = _unmark(_SPACES.sub(" ", template))
+    return _cut(" ".join(part.strip() for part in template.splitlines() if part.strip()))
+
+
+def _cut(template: str) -> str:
+    """The first TEMPLATE_MAX characters, less a word or placeholder the cut would split.
+
+    A split word could read as the ident (``ab`` of ``abc``), a split placeholder as a word.
+    """
+    if len(template) <= TEMPLATE_MAX:
+        return template
+    end = TEMPLATE_MAX
+    while end > 0 and template[end - 1].isalnum() and template[end].isalnum():
+        end -= 1
+    if end == 0:
+        return template[:TEMPLATE_MAX]  # one word longer than a template: cut inside it
+    start = template.rfind("<", 0, end)
+    if start >= 0 and ">" not in template[start:end] and template.startswith(_WORDS, start):
+        end = start
+    return template[:end].rstrip()
+
+
+def _mark_ident(text: str, ident: str) -> str:
+    """``text`` with each whole-token occurrence of ``ident`` replaced by the ident mark.
+
+    str.find and two neighbour checks, not a regex: a pattern per ident would
+    be compiled once per error (a million idents overflow re's cache). Repeated
+    until nothing changes: in ``0.0.`` of the ident ``0.`` the first one is a
+    token only once the second is replaced.
+    """
+    while ident in text:
+        marked = _mark_ident_once(text, ident)
+        if marked is text:
+            break
+        text = marked
+    return text
+
+
+def _mark_ident_once(text: str, ident: str) -> str:
+    at = text.find(ident)
+    if at < 0:
+        return text
+    size, end = len(ident), len(text)
+    parts = []
+    kept = 0
+    while at >= 0:
+        after = at + size
+        if (at == 0 or not text[at - 1].isalnum()) and (after == end or not text[after].isalnum()):
+            parts.append(text[kept:at])
+            parts.append(_IDENT_MARK)
+            kept = after
+            at = text.find(ident, after)
+        else:
+            at = text.find(ident, at + 1)
+    if not parts:
+        return text
+    parts.append(text[kept:])
+    return "".join(parts)
+
+
+def _unmark(text: str) -> str:
+    """The marks replaced by their placeholders (str.replace: str.translate with a dict is
+    several times slower)."""
+    for mark, word in _PLACEHOLDERS.items():
+        if mark in text:
+            text = text.replace(mark, word)
+    return text
 
 
 def _placeholder(match: re.Match[str]) -> str:
-    return _PLACEHOLDERS[match.lastgroup or "n"]
+    return _MARKS[match.lastgroup or "n"]
 
 
 def signature_of(text: str, ident: str = "") -> ErrorSignature:
@@ -194,7 +282,9 @@ def signature_of(text: str, ident: str = "") -> ErrorSignature:
 def signature_of_raised(raised: RaisedError, ident: str = "") -> ErrorSignature:
     """The signature of what :func:`parse_error` read (a text parsed once, used twice)."""
     template = normalise_message(raised.message, ident)
-    frame = raised.frame.replace(ident, "<ident>") if ident else raised.frame
+    frame = raised.frame
+    if ident and ident in frame:
+        frame = _unmark(_mark_ident(frame, ident))
     digest = hashlib.blake2b(
         f"{raised.exception}\x1f{template}\x1f{frame}".encode("utf-8", "replace"),
         digest_size=5,

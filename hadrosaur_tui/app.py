@@ -370,6 +370,9 @@ class HadrosaurApp(App[int]):
             return
         model.set_group_filter(message.signature, message.exception, message.idents)
         self._rows_changed(None)
+        screen = self.screen
+        if isinstance(screen, ResourcesScreen) and screen.is_mounted:
+            screen.detail.activate("error")  # a group is looked at for its traceback
 
     def on_open_externally(self, message: OpenExternally) -> None:
         open_in_program(self, message.variable, message.path)

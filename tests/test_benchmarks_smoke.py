@@ -85,6 +85,7 @@ def test_smoke_run_writes_results(tmp_path: Path) -> None:
     assert round_[only]["watched"]["done"] == round_[only]["alone"]["done"] == 100
     assert summary["watched_s"]["n"] == 1
     assert triage["group_members"] == 10 and triage["signature_texts"] == 200
+    assert len(triage["groups_view"]["rows_s"]) == len(triage["groups_view"]["settled_s"]) == 8
     assert len(triage["failing_fetch_us"]["on"]) == len(triage["failing_fetch_us"]["off"]) > 0
     assert any(row["metric"].startswith("error_groups, N=600") for row in report["table"])
 

@@ -203,6 +203,27 @@ def test_a_rebuild_gives_the_same_groups(errs: Project, base: Path) -> None:
     assert errs.error_groups("coll") == before
 
 
+def test_an_index_of_schema_5_gets_its_signatures_computed_again(errs: Project, base: Path) -> None:
+    # Schema 5 replaced a 1-2 character ident wherever it occurred ("b<ident>d row"):
+    # one group per ident. Such an index is rebuilt when it is opened, from error.log.
+    for ident in ("a", "b"):
+        errs.fetch("coll", ident, {"outcome": "key"})
+    [group] = errs.error_groups("coll")
+    with CollectionIndex(base / "coll") as index, index.store.write_batch() as wb:
+        for prefix in GROUP_PREFIXES:
+            for key, _ in index.store.iterator(prefix=prefix):
+                wb.delete(key)
+        for ident, sig in (("a", "00000000aa"), ("b", "00000000bb")):
+            wb.put(b"g/" + sig.encode(), b"KeyError\x1f'sample_<ident>'\x1fx.py:f")
+            wb.put(b"n/" + sig.encode(), b"1")
+            wb.put(b"G/" + sig.encode() + b"/" + ident.encode(), b"")
+        wb.put(b"a/v", b"5")
+    with errs.view("coll") as view:
+        assert view.rebuilt
+    assert errs.error_groups("coll") == [group]
+    assert group.count == 2 and group.message == "'sample_<ident>'"
+
+
 def test_damage_groups_as_damage(errs: Project, base: Path, tmp_path: Path) -> None:
     for ident in ("alpha", "bravo", "charlie", "delta"):
         errs.fetch("coll", ident, {"outcome": "key"})

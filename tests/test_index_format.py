@@ -58,7 +58,7 @@ def test_keys_are_laid_out_as_the_table_says() -> None:
     assert minute_key(28_000_000) == b"m/0028000000"
     assert planned_key("p1") == b"p/p1"
     assert plan_applied_key("abc") == b"P/abc"
-    assert SCHEMA_VERSION == b"5"
+    assert SCHEMA_VERSION == b"6"
     assert group_header_key("0123456789") == b"g/0123456789"
     assert group_count_key("0123456789") == b"n/0123456789"
     assert group_member_key("0123456789", "r1") == b"G/0123456789/r1"

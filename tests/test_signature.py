@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import string
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from hadrosaur.signature import (
     normalise_message,
     parse_error,
     signature_of,
+    signature_of_raised,
 )
 
 
@@ -158,7 +160,10 @@ def test_a_signature_is_the_same_in_another_process() -> None:
 # -- properties ----------------------------------------------------------------
 
 _IDENT_CHARS = string.ascii_letters + string.digits + "_-."
-_idents = st.text(_IDENT_CHARS, min_size=3, max_size=24).filter(lambda s: s[0] not in ".-")
+_long_idents = st.text(_IDENT_CHARS, min_size=3, max_size=24).filter(lambda s: s[0] not in ".-")
+#: Idents of one or two characters: inside other words of almost every message.
+_short_idents = st.text(_IDENT_CHARS, min_size=1, max_size=2).filter(lambda s: s[0] not in ".-")
+_idents = st.one_of(_short_idents, _long_idents)
 _words = st.text(string.ascii_letters + " :,'/()=", min_size=0, max_size=40)
 _exception_types = st.sampled_from(
     ["KeyError", "ValueError", "OSError", "mymodule.BadInput", "RuntimeError", "TypeError"]
@@ -166,10 +171,16 @@ _exception_types = st.sampled_from(
 
 
 _separators = st.sampled_from([" ", ": ", "/", "'", "(", " = "])
+_PLACEHOLDER = re.compile(r"<(?:ident|uuid|hex|id|n)>")
+
+
+def _has_token(text: str, ident: str) -> bool:
+    """Whether ``ident`` is in ``text`` as a whole token (no letter or digit either side)."""
+    return re.search(rf"(?<![^\W_]){re.escape(ident)}(?![^\W_])", text) is not None
 
 
 @given(_words, _separators, _separators, _words, _idents, _idents, _exception_types)
-def test_the_ident_never_reaches_the_template(
+def test_one_cause_with_other_idents_shares_a_signature(
     words_before: str,
     left: str,
     right: str,
@@ -178,14 +189,84 @@ def test_the_ident_never_reaches_the_template(
     other: str,
     exception: str,
 ) -> None:
-    # Separated from the words around it, so that it cannot read as part of a longer word.
+    # Separated from the words around it, so that it cannot read as part of a longer word;
+    # the words are free to hold it inside them ("a" in "bad").
     before, after = words_before + left, right + words_after
     for ident in (one, other):
-        assume(ident not in before + after)
+        assume(not _has_token(before + after, ident))
     first = signature_of(f"{exception}: {before}{one}{after}\n", one)
     second = signature_of(f"{exception}: {before}{other}{after}\n", other)
     assert first == second
-    assert one not in first.message.replace("<ident>", "")
+    assert not _has_token(_PLACEHOLDER.sub(" ", first.message), one)
+
+
+@given(_words, _separators, _separators, _words, _short_idents, _short_idents)
+def test_short_idents_of_one_cause_share_a_signature(
+    words_before: str, left: str, right: str, words_after: str, one: str, other: str
+) -> None:
+    before, after = words_before + left, right + words_after
+    for ident in (one, other):
+        assume(not _has_token(before + after, ident))
+    for template in ("{before}{ident}{after}", "'{ident}'", "no file {ident}.csv: {before}"):
+        texts = [template.format(before=before, ident=i, after=after) for i in (one, other)]
+        first = signature_of(f"KeyError: {texts[0]}\n", one)
+        assert first == signature_of(f"KeyError: {texts[1]}\n", other)
+
+
+@given(_idents, st.data())
+def test_the_ident_never_reaches_the_template_as_a_word(ident: str, data: st.DataObject) -> None:
+    # Pieces that sit next to an ident in real messages: numbers, hashes, names, separators.
+    pieces = st.one_of(
+        st.sampled_from([ident, ident, "7", "42", "3.5", "0x1f", "d41d8cd98f", "a", "b1"]),
+        st.sampled_from([" ", "_", "'", ".", "/", "-", ": ", "\n"]),
+        st.text(max_size=6),
+    )
+    text = "".join(data.draw(st.lists(pieces, max_size=40)))
+    template = normalise_message(text, ident)
+    assert not _has_token(_PLACEHOLDER.sub(" ", template), ident)
+    raised = parse_error(f'  File "/src/{text[:20]}.py", line 3, in {ident}_step\nOSError: x\n')
+    frame = signature_of_raised(raised, ident).frame
+    assert not _has_token(_PLACEHOLDER.sub(" ", frame), ident)
+
+
+def test_a_short_ident_inside_other_words_is_left_there() -> None:
+    assert normalise_message("bad value for a", "a") == "bad value for <ident>"
+    assert normalise_message("bad value for b", "b") == "bad value for <ident>"
+    assert normalise_message("KeyError 'k1' in sample_k1/k1.csv", "k1") == (
+        "KeyError '<ident>' in sample_<ident>/<ident>.csv"
+    )
+    assert normalise_message("n = 3 after a17 tries", "a") == "n = <n> after <ident><n> tries"
+    assert normalise_message("n = 3", "n") == "<ident> = <n>"
+
+
+def test_a_template_is_cut_before_a_word_or_placeholder_it_would_split() -> None:
+    assert normalise_message("i " * 300, "i") == " ".join(["<ident>"] * 62)
+    long = "x" * (TEMPLATE_MAX - 2) + " abcdef"
+    assert normalise_message(long, "ab") == "x" * (TEMPLATE_MAX - 2)
+    assert len(normalise_message("w" * 2000)) == TEMPLATE_MAX
+
+
+def test_real_errors_of_one_and_two_character_idents_group_by_cause(tmp_path: Path) -> None:
+    proj = Project(tmp_path / "base")
+
+    @proj.resource("items")
+    def compute(ident: str, args: dict[str, object], ctx: object) -> None:
+        if ident.startswith("k"):
+            _missing_key(ident)
+        raise ValueError(f"bad value for {ident}")
+
+    idents = ("a", "b", "e", "t", "ab", "k", "k2", "kv")
+    for ident in idents:
+        assert proj.fetch("items", ident).status == "error"
+    groups = proj.error_groups("items")
+    assert [(g.exception, g.message, g.count) for g in groups] == [
+        ("ValueError", "bad value for <ident>", 5),
+        ("KeyError", "'sample_<ident>'", 3),
+    ]
+    assert [g.frame for g in groups] == [
+        "test_signature.py:compute",
+        "test_signature.py:_missing_key",
+    ]
 
 
 @given(st.text(max_size=300), st.text(_IDENT_CHARS, max_size=10))

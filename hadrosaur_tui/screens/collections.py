@@ -1,6 +1,8 @@
 """CollectionsScreen: one row per collection with counts, progress, rate and ETA.
 
 Opening a collection and refreshing are posted as messages (messages.py) for the app.
+``g`` opens the error groups of the selected collection without loading its rows
+(a million of them take seconds); choosing a group opens the collection filtered to it.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 from hadrosaur.display import visible
 
 from ..format import STATUS_ORDER
-from ..messages import OpenCollection, RefreshRequested, SummaryUpdated
+from ..messages import GroupsRequested, OpenCollection, RefreshRequested, SummaryUpdated
 from ..widgets.status_line import StatusLine
 from .collection_columns import GAP, Layout, cells, choose_layout, headings
+from .groups import GroupChoice, GroupsScreen
 
 __all__ = ("CollectionsScreen",)
 
@@ -63,6 +66,10 @@ class CollectionsScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "open", "Open", priority=True, id="collections.open"),
         Binding("r", "refresh", "Refresh", id="collections.refresh"),
+        # Not in the footer (80 columns are taken); ? lists it.
+        Binding(
+            "g", "groups", "Error groups of the collection", show=False, id="collections.groups"
+        ),
     ]
 
     def __init__(self, base_label: str, clock: Callable[[], float] = time.time) -> None:
@@ -213,3 +220,20 @@ class CollectionsScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.post_message(RefreshRequested())
+
+    def action_groups(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            self.notify("No collection selected.", severity="warning")
+            return
+        name = selected[0]
+
+        def chosen(choice: GroupChoice | None) -> None:
+            if choice is not None:
+                # The collection first: the group's idents filter (or retry from) its list.
+                action, group = choice
+                self.post_message(OpenCollection(name, None))
+                request = GroupsRequested(name, group.signature, group.exception, action == "retry")
+                self.post_message(request)
+
+        self.app.push_screen(GroupsScreen(name, self.clock), chosen)

@@ -63,7 +63,12 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
     def on_mount(self) -> None:
         self._update_title()
         self.table.add_columns(
-            "Count", "Exception", "Last seen", f"Last {GROUP_MINUTES} min", "Message"
+            "Count",
+            "Exception",
+            "First seen",
+            "Last seen",
+            f"Last {GROUP_MINUTES} min",
+            "Message",
         )
         self.table.focus()
         self._request()
@@ -109,6 +114,8 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
                 Text(format_count(group.count), justify="right"),
                 # Text, never str: a DataTable reads a str cell as markup.
                 Text(visible(group.exception or "(no exception)", line=True)),
+                # When the cause began (a deploy, a new input) and whether it still happens.
+                Text(format_clock(group.first_seen, now_ms)),
                 Text(format_clock(group.last_seen, now_ms)),
                 Text(sparkline(per_char), style="red"),
                 Text(visible(group.message, line=True)),
