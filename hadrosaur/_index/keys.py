@@ -20,6 +20,8 @@ Keys (bytes)::
     t/SIG/TIME/IDENT       empty; TIME (15 digits, epoch ms) is when IDENT failed: the
                            first and last key of t/SIG/ are first and last seen
     h/SIG/MINUTE           how many members failed in that epoch minute: a sparkline
+    k/TOKEN/IDENT          empty; only in an index being replaced: IDENT was drained
+                           while builder TOKEN built its successor aside (aside.py)
 
 SIG is the 10 hex digits of hadrosaur.signature; a resource is a member of
 the group its record's signature names (every error has one, damage
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 __all__ = (
     "COUNT_OF_GROUP_PREFIX",
+    "DRAINED_PREFIX",
     "EPOCH_KEY",
     "LOG_BOUNDS_KEY",
     "LOG_END",
@@ -52,6 +55,8 @@ __all__ = (
     "SCHEMA_VERSION",
     "VERSION_KEY",
     "count_key",
+    "drained_key",
+    "drained_prefix",
     "group_count_key",
     "group_header_key",
     "group_member_key",
@@ -89,6 +94,8 @@ MINUTE_PREFIX = b"m/"
 MINUTES_END = b"m0"
 #: The prefix of every n/SIG key: the list of groups.
 COUNT_OF_GROUP_PREFIX = b"n/"
+#: The prefix of every k/TOKEN/IDENT key (resources drained during a build aside).
+DRAINED_PREFIX = b"k/"
 
 
 def record_key(ident: str) -> bytes:
@@ -156,3 +163,12 @@ def group_minutes_prefix(signature: str) -> bytes:
 
 def group_minute_key(signature: str, minute: int) -> bytes:
     return group_minutes_prefix(signature) + b"%010d" % minute
+
+
+def drained_prefix(token: str) -> bytes:
+    """The prefix of builder ``token``'s k/ keys; what follows it is an ident."""
+    return DRAINED_PREFIX + token.encode() + b"/"
+
+
+def drained_key(token: str, ident: str) -> bytes:
+    return drained_prefix(token) + ident.encode()
