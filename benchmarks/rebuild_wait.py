@@ -1,13 +1,17 @@
 """The longest wait of a reader while the index of N resources is rebuilt: aside vs in place.
 
 A reader child calls ``stats`` in a loop (as the TUI and scripts do, every
-20 ms) while this process rebuilds the index of a generated base of N
-resources, by turns as ``reindex`` does now (built aside without the lock,
-swapped in under it: aside.py) and in place holding the lock for the whole
-scan (what every rebuild did before, and what a missing index still needs).
+20 ms), and a worker child fetches new resources (one every 5 ms, so that
+the reader drains markers into the old index during the build), while this
+process rebuilds the index of a generated base of N resources, by turns
+as ``reindex`` does now (built aside without the lock, swapped in under
+it: aside.py) and in place holding the lock for the whole scan (what
+every rebuild did before, and what a missing index still needs).
 The figure is the longest single ``stats`` call that overlapped the
 rebuild; the target is 1 s. Times come from ``time.monotonic`` in both
-processes (one clock on Linux).
+processes (one clock on Linux). After each rebuild, ``check`` compares the
+index with the directories: what the worker did during the build must be
+in the new index (``mismatches``, always 0).
 
     python -m benchmarks.rebuild_wait /dev/shm/DIR --n 100000 --rounds 2
 """
@@ -28,13 +32,15 @@ from hadrosaur import Project
 from hadrosaur._index import CollectionIndex
 
 from .figures import Row, median_ratio, spread
-from .generate import COLLECTION, generate_base, remove_tree
+from .generate import COLLECTION, generate_base, generated, remove_tree
 
 __all__ = ("rebuild_wait_rows", "run_rebuild_wait")
 
 RESULTS = Path(__file__).resolve().parent / "results"
 #: The reader's pause between two calls (the TUI polls about this often).
 READ_EVERY = 0.02
+#: The worker's pause between two fetches of new resources.
+WORK_EVERY = 0.005
 MODES = ("aside", "in place")
 
 
@@ -52,17 +58,38 @@ def _reader(base: Path, stop: Path) -> None:
     print(json.dumps(calls), flush=True)
 
 
-def _one(base: Path, n: int, mode: str) -> dict[str, Any]:
-    stop = Path(tempfile.mktemp(prefix="rebuild-wait-stop-"))
+def _worker(base: Path, stop: Path) -> None:
+    """The child: fetch new resources until ``stop`` exists; prints how many."""
+    proj = Project(base, create=False)
+    proj.resource(COLLECTION)(generated)
+    print("ready", flush=True)
+    done = 0
+    while not stop.exists():
+        proj.fetch(COLLECTION, f"w{os.getpid()}-{done}")
+        done += 1
+        time.sleep(WORK_EVERY)
+    print(json.dumps(done), flush=True)
+
+
+def _start(role: str, base: Path, stop: Path) -> subprocess.Popen[str]:
     child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.rebuild_wait", "--read", str(base), str(stop)],
+        [sys.executable, "-m", "benchmarks.rebuild_wait", role, str(base), str(stop)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parent.parent,
     )
+    assert child.stdout is not None
+    assert child.stdout.readline() == "ready\n"
+    return child
+
+
+def _one(base: Path, mode: str) -> dict[str, Any]:
+    stop = Path(tempfile.mktemp(prefix="rebuild-wait-stop-"))
+    children = []
     try:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n"
+        children.append(child := _start("--read", base, stop))
+        children.append(worker := _start("--work", base, stop))
+        assert child.stdout is not None and worker.stdout is not None
         time.sleep(0.2)
         started = time.monotonic()
         with CollectionIndex(base / COLLECTION, timeout=600) as index:
@@ -75,19 +102,24 @@ def _one(base: Path, n: int, mode: str) -> dict[str, Any]:
         time.sleep(0.2)
         stop.touch()
         calls = json.loads(child.stdout.readline())
-        child.wait(timeout=60)
+        fetched = json.loads(worker.stdout.readline())
+        for each in children:
+            each.wait(timeout=60)
     finally:
         stop.touch()
-        if child.poll() is None:
-            child.kill()
+        for each in children:
+            if each.poll() is None:
+                each.kill()
         stop.unlink(missing_ok=True)
-    assert sum(counts.values()) == n, counts
     during = [end - began for began, end in calls if end > started and began < ended]
     return {
         "mode": mode,
         "rebuild_s": ended - started,
         "longest_wait_s": max(during, default=0.0),
         "reads_during": len(during),
+        "worker_fetched": fetched,
+        "total_after": sum(counts.values()),
+        "mismatches": len(Project(base, create=False).check(COLLECTION)),
     }
 
 
@@ -101,13 +133,14 @@ def run_rebuild_wait(directory: Path, n: int, rounds: int, log: Any = print) -> 
         Project(work / "base", create=False).stats(COLLECTION)  # the first index
         for rnd in range(rounds):
             for mode in MODES if rnd % 2 == 0 else MODES[::-1]:
-                out = {"round": rnd, "n": n, **_one(work / "base", n, mode)}
+                out = {"round": rnd, "n": n, **_one(work / "base", mode)}
                 runs.append(out)
                 log(
                     f"  round {rnd + 1}/{rounds} N={n:,} {mode:8}: "
                     f"rebuild {out['rebuild_s']:.2f} s, "
                     f"longest reader wait {out['longest_wait_s'] * 1e3:,.0f} ms "
-                    f"({out['reads_during']} reads during it)"
+                    f"({out['reads_during']} reads during it; {out['worker_fetched']} "
+                    f"fetched by the worker, {out['mismatches']} mismatches)"
                 )
     finally:
         remove_tree(work)
@@ -148,12 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("dir", type=Path)
     parser.add_argument("stop", type=Path, nargs="?")
     parser.add_argument("--read", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--work", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, action="append")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--where", default="memory")
     opts = parser.parse_args(argv)
-    if opts.read:
-        _reader(opts.dir, opts.stop)
+    if opts.read or opts.work:
+        (_reader if opts.read else _worker)(opts.dir, opts.stop)
         return 0
     results, rows = [], []
     for n in opts.n or [100_000]:

@@ -240,3 +240,26 @@ def test_a_planted_file_at_the_builders_directory_does_not_stop_readers(proj: Pr
     assert proj.stats(COLL)["counts"]["total"] == 30
     assert not os.path.lexists(coll / aside.BUILDING_DIR)
 
+
+
+def test_two_rebuilds_at_once_keep_the_one_that_swapped_first(
+    proj: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second reindex runs inside the first one's build: the first keeps its result."""
+    calls: list[int] = []
+
+    def meanwhile() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            _change_and_drain(proj)  # recorded for the first builder only
+            proj.reindex(COLL)  # the second builder: registers, scans, swaps
+            FAILING.add("r06")
+            proj.fetch(COLL, "r06", recompute=True)
+            proj.stats(COLL)  # drained into the second one's index
+
+    _pause_after_scan(monkeypatch, meanwhile)
+    proj.reindex(COLL)
+    assert len(calls) == 2
+    assert proj.fetch_by_status(COLL, "error") == ["r03", "r06"]
+    assert proj.check(COLL) == []
+    assert not (proj.base / COLL / aside.BUILDING_DIR).exists()

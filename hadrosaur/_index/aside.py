@@ -72,6 +72,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import secrets
 import shutil
@@ -105,6 +106,7 @@ CATCH_UP_LOCKED = 2000
 #: Catch-up rounds at most; the last one holds the lock whatever is left.
 CATCH_UP_ROUNDS = 5
 
+_log = logging.getLogger("hadrosaur")
 _LOCK = "lock"
 _DB = "db"
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -176,12 +178,16 @@ def live_builders(coll_dir: Path) -> list[str]:
     with os.scandir(parent) as entries:
         found = list(entries)
     for entry in found:
-        if not entry.is_dir(follow_symlinks=False):
-            os.unlink(entry.path)
-        elif _is_alive(entry.path):
+        if entry.is_dir(follow_symlinks=False) and _is_alive(entry.path):
             live.append(entry.name)
-        else:
-            shutil.rmtree(entry.path)
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError as exc:  # dead, so harmless where it is: left for next time
+            _log.info("could not remove %s, left by a killed rebuild: %s", entry.path, exc)
     if not live:
         with contextlib.suppress(OSError):  # not empty: a builder is registering (impossible
             os.rmdir(parent)  # under the lock) or a file could not be removed; next time

@@ -259,7 +259,14 @@ class CollectionIndex(IndexReader):
     def _rebuild_aside(self) -> None:
         """Build a new index aside without the lock, catch up, and swap it in (aside.py)."""
         epoch = self.changelog.epoch
-        builder = Builder.register(self.coll_dir)  # step 1, holding the lock
+        try:
+            builder = Builder.register(self.coll_dir)  # step 1, holding the lock
+        except OSError as exc:  # no room beside .index: in place, as before
+            _log.info(
+                "cannot build the index of %s aside (%s); rebuilding in place", self.path, exc
+            )
+            self._rebuild_here()
+            return
         self.close()
         store = None
         try:
