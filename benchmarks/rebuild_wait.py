@@ -13,7 +13,9 @@ processes (one clock on Linux). After each rebuild, ``check`` compares the
 index with the directories: what the worker did during the build must be
 in the new index (``mismatches``, always 0).
 
-    python -m benchmarks.rebuild_wait /dev/shm/DIR --n 100000 --rounds 2
+    python -m benchmarks.rebuild_wait /dev/shm --n 10000 --n 100000 --rounds 2
+    python -m benchmarks.rebuild_wait /var/tmp --n 1000000 --rounds 1 --where disk \
+        --out rebuild_wait-1m.json
 """
 
 from __future__ import annotations
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, action="append")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--where", default="memory")
+    parser.add_argument("--out", default="rebuild_wait.json", help="file in benchmarks/results/")
     opts = parser.parse_args(argv)
     if opts.read or opts.work:
         (_reader if opts.read else _worker)(opts.dir, opts.stop)
@@ -206,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "rows": [r.as_dict() for r in rows],
     }
-    (RESULTS / "rebuild_wait.json").write_text(json.dumps(out, indent=1) + "\n")
+    (RESULTS / opts.out).write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 

@@ -56,10 +56,10 @@ marker (step 5), as in a rebuild under the lock. Plans written meanwhile
 are found by the new index's first drain (no ``Pn`` key yet: every plan
 is checked).
 
-Crash safety. A builder killed before the swap leaves only its directory,
-which the next reader holding the lock removes (its flock is free; a link
-or file standing there is unlinked, never followed) with the ``k/`` keys
-no live builder needs. Killed between the two renames, it leaves no
+Crash safety. A builder killed (or failing) before the swap leaves only its
+directory, which the next reader holding the lock removes (its flock is
+free; a link or file standing there is unlinked, never followed), and its
+``k/`` keys, which that reader deletes. Killed between the two renames, it leaves no
 ``.index``: the next opening rebuilds it. Killed after, the new index is
 in place. Nothing else renames a directory to ``.index``, so a half-built
 index is never opened as the index. If the old index changed epoch (another
@@ -76,12 +76,14 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from .. import _markers, _store
 from ..errors import IndexUnavailable
-from .keys import DRAINED_PREFIX, drained_key, drained_prefix
+from .keys import drained_key, drained_prefix
 from .kv import CheckedLevelDB, KeyValueStore, LevelDBError, open_leveldb
 from .opening import TRASH, clear_trash
 from .writes import IndexWriter
@@ -91,8 +93,8 @@ __all__ = (
     "CATCH_UP_LOCKED",
     "CATCH_UP_ROUNDS",
     "Builder",
+    "Builders",
     "catch_up",
-    "drop_drained",
     "live_builders",
     "record_drained",
     "swap_in",
@@ -102,7 +104,7 @@ __all__ = (
 #: Where builders keep their new index until the swap (next to ``.index``).
 BUILDING_DIR = _store.INDEX_DIR + ".building"
 #: Drained resources left at most to re-read holding the lock (else one more unlocked round).
-CATCH_UP_LOCKED = 2000
+CATCH_UP_LOCKED = 500
 #: Catch-up rounds at most; the last one holds the lock whatever is left.
 CATCH_UP_ROUNDS = 5
 
@@ -154,33 +156,52 @@ class Builder:
         except FileNotFoundError:
             pass
         finally:
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Release the flock, leaving the directory (and ``k/`` keys) to the next reader.
+
+        For a build that failed without the index lock: the next reader
+        holding it finds the builder dead, removes its directory and drops
+        its keys, as for a builder that was killed.
+        """
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
-def live_builders(coll_dir: Path) -> list[str]:
-    """The tokens of the builds running now; removes what killed builders left.
+class Builders(NamedTuple):
+    """What :func:`live_builders` found: tokens of running builds, and of dead ones removed."""
+
+    live: list[str]
+    dead: list[str]
+
+
+def live_builders(coll_dir: Path) -> Builders:
+    """The builds running now; removes what killed builders left, and names them.
 
     Call holding the index lock (registration happens under it, so a
     directory seen here without a held flock is a dead builder's). One lstat
     when no build runs. Anything that is not a directory is unlinked, and a
-    dead builder's directory is removed without following links inside it.
+    dead builder's directory is removed without following links inside it;
+    the caller drops the dead ones' ``k/`` keys.
     """
-    parent = coll_dir / BUILDING_DIR
-    problem = _store.directory_problem(parent)
-    if problem is None:
-        return []
-    if problem:
-        os.unlink(parent)
-        return []
-    live = []
+    parent = f"{os.fspath(coll_dir)}/{BUILDING_DIR}"
+    try:
+        mode = os.lstat(parent).st_mode
+    except FileNotFoundError:
+        return Builders([], [])
+    if not stat.S_ISDIR(mode):
+        os.unlink(parent)  # a link or a file is not ours: removed, never followed
+        return Builders([], [])
+    live, dead = [], []
     with os.scandir(parent) as entries:
         found = list(entries)
     for entry in found:
         if entry.is_dir(follow_symlinks=False) and _is_alive(entry.path):
             live.append(entry.name)
             continue
+        dead.append(entry.name)
         try:
             if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path)
@@ -189,9 +210,9 @@ def live_builders(coll_dir: Path) -> list[str]:
         except OSError as exc:  # dead, so harmless where it is: left for next time
             _log.info("could not remove %s, left by a killed rebuild: %s", entry.path, exc)
     if not live:
-        with contextlib.suppress(OSError):  # not empty: a builder is registering (impossible
-            os.rmdir(parent)  # under the lock) or a file could not be removed; next time
-    return live
+        with contextlib.suppress(OSError):  # not empty: something could not be removed
+            os.rmdir(parent)
+    return Builders(live, dead)
 
 
 def _is_alive(entry: str) -> bool:
@@ -231,19 +252,10 @@ def take_drained(store: KeyValueStore, token: str) -> list[str]:
     return [key[len(prefix) :].decode() for key in keys]
 
 
-def drop_drained(store: KeyValueStore) -> None:
-    """Delete every ``k/`` key: no builder is alive to read them (one seek when none)."""
-    keys = list(store.iterator(prefix=DRAINED_PREFIX, include_value=False))
-    if keys:
-        with store.write_batch() as wb:
-            for key in keys:
-                wb.delete(key)
-
-
 def catch_up(writer: IndexWriter, idents: list[str]) -> set[str]:
     """Re-read drained resources into the new index (probe first); those whose lock was held."""
     busy: set[str] = set()
-    for chunk in _markers.chunks(idents, CATCH_UP_LOCKED):
+    for chunk in _markers.chunks(idents, 2000):
         probe = _markers.probe(writer.coll_dir, chunk)
         writer.apply_resources(chunk, probe)
         busy.update(probe.busy)

@@ -38,7 +38,6 @@ from .aside import (
     CATCH_UP_ROUNDS,
     Builder,
     catch_up,
-    drop_drained,
     live_builders,
     swap_in,
     take_drained,
@@ -153,7 +152,8 @@ class CollectionIndex(IndexReader):
         with contextlib.suppress(OSError):
             clear_trash(self.coll_dir / TRASH)
         # Not suppressed: a drain that missed a live builder would lose its updates.
-        self._builders = live_builders(self.coll_dir)
+        builders = live_builders(self.coll_dir)
+        self._builders = builders.live
         try:
             if os.path.islink(self.path):
                 # Never opened through a link (it would read and write its target):
@@ -169,8 +169,8 @@ class CollectionIndex(IndexReader):
             healthy = False
         if not healthy:
             self._rebuild_here()
-        elif not self._builders:
-            drop_drained(self.store)  # left by a killed builder: no one will read them
+        for token in builders.dead:
+            take_drained(self.store, token)  # a killed builder's: no one will read them
 
     def _scan_instead(self, cause: BaseException) -> None:
         """Serve this opening from an index built in memory from the directories."""
@@ -285,6 +285,8 @@ class CollectionIndex(IndexReader):
                     _log.info("the index %s changed during a rebuild; keeping it", self.path)
                     store.close()
                     builder.remove()
+                    if not isinstance(self.store, ClosedStore):
+                        take_drained(self.store, builder.token)  # recorded since the change
                     self._close_store()
                     self._open(started)
                     self.drain()
@@ -304,13 +306,13 @@ class CollectionIndex(IndexReader):
             builder.remove()
             self._use(open_waiting(self.path, time.monotonic(), self.timeout))
             self.changelog.load(self.store)
-            self._builders = live_builders(self.coll_dir)
+            self._builders = live_builders(self.coll_dir).live
             self.rebuilt = True
             self.drain()
         except BaseException:
             if store is not None:
                 store.close()
-            builder.remove()
+            builder.abandon()  # the next reader holding the lock removes what is left
             self.close()
             raise
 
@@ -325,7 +327,10 @@ class CollectionIndex(IndexReader):
             raise
         except (LevelDBError, OSError):
             return False
-        self._builders = live_builders(self.coll_dir)
+        builders = live_builders(self.coll_dir)
+        self._builders = builders.live
+        for token in builders.dead if sound else ():
+            take_drained(self.store, token)
         return sound and self.changelog.epoch == epoch
 
     def scan_mismatches(self) -> list[Mismatch]:
