@@ -61,7 +61,7 @@ def _pause_after_scan(monkeypatch: pytest.MonkeyPatch, during: Callable[[], None
 
 
 def _change_and_drain(proj: Project) -> None:
-    """A worker's changes, drained into the old index by a reader (both run while the build waits)."""
+    """A worker's changes, drained into the old index by a reader, while the build waits."""
     FAILING.add("r03")
     proj.fetch(COLL, "r03", recompute=True)  # completed -> error
     proj.fetch(COLL, "new-1")  # a resource the scan never saw
@@ -211,8 +211,16 @@ def test_stats_answers_while_another_process_rebuilds(proj: Project, tmp_path: P
         assert builder.stdout.readline() == "scanning\n", builder.stderr.read()  # type: ignore[union-attr]
         proj.fetch(COLL, "during")  # a worker's change, drained by the reader below
         reader = subprocess.run(
-            [sys.executable, "-m", "hadrosaur", "stats", str(proj.base), "--json"]
-            + ["--index-timeout", "3"],
+            [
+                sys.executable,
+                "-m",
+                "hadrosaur",
+                "stats",
+                str(proj.base),
+                "--json",
+                "--index-timeout",
+                "3",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -239,7 +247,6 @@ def test_a_planted_file_at_the_builders_directory_does_not_stop_readers(proj: Pr
     (coll / aside.BUILDING_DIR).write_text("not ours")
     assert proj.stats(COLL)["counts"]["total"] == 30
     assert not os.path.lexists(coll / aside.BUILDING_DIR)
-
 
 
 def test_two_rebuilds_at_once_keep_the_one_that_swapped_first(

@@ -59,10 +59,10 @@ is checked).
 Crash safety. A builder killed (or failing) before the swap leaves only its
 directory, which the next reader holding the lock removes (its flock is
 free; a link or file standing there is unlinked, never followed), and its
-``k/`` keys, which that reader deletes. Killed between the two renames, it leaves no
-``.index``: the next opening rebuilds it. Killed after, the new index is
-in place. Nothing else renames a directory to ``.index``, so a half-built
-index is never opened as the index. If the old index changed epoch (another
+``k/`` keys, which that reader deletes. Killed between the two renames,
+it leaves no ``.index``: the next opening rebuilds it. Killed after, the
+new index is in place. Nothing else renames a directory to ``.index``, so
+a half-built index is never opened as the index. If the old index changed epoch (another
 rebuild won) or vanished during the build, the records of step 3 are gone:
 the build is dropped and the index opened as usual.
 """
