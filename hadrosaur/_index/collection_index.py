@@ -7,7 +7,10 @@ serialised by the index lock (lock.py), taken with retry and backoff, and
 :class:`IndexBusy` is raised only after a timeout.
 
 The index is a cache, and never believed when it looks wrong (opening.py):
-it is rebuilt (rebuild.py) when missing, damaged or stale. When it cannot be
+it is rebuilt (rebuild.py) when missing, damaged or stale, holding the lock.
+A rebuild asked for while the index is sound (:meth:`CollectionIndex.rebuild`)
+is built aside without the lock and swapped in under it (aside.py), so
+readers go on reading meanwhile. When it cannot be
 written at all (a read-only mount, a full disk), readers build it in memory
 from a scan instead (``fallback`` says why) and nothing on disk changes.
 
@@ -28,8 +31,17 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from .. import _store
+from .. import _markers, _store
 from ..errors import IndexBusy, IndexUnavailable
+from .aside import (
+    CATCH_UP_LOCKED,
+    CATCH_UP_ROUNDS,
+    Builder,
+    catch_up,
+    live_builders,
+    swap_in,
+    take_drained,
+)
 from .changelog import ChangeLog
 from .check import Mismatch, scan_mismatches
 from .drain import MarkerDrain
@@ -89,6 +101,8 @@ class CollectionIndex(IndexReader):
         self.rebuilt = False
         #: Why the index is only in memory this time ("" when it is the LevelDB).
         self.fallback = ""
+        #: The builds aside running when the lock was taken: drains record for them.
+        self._builders: list[str] = []
 
     @property
     def probed(self) -> int:
@@ -133,13 +147,16 @@ class CollectionIndex(IndexReader):
                 raise
             # Corruption LevelDB (or decoding) found while draining: start afresh.
             _log.info("the index %s is damaged (%s); rebuilding it", self.path, exc)
-            self.rebuild()
+            self._rebuild_here()
             self.drain()
 
     def _open(self, started: float) -> None:
         # An index deleted by a process killed half-way: finish the job.
         with contextlib.suppress(OSError):
             clear_trash(self.coll_dir / TRASH)
+        # Not suppressed: a drain that missed a live builder would lose its updates.
+        builders = live_builders(self.coll_dir)
+        self._builders = builders.live
         try:
             if os.path.islink(self.path):
                 # Never opened through a link (it would read and write its target):
@@ -154,7 +171,9 @@ class CollectionIndex(IndexReader):
             # rebuild it; if the directory cannot be written, _fresh_writer says so.
             healthy = False
         if not healthy:
-            self.rebuild()
+            self._rebuild_here()
+        for token in builders.dead:
+            take_drained(self.store, token)  # a killed builder's: no one will read them
 
     def _scan_instead(self, cause: BaseException) -> None:
         """Serve this opening from an index built in memory from the directories."""
@@ -163,7 +182,7 @@ class CollectionIndex(IndexReader):
         self.fallback = f"{type(cause).__name__}: {cause}"
         _log.info("cannot use the index %s (%s); reading the directories", self.path, cause)
         try:
-            self.rebuild()
+            self._rebuild_here()
         except OSError as exc:  # not even the directories can be read
             raise IndexUnavailable(self.path, exc) from exc
 
@@ -220,16 +239,105 @@ class CollectionIndex(IndexReader):
         """Apply every pending marker to the index; return how many were applied."""
         if self.fallback:
             return 0  # built from a scan just now, and nothing here may be written
-        self.drained = MarkerDrain(self._writer, self._sweep()).run()
+        self.drained = MarkerDrain(self._writer, self._sweep(), self._builders).run()
         # After the drain: the change log then holds every change the watches follow.
         self.leases = LeaseSweep(self._writer)
         self.leases.run()
         return self.drained
 
     def rebuild(self) -> None:
-        """Recreate the index from a scan of the directories and the recorded plans."""
-        rebuild_index(self.coll_dir, self._fresh_writer, self.tally, in_memory=bool(self.fallback))
+        """Recreate the index from a scan of the directories and the recorded plans.
+
+        The index being sound, the new one is built aside while other
+        readers keep reading this one (see aside.py); the lock is released
+        meanwhile and held again, on the new index, when this returns.
+        """
+        if self.fallback or isinstance(self.store, ClosedStore):
+            self._rebuild_here()
+        else:
+            self._rebuild_aside()
+
+    def _rebuild_here(self) -> None:
+        """Rebuild in place, holding the lock (or in memory for the fallback)."""
+        rebuild_index(self.coll_dir, self._fresh_writer, self.tally, markers=not self.fallback)
         self.rebuilt = True
+
+    def _rebuild_aside(self) -> None:
+        """Build a new index aside without the lock, catch up, and swap it in (aside.py)."""
+        epoch = self.changelog.epoch
+        try:
+            builder = Builder.register(self.coll_dir)  # step 1, holding the lock
+        except OSError as exc:  # no room beside .index: in place, as before
+            _log.info(
+                "cannot build the index of %s aside (%s); rebuilding in place", self.path, exc
+            )
+            self._rebuild_here()
+            return
+        self.close()
+        store = None
+        try:
+            store = builder.create_store()
+            writer = IndexWriter(
+                IndexReader(store, ChangeLog(self.changelog.limit)), self.coll_dir, self.durable
+            )
+            locked = set(rebuild_index(self.coll_dir, lambda: writer, self.tally, markers=False))
+            for round_ in range(1, CATCH_UP_ROUNDS + 1):
+                started = time.monotonic()
+                if not self._lock.acquire(self.timeout):
+                    raise IndexBusy(self.path, time.monotonic() - started)
+                if not self._reopen_old(started, epoch):
+                    # Another rebuild replaced the index, or it vanished: ours
+                    # lacks what was drained meanwhile. The index is opened as usual.
+                    _log.info("the index %s changed during a rebuild; keeping it", self.path)
+                    store.close()
+                    builder.remove()
+                    if not isinstance(self.store, ClosedStore):
+                        take_drained(self.store, builder.token)  # recorded since the change
+                    self._close_store()
+                    self._open(started)
+                    self.drain()
+                    self.rebuilt = True
+                    return
+                drained = take_drained(self.store, builder.token)
+                if len(drained) <= CATCH_UP_LOCKED or round_ == CATCH_UP_ROUNDS:
+                    locked |= catch_up(writer, drained)  # held: nothing drains until the swap
+                    break
+                self.close()
+                locked |= catch_up(writer, drained)
+            _markers.keep(self.coll_dir, sorted(locked))  # before the swap: see aside.py
+            self.tally.just_kept.update(locked)
+            store.close()
+            self._close_store()
+            swap_in(self.coll_dir, builder.db, self.path, self.durable)
+            builder.remove()
+            self._use(open_waiting(self.path, time.monotonic(), self.timeout))
+            self.changelog.load(self.store)
+            self._builders = live_builders(self.coll_dir).live
+            self.rebuilt = True
+            self.drain()
+        except BaseException:
+            if store is not None:
+                store.close()
+            builder.abandon()  # the next reader holding the lock removes what is left
+            self.close()
+            raise
+
+    def _reopen_old(self, started: float, epoch: str) -> bool:
+        """Open the index again (lock held); False if it is not the one the build began from."""
+        if os.path.islink(self.path):
+            return False
+        try:
+            self._use(open_waiting(self.path, started, self.timeout))
+            sound = is_current(self.store, self.changelog, self._lock.recorded, self.path)
+        except IndexBusy:
+            raise
+        except (LevelDBError, OSError):
+            return False
+        builders = live_builders(self.coll_dir)
+        self._builders = builders.live
+        for token in builders.dead if sound else ():
+            take_drained(self.store, token)
+        return sound and self.changelog.epoch == epoch
 
     def scan_mismatches(self) -> list[Mismatch]:
         """Compare the index with a fresh scan of the directories (see check.py)."""

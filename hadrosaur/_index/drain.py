@@ -22,13 +22,19 @@ in chunks of ``_DRAIN_CHUNK``, one WriteBatch each; per marker there is one
 rename (the claim), one lock probe, one read each of ``status`` and
 ``meta.json``, and one unlink. ``.kept/`` is listed once per drain, so a
 released marker is unlinked there only if it is there.
+While a new index is built aside (aside.py), every resource applied is also
+recorded for each live builder (``k/`` keys, before the claimed markers are
+unlinked), which is how the builder learns what to re-read before its swap.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .. import _markers, _plans, _store
 from .._names import check_ident
 from ..errors import InvalidName
+from .aside import record_drained
 from .keys import PLAN_COUNT_KEY, plan_applied_key
 from .sweep import KeptSweep
 from .writes import IndexWriter
@@ -39,12 +45,16 @@ _DRAIN_CHUNK = 2000
 
 
 class MarkerDrain:
-    """The drain of one collection's markers into an index, by ``writer``, then ``sweep``."""
+    """The drain of one collection's markers into an index, by ``writer``, then ``sweep``.
 
-    def __init__(self, writer: IndexWriter, sweep: KeptSweep) -> None:
+    ``builders``: the tokens of the builds aside running now (aside.py).
+    """
+
+    def __init__(self, writer: IndexWriter, sweep: KeptSweep, builders: Sequence[str] = ()) -> None:
         self.writer = writer
         self.sweep = sweep
         self.coll_dir = writer.coll_dir
+        self.builders = builders
 
     def run(self) -> int:
         """Apply every pending marker to the index; return how many were applied."""
@@ -84,6 +94,8 @@ class MarkerDrain:
         tally.probed += len(idents)
         if idents:
             self.writer.apply_resources(idents, probe)
+            if self.builders:
+                record_drained(self.writer.store, self.builders, idents, self.writer.durable)
         busy = probe.busy
         _markers.keep(self.coll_dir, [name for name in names if name in busy])
         kept |= busy

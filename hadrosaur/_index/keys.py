@@ -23,6 +23,8 @@ Keys (bytes)::
     o/HOST                 "BOOT\0EPOCH\0SEQ": how far readers on HOST followed the change log
                            for other hosts' leases (leases.py)
     o/HOST\0IDENT          what readers on HOST saw of IDENT's lease, on HOST's own clock
+    k/TOKEN/IDENT          empty; only in an index being replaced: IDENT was drained
+                           while builder TOKEN built its successor aside (aside.py)
 
 SIG is the 10 hex digits of hadrosaur.signature; a resource is a member of
 the group its record's signature names (every error has one, damage
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 __all__ = (
     "COUNT_OF_GROUP_PREFIX",
+    "DRAINED_PREFIX",
     "EPOCH_KEY",
     "LOG_BOUNDS_KEY",
     "LOG_END",
@@ -55,6 +58,8 @@ __all__ = (
     "SCHEMA_VERSION",
     "VERSION_KEY",
     "count_key",
+    "drained_key",
+    "drained_prefix",
     "group_count_key",
     "group_header_key",
     "group_member_key",
@@ -97,6 +102,8 @@ MINUTE_PREFIX = b"m/"
 MINUTES_END = b"m0"
 #: The prefix of every n/SIG key: the list of groups.
 COUNT_OF_GROUP_PREFIX = b"n/"
+#: The prefix of every k/TOKEN/IDENT key (resources drained during a build aside).
+DRAINED_PREFIX = b"k/"
 
 
 def record_key(ident: str) -> bytes:
@@ -182,3 +189,12 @@ def watch_prefix(host: bytes) -> bytes:
 
 def watch_key(prefix: bytes, ident: str) -> bytes:
     return prefix + ident.encode()
+
+
+def drained_prefix(token: str) -> bytes:
+    """The prefix of builder ``token``'s k/ keys; what follows it is an ident."""
+    return DRAINED_PREFIX + token.encode() + b"/"
+
+
+def drained_key(token: str, ident: str) -> bytes:
+    return drained_prefix(token) + ident.encode()

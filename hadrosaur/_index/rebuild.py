@@ -5,6 +5,14 @@ behind its last writer, it is recreated from the files, which are the truth.
 A scan reads each resource's status with ``os.scandir`` and no stat where it
 can; a resource read as pending is probed (see sweep.py for why the probe
 comes before the read).
+
+Two ways to run it. Holding the index lock, in place of an index that
+cannot be read (missing, damaged, of another schema): readers wait, since
+there is nothing they could read meanwhile, and the scan claims the markers
+it reflects. Or aside, in place of a sound index (``reindex``, ``check
+--fix``): the scan runs without the lock into a LevelDB of its own and
+touches no marker, while readers keep using the old index; aside.py has the
+protocol that brings what they drained meanwhile into the new one.
 """
 
 from __future__ import annotations
@@ -30,12 +38,16 @@ __all__ = ("rebuild_index", "scanned_record")
 
 
 def rebuild_index(
-    coll_dir: Path, fresh: Callable[[], IndexWriter], tally: ProbeTally, *, in_memory: bool
-) -> None:
+    coll_dir: Path, fresh: Callable[[], IndexWriter], tally: ProbeTally, *, markers: bool
+) -> list[str]:
     """Recreate the index from a scan of the directories and the recorded plans.
 
     ``fresh``: closes the index's store and returns a writer to an empty one.
-    ``in_memory``: the index is the read-only fallback's; no marker is touched.
+    ``markers``: the caller holds the index lock and the markers are handled
+    here (below); False for the read-only fallback's index in memory and for
+    a build aside (aside.py), which touch no marker. Returns the resources
+    read as pending whose lock was held and that have no kept marker yet:
+    kept here when ``markers``, else the caller's to keep.
 
     Markers present when the rebuild starts are claimed first and removed
     at the end (the scan already reflects them), except those of resources
@@ -48,7 +60,7 @@ def rebuild_index(
     kept_before: list[str] = []
     probed: set[str] = set()
     busy: set[str] = set()
-    if not in_memory:
+    if markers:
         for _ in _markers.claim_all(coll_dir):
             pass
         claimed_before = _markers.claimed_names(coll_dir)
@@ -98,7 +110,7 @@ def rebuild_index(
         log.put_epoch(wb)
         log.put_bounds(wb)
         wb.put(VERSION_KEY, SCHEMA_VERSION)
-    if not in_memory:
+    if markers:
         _markers.keep(coll_dir, [n for n in claimed_before if n in busy] + locked)
         tally.just_kept.update(busy, locked)
         _markers.release_claimed(coll_dir, [n for n in claimed_before if n not in busy])
@@ -106,6 +118,7 @@ def rebuild_index(
     # Written in batches, the keys lie in overlapping level-0 tables that every
     # later reader would open; one sorted run makes a lookup open one table.
     store.compact()
+    return locked
 
 
 def scanned_record(

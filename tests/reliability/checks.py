@@ -127,6 +127,8 @@ def library_agrees(proj: Project, found: Survey) -> list[str]:
         problems.append(f"drained counts {counts} != rebuilt counts {rebuilt}")
     if (proj.base / COLLECTION / ".index.deleting").exists():
         problems.append("a half-deleted index was left behind")
+    if (proj.base / COLLECTION / ".index.building").exists():
+        problems.append("a killed rebuild's directory was left behind")
     for ident, state in found.states.items():
         status = proj.status(COLLECTION, ident)
         if status != ("unavailable" if state == "none" else state):

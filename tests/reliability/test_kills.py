@@ -148,3 +148,32 @@ def test_a_plan_whose_marker_was_never_written_still_counts(tmp_path: Path) -> N
     assert proj.stats(COLLECTION)["counts"]["unavailable"] == 5
     assert proj.check(COLLECTION) == []
     assert proj.reindex(COLLECTION)[COLLECTION]["unavailable"] == 5
+
+
+@pytest.mark.parametrize("window", ["rebuild", "catchup", "swap"])
+def test_a_rebuild_aside_killed_leaves_the_old_index_or_none(tmp_path: Path, window: str) -> None:
+    """SIGKILL in the scan, the catch-up or between the swap's renames: never a half index."""
+    base = tmp_path / "base"
+    proj = define(base)
+    for ident in idents(12, 2):
+        proj.fetch(COLLECTION, ident)
+    coll = base / COLLECTION
+    before = proj.stats(COLLECTION)["counts"]
+    epoch = proj.changes(COLLECTION).cursor
+    child = Child("reindex", base, 1, tmp_path, window=window)
+    try:
+        while "window" not in child.lines:
+            wait_readable([child], 1.0)
+            assert child.proc.poll() is None, child.stderr()
+        proj.fetch(COLLECTION, "ok-00003", recompute=True)  # a change while it is stopped
+    finally:
+        child.kill()
+    assert (coll / ".index.building").is_dir()  # the killed builder's directory
+    assert (coll / ".index").is_dir() == (window != "swap")  # old index, or none at all
+    with proj.view(COLLECTION) as view:
+        assert view.rebuilt == (window == "swap")  # none: rebuilt; else the old one, as it was
+        assert view.counts() == before
+    assert proj.changes(COLLECTION, epoch).reload == (window == "swap")
+    assert not (coll / ".index.building").exists()
+    assert not (coll / ".index.deleting").exists()
+    assert proj.check(COLLECTION) == []

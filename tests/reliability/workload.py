@@ -20,7 +20,12 @@ A WINDOW makes the child stop inside one step of the library and print
 - ``clear``: after the new attempt is pending, before the last attempt's files go;
 - ``apply``: a drain between claiming markers and applying them;
 - ``release``: a drain between applying markers and unlinking the claimed ones;
-- ``rebuild``: a rebuild half-way through its directory scan;
+- ``rebuild``: a rebuild half-way through its directory scan (aside, without
+  the index lock, when the index was sound; holding it when there was none);
+- ``catchup``: a rebuild aside between its scan and its swap, re-reading what
+  readers drained into the old index meanwhile;
+- ``swap``: a rebuild aside between renaming the old index away and renaming
+  the new one in (no ``.index`` at all);
 - ``rmtree``: half-way through deleting an index directory;
 - ``plan``: between writing a plan file and its marker.
 
@@ -42,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from hadrosaur import STATUSES, Context, DamagedResource, Project, _compute, _markers, _store
+from hadrosaur._index import collection_index
 from hadrosaur._index.writes import IndexWriter
 
 COLLECTION = "items"
@@ -113,15 +119,36 @@ def _patch_before(owner: Any, name: str) -> None:
 
 
 def _patch_scan() -> None:
-    original = _store.scan_idents
+    original = _store.scan_entries
 
-    def scan(coll_dir: Any) -> Iterator[str]:
-        for n, ident in enumerate(original(coll_dir)):
+    def scan(coll_dir: Any) -> Iterator[tuple[str, str]]:
+        for n, entry in enumerate(original(coll_dir)):
             if n == 5:
                 _stop_here()
-            yield ident
+            yield entry
 
-    _store.scan_idents = scan
+    _store.scan_entries = scan
+
+
+def _patch_catch_up() -> None:
+    original = collection_index.catch_up
+
+    def catch_up(writer: Any, idents: list[str]) -> set[str]:
+        _stop_here()  # the new index is scanned; what readers drained is being re-read
+        return original(writer, idents)
+
+    collection_index.catch_up = catch_up  # type: ignore[assignment]
+
+
+def _patch_swap() -> None:
+    original = os.rename
+
+    def rename(src: Any, dst: Any, **kw: Any) -> None:
+        if os.path.basename(os.fspath(dst)) == _store.INDEX_DIR:
+            _stop_here()  # the old index is renamed away, the new one not yet in
+        original(src, dst, **kw)
+
+    os.rename = rename  # type: ignore[assignment]
 
 
 def _patch_plan_marker() -> None:
@@ -157,6 +184,8 @@ WINDOWS: dict[str, Callable[[], None]] = {
     "apply": lambda: _patch_before(IndexWriter, "apply_resources"),
     "release": lambda: _patch_before(_markers, "release_claimed"),
     "rebuild": _patch_scan,
+    "catchup": _patch_catch_up,
+    "swap": _patch_swap,
     "rmtree": _patch_rmtree,
     "plan": _patch_plan_marker,
 }
@@ -170,6 +199,8 @@ WINDOW_ROLES = {
     "apply": "read",
     "release": "read",
     "rebuild": "reindex",
+    "catchup": "reindex",
+    "swap": "reindex",
     "rmtree": "reindex",
     "plan": "plan",
 }
