@@ -22,7 +22,9 @@ Where deaths are found:
   all examined in ~7 s at ~5% of a core). One whose lock is now free is
   re-read and recorded like a marker, and its kept marker removed; a sweep
   finding deaths goes on (a mass death is change, not idle cost), past the
-  last name and round to where it began, up to ``DEATH_BUDGET`` per opening.
+  last name and round to where it began, for a quarter of a second in the
+  opening that finds the first deaths (so that they show soon), then up to
+  ``DEATH_BUDGET`` per opening.
   The listing of ``.kept/`` is made again only when the directory changed
   (only holders of the index lock change it, and a sweep accounts for its
   own unlinks), so the openings that record a mass death do not list
@@ -92,6 +94,8 @@ DEFAULT_SWEEP_INTERVAL = 0.5
 DEFAULT_SWEEP_BUDGET = 0.02
 #: Seconds a sweep that keeps finding deaths may go on before the next opening continues.
 DEATH_BUDGET = 1.0
+#: Seconds a sweep that begins to find deaths spends before its opening ends and shows them.
+_FIRST_DEATHS_BUDGET = 0.25
 #: A sweep due within this fraction of its interval runs now: a reader polling every
 #: interval would otherwise find it just short of due half the time, and wait twice as long.
 _EARLY = 0.1
@@ -160,10 +164,11 @@ class KeptSweep:
         per process, spending about ``sweep_budget`` seconds on locks found
         held: a reader's cost follows what changed, not how many resources
         are being computed. Deaths found are change, so a sweep that keeps
-        finding them goes on, up to ``DEATH_BUDGET`` seconds, past the end
-        of the names and round to where it began, and the next opening
-        continues at once (``sweep_unfinished``). ``force``: all of them,
-        now (for check()).
+        finding them goes on, past the end of the names and round to where
+        it began, and the next opening continues at once
+        (``sweep_unfinished``): the first for ``_FIRST_DEATHS_BUDGET``, so
+        that the first deaths show soon, each next one up to
+        ``DEATH_BUDGET``. ``force``: all of them, now (for check()).
         """
         tally = self.tally
         state = _sweeps.setdefault(os.fspath(self.coll_dir), _Sweep())
@@ -175,7 +180,10 @@ class KeptSweep:
         state.many = len(names) > FEW_KEPT
         # A pass goes through the names in order; one cut short resumes where it stopped.
         start = bisect_right(names, state.after) if state.after else 0
-        quiet_until, stop_at = now + self.budget, now + DEATH_BUDGET
+        # The first deaths are shown soon (the opening ends, the reader posts them),
+        # then each opening that goes on with them takes DEATH_BUDGET.
+        stop_at = now + (DEATH_BUDGET if state.hurry else _FIRST_DEATHS_BUDGET)
+        quiet_until = now + self.budget
         done = 0
         dying = False
         released: list[str] = []
