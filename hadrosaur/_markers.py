@@ -115,11 +115,20 @@ def claimed_names(coll_dir: Path) -> list[str]:
 
 
 def kept_names(coll_dir: Path) -> list[str]:
-    """The markers in ``.kept/``: resources whose lock was held when last applied."""
-    try:
-        return _marker_names(coll_dir / _store.UPDATES_DIR / KEPT_DIR)
-    except FileNotFoundError:
+    """The markers in ``.kept/``: resources whose lock was held when last applied.
+
+    Empty when ``.kept`` is missing or is not a real directory (a symlink is
+    never listed; :func:`keep` refuses to keep markers there, and ``reindex``
+    removes it).
+    """
+    fd = _open_directory(f"{os.fspath(coll_dir)}/{_store.UPDATES_DIR}/{KEPT_DIR}")
+    if fd is None:
         return []
+    try:
+        with os.scandir(fd) as entries:
+            return [e.name for e in entries if _is_marker(e)]
+    finally:
+        os.close(fd)
 
 
 def claim_all(coll_dir: Path) -> Iterator[str]:
@@ -185,12 +194,39 @@ def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:
     return found
 
 
+_DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _open_directory(directory: str) -> int | None:
+    """A descriptor of ``directory`` if it is a real directory; None if missing or not one.
+
+    Never through a symlink: a link planted at ``.updates/.kept`` would
+    otherwise have readers list and unlink files of its target, outside BASE.
+    """
+    try:
+        return os.open(directory, _DIRECTORY_FLAGS)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return None
+        raise
+
+
 def _unlink_all(directory: str, names: Iterable[str]) -> None:
-    for name in names:
-        try:
-            os.unlink(f"{directory}/{name}")
-        except FileNotFoundError:
-            pass
+    """Unlink ``names`` in ``directory``, through one descriptor of it (never a link)."""
+    names = list(names)
+    if not names:
+        return
+    fd = _open_directory(directory)
+    if fd is None:
+        return  # no directory of markers there: none of ours to release
+    try:
+        for name in names:
+            try:
+                os.unlink(name, dir_fd=fd)
+            except FileNotFoundError:
+                pass
+    finally:
+        os.close(fd)
 
 
 def release_claimed(coll_dir: Path, names: Iterable[str]) -> None:

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,84 @@ def test_many_live_pending_are_probed_at_most_once_per_interval_and_a_bounded_ti
     assert (stored["interrupted"], stored["pending"]) == (len(idents), 0)
     assert probed == len(idents)
     assert _opening(coll)[1] == 0 and os.listdir(coll / ".updates" / KEPT_DIR) == []
+
+
+def test_a_mass_death_found_half_way_through_a_pass_is_recorded_whole(coll: Path) -> None:
+    """The sweep goes on past the last name and round to where it began while it finds deaths.
+
+    It used to stop at the end of the names and leave the first ones (examined
+    just before the deaths) for a sweep an interval later. However many
+    openings the time bounds split it into (more under load), none waits.
+    """
+    idents = [f"r{i:04d}" for i in range(FEW_KEPT + 1200)]
+    for ident in idents:
+        _started(coll, ident)
+    holder = _hold(coll, idents)
+    try:
+        _opening(coll)  # every marker kept, their locks held
+        reset_sweeps(coll)
+        with CollectionIndex(coll, sweep_budget=0) as index:  # one share of live ones
+            first = index.probed
+        assert 0 < first < len(idents)
+    finally:
+        _kill(holder)
+    # The next due opening resumes after that share; the openings that go on with
+    # the deaths are due at once, whatever the interval, until the pass is done.
+    interval, probed, openings = 0, 0, 0
+    while True:
+        with CollectionIndex(coll, sweep_interval=interval) as index:
+            stored, unfinished = index.counts(), index.sweep_unfinished
+            probed += index.probed
+        interval, openings = 3600, openings + 1
+        if not unfinished or openings > 100:
+            break
+    assert (stored["interrupted"], stored["pending"]) == (len(idents), 0)
+    assert probed == len(idents)
+    assert os.listdir(coll / ".updates" / KEPT_DIR) == []
+
+
+def test_a_sweep_due_a_moment_from_now_runs_now(coll: Path) -> None:
+    """A reader polling every sweep_interval must find the sweep due, not just short of it.
+
+    Its pass starts a little before the sweep does, by a time that varies:
+    without the tolerance, every other poll found the sweep not yet due and a
+    death waited two intervals.
+    """
+    idents = [f"r{i:04d}" for i in range(FEW_KEPT + 1)]
+    for ident in idents:
+        _started(coll, ident)
+    holder = _hold(coll, idents)
+    try:
+        reset_sweeps(coll)
+        _opening(coll, sweep_interval=0)  # kept; the sweep then probes them all
+        time.sleep(2.8)  # (a tenth of the interval early; the openings take a little more)
+        assert _opening(coll, sweep_interval=3.0)[1] == len(idents)
+    finally:
+        _kill(holder)
+
+
+def test_markers_kept_after_a_sweep_released_some_are_swept(coll: Path) -> None:
+    """A sweep that unlinked kept markers keeps its listing; a marker kept later is still seen."""
+    first = [f"a{i:04d}" for i in range(FEW_KEPT + 100)]
+    for ident in first:
+        _started(coll, ident)
+    holder = _hold(coll, first)
+    _opening(coll)
+    _kill(holder)
+    reset_sweeps(coll)
+    assert _opening(coll, sweep_interval=0)[0]["interrupted"] == len(first)
+    second = ["b0000", "b0001"]
+    for ident in second:
+        _started(coll, ident)
+    holder = _hold(coll, second)
+    try:
+        assert _opening(coll, sweep_interval=0)[0]["pending"] == len(second)
+        assert sorted(os.listdir(coll / ".updates" / KEPT_DIR)) == second
+    finally:
+        _kill(holder)
+    stored, probed = _opening(coll, sweep_interval=0)
+    assert (stored["interrupted"], stored["pending"]) == (len(first) + len(second), 0)
+    assert probed == len(second)
 
 
 def test_a_rebuild_probes_pending_resources_once(coll: Path) -> None:

@@ -21,8 +21,14 @@ Where deaths are found:
   live ones and resuming where the last sweep stopped (50,000 live ones are
   all examined in ~7 s at ~5% of a core). One whose lock is now free is
   re-read and recorded like a marker, and its kept marker removed; a sweep
-  finding deaths goes on (a mass death is change, not idle cost), up to
+  finding deaths goes on (a mass death is change, not idle cost), past the
+  last name and round to where it began, for a quarter of a second in the
+  opening that finds the first deaths (so that they show soon), then up to
   ``DEATH_BUDGET`` per opening.
+  The listing of ``.kept/`` is made again only when the directory changed
+  (only holders of the index lock change it, and a sweep accounts for its
+  own unlinks), so the openings that record a mass death do not list
+  50,000 names each.
 - **A rebuild** probes each resource it reads as pending (see rebuild.py).
 
 Why recording "interrupted" never hides a newer state. Writers take the
@@ -39,8 +45,12 @@ marker is applied by a batch after W, which re-reads the files. Hence after
 W the index holds either the files' state as of S (nothing changed since),
 or a state that a marker still waiting in ``.updates/`` will correct:
 exactly the invariant every other record of the index keeps. The kept-marker
-sweep follows the same order (probe, read, write), and so does a rebuild
-(probe, then read again).
+sweep follows the same order (probe, read, write) for each resource, in
+whatever order it takes the resources and however many openings a pass
+spans, and so does a rebuild (probe, then read again). A kept marker is
+unlinked only after the batch recording its resource is written, by the
+same holder of the index lock: no drain can keep a newer marker of that
+resource in between.
 
 The sweep's shortcut (a kept resource of this host, free, whose status file
 still says pending, is recorded from its pending entry without reading
@@ -84,6 +94,11 @@ DEFAULT_SWEEP_INTERVAL = 0.5
 DEFAULT_SWEEP_BUDGET = 0.02
 #: Seconds a sweep that keeps finding deaths may go on before the next opening continues.
 DEATH_BUDGET = 1.0
+#: Seconds a sweep that begins to find deaths spends before its opening ends and shows them.
+_FIRST_DEATHS_BUDGET = 0.25
+#: A sweep due within this fraction of its interval runs now: a reader polling every
+#: interval would otherwise find it just short of due half the time, and wait twice as long.
+_EARLY = 0.1
 #: Seconds after which a listing of .kept/ is made again even if its mtime is unchanged.
 _LISTING_MAX_AGE = 5.0
 #: Up to this many kept markers are examined by every opening, unthrottled.
@@ -117,7 +132,8 @@ class _Sweep:
     hurry: bool = False  # the last sweep stopped while still finding deaths
     many: bool = False  # the last sweep found more than FEW_KEPT kept markers
     names: list[str] = field(default_factory=list)  # the last listing of .kept/, sorted
-    stamp: tuple[int, int, int] | None = None  # .kept/'s mtime, ctime, inode then
+    strays: frozenset[str] = frozenset()  # those of them that are not idents
+    stamp: tuple[int, int, int, int] | None = None  # .kept/'s stamp then (see _stamp)
     listed_at: float = float("-inf")
 
 
@@ -148,46 +164,73 @@ class KeptSweep:
         per process, spending about ``sweep_budget`` seconds on locks found
         held: a reader's cost follows what changed, not how many resources
         are being computed. Deaths found are change, so a sweep that keeps
-        finding them goes on, up to ``DEATH_BUDGET`` seconds, and the next
-        opening continues at once (``sweep_unfinished``). ``force``: all of
-        them, now (for check()).
+        finding them goes on, past the end of the names and round to where
+        it began, and the next opening continues at once
+        (``sweep_unfinished``): the first for ``_FIRST_DEATHS_BUDGET``, so
+        that the first deaths show soon, each next one up to
+        ``DEATH_BUDGET``. ``force``: all of them, now (for check()).
         """
         tally = self.tally
         state = _sweeps.setdefault(os.fspath(self.coll_dir), _Sweep())
         now = time.monotonic()
-        due = not state.many or state.hurry or now - state.at >= self.interval
+        due = not state.many or state.hurry or now - state.at >= self.interval * (1 - _EARLY)
         if not (force or due):
             return
         names = self._kept_listing(state, now)
         state.many = len(names) > FEW_KEPT
         # A pass goes through the names in order; one cut short resumes where it stopped.
-        order = names[bisect_right(names, state.after) :] if state.after else names
-        quiet_until, stop_at = now + self.budget, now + DEATH_BUDGET
+        start = bisect_right(names, state.after) if state.after else 0
+        # The first deaths are shown soon (the opening ends, the reader posts them),
+        # then each opening that goes on with them takes DEATH_BUDGET.
+        stop_at = now + (DEATH_BUDGET if state.hurry else _FIRST_DEATHS_BUDGET)
+        quiet_until = now + self.budget
         done = 0
         dying = False
-        for chunk in _markers.chunks(order, _SWEEP_CHUNK):
-            clock = time.monotonic()
-            if not force and done and (clock >= stop_at or (clock >= quiet_until and not dying)):
+        released: list[str] = []
+        stopped = False
+        # Past the end, on from the first name only while finding deaths: a mass
+        # death found half-way through a pass is recorded whole, not an interval later.
+        for k, segment in enumerate((names[start:], names[:start])):
+            if k and done and not dying:
                 break
-            idents = [n for n in chunk if is_ident(n) and n not in tally.just_kept]
-            probe = _markers.probe(self.coll_dir, idents)
-            tally.probed += len(idents)
-            free = [i for i in idents if i not in probe.busy]
-            if free:
-                self.writer.apply_resources(free, probe, kept=True)
-            _markers.release_kept(
-                self.coll_dir,
-                [n for n in chunk if n not in probe.busy and n not in tally.just_kept],
-            )
-            dying = bool(free)
-            done += len(chunk)
-            state.after = chunk[-1]
-        finished = done >= len(order)
-        state.hurry = tally.sweep_unfinished = dying and not finished
-        if finished:
-            state.after = ""
+            for chunk in _markers.chunks(segment, _SWEEP_CHUNK):
+                clock = time.monotonic()
+                if (
+                    not force
+                    and done
+                    and (clock >= stop_at or (clock >= quiet_until and not dying))
+                ):
+                    stopped = True
+                    break
+                dying = self._examine(chunk, state.strays, released)
+                done += len(chunk)
+                state.after = chunk[-1]
+            if stopped:
+                break
+        state.hurry = tally.sweep_unfinished = dying and stopped
+        if not stopped:
+            state.after = ""  # every name examined: the next pass starts from the first
+        if released:
+            self._forget(state, released)
         # From its start: a reader polling every sweep_interval finds the next one due.
         state.at = now
+
+    def _examine(self, chunk: list[str], strays: frozenset[str], released: list[str]) -> bool:
+        """Probe, record and release one chunk of kept markers; True if it found deaths.
+
+        ``strays``: names that are not idents (not ours: released unread).
+        """
+        tally = self.tally
+        idents = [n for n in chunk if n not in strays and n not in tally.just_kept]
+        probe = _markers.probe(self.coll_dir, idents)
+        tally.probed += len(idents)
+        free = [i for i in idents if i not in probe.busy]
+        if free:
+            self.writer.apply_resources(free, probe, kept=True)
+        gone = [n for n in chunk if n not in probe.busy and n not in tally.just_kept]
+        _markers.release_kept(self.coll_dir, gone)
+        released.extend(gone)
+        return bool(free)
 
     def _kept_listing(self, state: _Sweep, now: float) -> list[str]:
         """The sorted names in .kept/, listed again only when the directory changed.
@@ -196,15 +239,39 @@ class KeptSweep:
         under the lock, tells whether the last listing still holds; a coarse
         clock may give two changes one mtime, so a listing also expires.
         """
-        try:
-            stamp = os.stat(f"{os.fspath(self.coll_dir)}/{_store.UPDATES_DIR}/{_markers.KEPT_DIR}")
-        except FileNotFoundError:
+        stamp = self._stamp()
+        if stamp is None:
             return []
-        key = (stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino)
-        if key != state.stamp or now - state.listed_at > _LISTING_MAX_AGE:
+        if stamp != state.stamp or now - state.listed_at > _LISTING_MAX_AGE:
             state.names = sorted(_markers.kept_names(self.coll_dir))
-            state.stamp, state.listed_at = key, now
+            state.strays = frozenset(n for n in state.names if not is_ident(n))
+            state.stamp, state.listed_at = stamp, now
         return state.names
+
+    def _forget(self, state: _Sweep, released: list[str]) -> None:
+        """Drop the markers this sweep unlinked from the listing, which then still holds.
+
+        The index lock has been held since the listing was made, so these
+        unlinks are the only changes to .kept/ since: the next opening need
+        not list 50,000 names again because this one removed some.
+        """
+        gone = set(released)
+        state.names = [n for n in state.names if n not in gone]
+        state.strays = state.strays - gone
+        state.stamp = self._stamp()
+
+    def _stamp(self) -> tuple[int, int, int, int] | None:
+        """What tells a change of .kept/ (None when there is no .kept/).
+
+        Its mtime, ctime and inode, and its size: tmpfs counts a directory's
+        entries in its size, which tells two changes apart even within one
+        tick of a coarse clock.
+        """
+        try:
+            st = os.stat(f"{os.fspath(self.coll_dir)}/{_store.UPDATES_DIR}/{_markers.KEPT_DIR}")
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
 
 
 def is_ident(name: str) -> bool:

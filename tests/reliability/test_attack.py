@@ -287,6 +287,27 @@ def test_a_damaged_layout_entry_does_not_stop_reindex(tmp_path: Path, kind: str)
         assert view.counts()["completed"] == 2
 
 
+def test_a_symlink_at_kept_never_lets_a_reader_unlink_outside(tmp_path: Path) -> None:
+    """Readers used to list and unlink kept markers through a link planted at .updates/.kept.
+
+    A marker named like a file of the target ("keep"), or a resource named
+    like one ("a"), made ``stats`` unlink that file outside BASE.
+    """
+    base = _two_completed(tmp_path)
+    coll = base / "items"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for name in ("a", "keep"):
+        (outside / name).write_text("secret")
+    shutil.rmtree(coll / ".updates" / ".kept", ignore_errors=True)
+    (coll / ".updates" / ".kept").symlink_to(outside)
+    (coll / ".updates" / "keep").touch()
+    counts = Project(base, create=False).stats("items")["counts"]
+    assert counts["completed"] == 2
+    assert sorted(p.name for p in outside.iterdir()) == ["a", "keep"]
+    assert (outside / "a").read_text() == (outside / "keep").read_text() == "secret"
+
+
 def test_reindex_leaves_a_non_empty_directory_at_the_index_lock_and_says_so(
     tmp_path: Path,
 ) -> None:
