@@ -90,13 +90,23 @@ def serving(
                     process.wait()
 
 
-async def _read_app_output(url: str, wanted: str, timeout: float) -> str:
+#: Control sequences, taken out of the app's output before a pattern is looked for.
+_ESCAPES = re.compile(r"\x1b(?:\[[0-9;?$]*[A-Za-z]|\][^\x07]*\x07)")
+
+
+def _shows(got: bytes, wanted: str | re.Pattern[str]) -> bool:
+    if isinstance(wanted, str):
+        return wanted.encode() in got
+    return wanted.search(_ESCAPES.sub("", got.decode("utf-8", "replace"))) is not None
+
+
+async def _read_app_output(url: str, wanted: str | re.Pattern[str], timeout: float) -> str:
     import aiohttp
 
     got = b""
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as websocket:
         deadline = time.monotonic() + timeout
-        while wanted.encode() not in got and time.monotonic() < deadline:
+        while not _shows(got, wanted) and time.monotonic() < deadline:
             try:
                 message = await websocket.receive(timeout=0.5)
             except asyncio.TimeoutError:
@@ -110,8 +120,12 @@ async def _read_app_output(url: str, wanted: str, timeout: float) -> str:
     return got.decode("utf-8", "replace")
 
 
-def app_output(port: int, wanted: str, *, timeout: float = 30) -> str:
-    """What the app sends a tab of 120x40 cells, read until ``wanted`` shows (or timeout)."""
+def app_output(port: int, wanted: str | re.Pattern[str], *, timeout: float = 30) -> str:
+    """What the app sends a tab of 120x40 cells, read until ``wanted`` shows (or timeout).
+
+    ``wanted``: a text, or a pattern searched in the output without its control
+    sequences (the first frame shows "…" until the counts are read: wait for them).
+    """
     url = f"http://127.0.0.1:{port}/ws?width=120&height=40"
     return asyncio.run(_read_app_output(url, wanted, timeout))
 

@@ -296,10 +296,11 @@ def test_a_worker_killed_mid_run_costs_nothing_completed(
         counts = _stats(env, root / "base")
         assert counts["total"] == 2 * IDENTS and counts["completed"] < 2 * IDENTS
         port = free_port()  # the monitor, as a browser tab would see it
+        # The collections screen's row: Total, Done (as stats counts them), once read.
+        row = re.compile(rf"genomes\s+{counts['total']}\s+{counts['completed']}\s")
         with serving(str(root / "base"), cwd=root, port=port):
-            shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", app_output(port, "genomes"))
-        # The collections screen's row: Total, Done (as stats counts them).
-        assert re.search(rf"genomes\s+{counts['total']}\s+{counts['completed']}\s", shown), shown
+            shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", app_output(port, row))
+        assert row.search(shown), shown
         assert set(_outcome(_fetch_many(root, env, "h", workers=2))["statuses"].values()) == {
             "completed"
         }
