@@ -261,7 +261,10 @@ def keep(coll_dir: Path, names: Iterable[str]) -> None:
         try:
             os.rename(f"{updates}/{_store.CLAIMED_DIR}/{name}", f"{kept}/{name}")
         except FileNotFoundError:
-            os.close(os.open(f"{kept}/{name}", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+            # Never through a link planted there (its name is a kept marker all the same).
+            fd = _open_marker(f"{kept}/{name}")
+            if fd is not None:
+                os.close(fd)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
