@@ -131,12 +131,21 @@ def attempt_key(meta: dict[str, Any]) -> tuple[object, ...]:
 
 @cache
 def boot_id() -> str:
-    """This boot of this machine: monotonic clock readings mean something only within one."""
+    """This boot of this machine and this time namespace: monotonic readings compare within one.
+
+    A time namespace (``unshare --time``, a restored container) offsets
+    CLOCK_MONOTONIC under the same boot id: a reader there continuing a watch
+    begun outside would take it as that offset old and call a live writer dead.
+    """
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
-            return f.read().strip()
+            boot = f.read().strip()
     except OSError:
         return ""  # not Linux: a clock that went backwards still restarts a watch
+    try:
+        return f"{boot} {os.readlink('/proc/self/ns/time')}"
+    except OSError:
+        return boot  # a kernel without time namespaces: one monotonic clock per boot
 
 
 @dataclass
