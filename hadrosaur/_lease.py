@@ -44,6 +44,7 @@ __all__ = (
     "ENVIRONMENT_VARIABLE",
     "EXPIRY_INTERVALS",
     "LEASE_FILE",
+    "MIN_INTERVAL",
     "LeaseWatch",
     "boot_id",
     "lease_interval",
@@ -57,6 +58,9 @@ LEASE_FILE = ".lease"
 #: Seconds between two renewals of a lease, unless Project(lease_interval=) or the variable says.
 DEFAULT_INTERVAL = 5.0
 ENVIRONMENT_VARIABLE = "HADROSAUR_LEASE_INTERVAL"
+#: The shortest interval accepted (but 0, off): shorter, the heartbeat would rewrite the
+#: lease thousands of times a second, a core's work, and a pause of milliseconds kill it.
+MIN_INTERVAL = 0.01
 #: A lease watched unchanged for this many of its writer's intervals is expired.
 EXPIRY_INTERVALS = 4
 #: Bytes of a lease that are compared; a larger file is not ours, and its head is enough.
@@ -72,7 +76,8 @@ def lease_interval(value: float | None = None) -> float:
     the project's pending resources as pending until a fetch takes them over.
 
     Raises:
-        InvalidLeaseInterval: not a finite number of seconds >= 0 (naming where it came from).
+        InvalidLeaseInterval: not 0 or a finite number of seconds >= MIN_INTERVAL (naming
+            where it came from).
     """
     source = "lease_interval"
     if value is None:
@@ -86,7 +91,7 @@ def lease_interval(value: float | None = None) -> float:
             raise InvalidLeaseInterval(source, raw) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidLeaseInterval(source, value)
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or 0 < value < MIN_INTERVAL:
         raise InvalidLeaseInterval(source, value)
     return float(value)
 
