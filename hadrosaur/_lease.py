@@ -105,8 +105,11 @@ def read_lease(res_dir: str) -> bytes | None:
     """The lease's bytes as they are now (None: no lease yet); only compared, never parsed.
 
     Opened without following a symlink; anything but a regular file reads as
-    one fixed value, so it never looks renewed.
+    one fixed value, so it never looks renewed. So does a resource directory
+    turned into a link or a file (one lstat): nothing beyond it is read.
     """
+    if _store.directory_problem(res_dir):
+        return _REFUSED
     try:
         return read_regular(f"{res_dir}/{LEASE_FILE}", limit=_LEASE_LIMIT)
     except RefusedFile:
