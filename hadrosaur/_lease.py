@@ -44,6 +44,7 @@ __all__ = (
     "ENVIRONMENT_VARIABLE",
     "EXPIRY_INTERVALS",
     "LEASE_FILE",
+    "MIN_INTERVAL",
     "LeaseWatch",
     "boot_id",
     "lease_interval",
@@ -57,6 +58,9 @@ LEASE_FILE = ".lease"
 #: Seconds between two renewals of a lease, unless Project(lease_interval=) or the variable says.
 DEFAULT_INTERVAL = 5.0
 ENVIRONMENT_VARIABLE = "HADROSAUR_LEASE_INTERVAL"
+#: The shortest interval accepted (but 0, off): shorter, the heartbeat would rewrite the
+#: lease thousands of times a second, a core's work, and a pause of milliseconds kill it.
+MIN_INTERVAL = 0.01
 #: A lease watched unchanged for this many of its writer's intervals is expired.
 EXPIRY_INTERVALS = 4
 #: Bytes of a lease that are compared; a larger file is not ours, and its head is enough.
@@ -72,7 +76,8 @@ def lease_interval(value: float | None = None) -> float:
     the project's pending resources as pending until a fetch takes them over.
 
     Raises:
-        InvalidLeaseInterval: not a finite number of seconds >= 0 (naming where it came from).
+        InvalidLeaseInterval: not 0 or a finite number of seconds >= MIN_INTERVAL (naming
+            where it came from).
     """
     source = "lease_interval"
     if value is None:
@@ -86,7 +91,7 @@ def lease_interval(value: float | None = None) -> float:
             raise InvalidLeaseInterval(source, raw) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidLeaseInterval(source, value)
-    if not math.isfinite(value) or value < 0:
+    if not math.isfinite(value) or value < 0 or 0 < value < MIN_INTERVAL:
         raise InvalidLeaseInterval(source, value)
     return float(value)
 
@@ -100,8 +105,11 @@ def read_lease(res_dir: str) -> bytes | None:
     """The lease's bytes as they are now (None: no lease yet); only compared, never parsed.
 
     Opened without following a symlink; anything but a regular file reads as
-    one fixed value, so it never looks renewed.
+    one fixed value, so it never looks renewed. So does a resource directory
+    turned into a link or a file (one lstat): nothing beyond it is read.
     """
+    if _store.directory_problem(res_dir):
+        return _REFUSED
     try:
         return read_regular(f"{res_dir}/{LEASE_FILE}", limit=_LEASE_LIMIT)
     except RefusedFile:
@@ -131,12 +139,21 @@ def attempt_key(meta: dict[str, Any]) -> tuple[object, ...]:
 
 @cache
 def boot_id() -> str:
-    """This boot of this machine: monotonic clock readings mean something only within one."""
+    """This boot of this machine and this time namespace: monotonic readings compare within one.
+
+    A time namespace (``unshare --time``, a restored container) offsets
+    CLOCK_MONOTONIC under the same boot id: a reader there continuing a watch
+    begun outside would take it as that offset old and call a live writer dead.
+    """
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
-            return f.read().strip()
+            boot = f.read().strip()
     except OSError:
         return ""  # not Linux: a clock that went backwards still restarts a watch
+    try:
+        return f"{boot} {os.readlink('/proc/self/ns/time')}"
+    except OSError:
+        return boot  # a kernel without time namespaces: one monotonic clock per boot
 
 
 @dataclass

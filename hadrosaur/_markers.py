@@ -43,6 +43,7 @@ __all__ = (
 )
 
 KEPT_DIR = _layout.KEPT_DIR
+_MARKER_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def touch_marker(coll_dir: _store.StrPath, name: str, durable: bool = False) -> None:
@@ -65,16 +66,18 @@ def touch_marker(coll_dir: _store.StrPath, name: str, durable: bool = False) -> 
 
 
 def _open_marker(path: str) -> int | None:
-    """Create or open a marker; None when a symlink already stands there.
+    """Create or open a marker; None when a symlink or a FIFO already stands there.
 
     O_NOFOLLOW: O_CREAT through a dangling link would create its target,
-    outside BASE. A link there still says "changed" to a drainer, which only
-    looks at names, renames the link and unlinks it: nothing to do here.
+    outside BASE. O_NONBLOCK: opening a FIFO planted there for writing would
+    otherwise wait for a reader for ever (ENXIO instead). A link or a FIFO
+    there still says "changed" to a drainer, which only looks at names,
+    renames it and unlinks it: nothing to do here.
     """
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        return os.open(path, _MARKER_FLAGS, 0o644)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):
             return None
         raise
 
@@ -258,7 +261,10 @@ def keep(coll_dir: Path, names: Iterable[str]) -> None:
         try:
             os.rename(f"{updates}/{_store.CLAIMED_DIR}/{name}", f"{kept}/{name}")
         except FileNotFoundError:
-            os.close(os.open(f"{kept}/{name}", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+            # Never through a link planted there (its name is a kept marker all the same).
+            fd = _open_marker(f"{kept}/{name}")
+            if fd is not None:
+                os.close(fd)
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

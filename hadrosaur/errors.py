@@ -363,14 +363,14 @@ class InvalidArgs(HadrosaurError, TypeError):
 
 
 class InvalidLeaseInterval(HadrosaurError, ValueError):
-    """A lease interval (``Project(lease_interval=)`` or its variable) that is not seconds >= 0."""
+    """A lease interval (``Project(lease_interval=)`` or its variable) neither 0 nor >= 0.01 s."""
 
     def __init__(self, source: str, value: object) -> None:
         self.source = source
         self.value = value
         super().__init__(
-            f"{source} must be a number of seconds >= 0, not {value!r}: e.g. 5 (the default), "
-            "or 0 to turn leases off"
+            f"{source} must be a number of seconds, 0 (off) or at least 0.01, not {value!r}: "
+            "e.g. 5 (the default), or 0 to turn leases off"
         )
 
     def __reduce__(self) -> _Reduced:

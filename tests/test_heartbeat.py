@@ -141,10 +141,20 @@ def test_the_interval_comes_from_the_project_else_the_variable(
     assert lease_interval(value) == expected
 
 
-@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "5", True])
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "5", True, 1e-6, 5e-324])
 def test_a_bad_interval_is_refused_with_what_to_do(base: Path, bad: object) -> None:
     with pytest.raises(InvalidLeaseInterval, match="lease_interval must be a number of seconds"):
         Project(base, lease_interval=bad)  # type: ignore[arg-type]
+
+
+def test_a_tiny_interval_is_refused_rather_than_renewed_thousands_of_times_a_second(
+    base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1e-6 s made the heartbeat rewrite the lease ~2,600 times a second, a core's work."""
+    monkeypatch.setenv("HADROSAUR_LEASE_INTERVAL", "1e-6")
+    with pytest.raises(InvalidLeaseInterval, match=r"0 \(off\) or at least 0.01"):
+        Project(base)
+    assert lease_interval(0.01) == 0.01
 
 
 def test_a_bad_variable_is_named(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:

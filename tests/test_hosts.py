@@ -327,3 +327,54 @@ def test_fetch_takes_over_a_killed_worker_of_another_host_once_its_lease_expires
         [os.uname().nodename, "start"],
         [os.uname().nodename, "end"],
     ]
+
+
+#: Runs a command in a time namespace whose CLOCK_MONOTONIC is 100,000 s ahead.
+OFFSET_CLOCK = ["unshare", "--time", "--monotonic", "100000"]
+
+
+def _time_namespaces_work() -> bool:
+    try:
+        out = subprocess.run([*OFFSET_CLOCK, "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0
+
+
+@pytest.mark.skipif(not _time_namespaces_work(), reason="unshare --time is not permitted here")
+def test_a_reader_whose_monotonic_clock_is_offset_does_not_continue_the_watch(
+    tmp_path: Path, base: Path, hosts_pipeline: Path
+) -> None:
+    """A time namespace shifts CLOCK_MONOTONIC under the same boot id: not one clock.
+
+    The writer renewed once and its bound (4 x 30 s) is far away; a reader
+    whose clock reads 100,000 s ahead must not take the first reader's watch
+    as 100,000 s old and call the writer dead.
+    """
+    writer = on_host("nodeb", hosts_pipeline, SLOW_WRITER % {"interval": 30.0, "period": 600.0})
+    try:
+        wait_for((tmp_path / "ready").exists)
+        proj = Project(base, index_timeout=60)
+        assert proj.stats("items")["counts"]["pending"] == 1  # the watch begins here
+        out = subprocess.run(
+            [
+                *OFFSET_CLOCK,
+                sys.executable,
+                "-m",
+                "hadrosaur",
+                "stats",
+                str(base),
+                "items",
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            env=child_env(hosts_pipeline),
+            cwd=REPO,
+            check=True,
+        ).stdout
+        assert json.loads(out)["items"]["counts"]["interrupted"] == 0, out
+        assert proj.stats("items")["counts"]["pending"] == 1
+    finally:
+        writer.kill()
+        writer.communicate()

@@ -104,3 +104,25 @@ def test_a_watch_from_another_boot_starts_again(base: Path) -> None:
     # Were the reading from another boot believed, this reader would record it dead.
     assert _interrupted(base) == []
     wait_for(lambda: _interrupted(base) == ["x"], timeout=30)
+
+
+def test_a_watched_resource_turned_into_a_link_is_not_read_through_it(
+    base: Path, tmp_path: Path
+) -> None:
+    """Nothing outside BASE: not the meta.json nor the .lease beyond a symlinked resource."""
+    (base / "items").mkdir(parents=True)
+    res_dir = _pending_on_nodeb(base, "x", lease=1000.0)
+    assert _interrupted(base) == []  # the watch begins
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "meta.json").write_text((res_dir / "meta.json").read_text())
+    (outside / ".lease").write_bytes(b"SECRET outside BASE")
+    for name in ("meta.json", "status"):
+        (res_dir / name).unlink()
+    res_dir.rmdir()
+    res_dir.symlink_to(outside, target_is_directory=True)  # no marker: behind hadrosaur's back
+    time.sleep(0.3)  # past the readers' poll of the leases
+    Project(base, create=False).stats("items")
+    with CollectionIndex(base / "items") as index:
+        stored = b"".join(value for _, value in index.store.iterator(prefix=b"o/"))
+    assert b"SECRET" not in stored

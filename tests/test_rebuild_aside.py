@@ -270,3 +270,26 @@ def test_two_rebuilds_at_once_keep_the_one_that_swapped_first(
     assert proj.fetch_by_status(COLL, "error") == ["r03", "r06"]
     assert proj.check(COLL) == []
     assert not (proj.base / COLL / aside.BUILDING_DIR).exists()
+
+
+def test_a_fifo_planted_as_a_builders_lock_does_not_hang_readers(proj: Project) -> None:
+    """Its open must not wait for a writer: every reader would hang holding the index lock."""
+    coll = proj.base / COLL
+    (coll / aside.BUILDING_DIR / "1-fifo").mkdir(parents=True)
+    os.mkfifo(coll / aside.BUILDING_DIR / "1-fifo" / "lock")
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "hadrosaur", "stats", str(proj.base), COLL, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        out, err = reader.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        reader.kill()
+        reader.communicate()
+        pytest.fail("hadrosaur stats hung on a FIFO at .index.building/TOKEN/lock")
+    assert reader.returncode == 0, err
+    assert '"total": 30' in out
+    assert not os.path.lexists(coll / aside.BUILDING_DIR)

@@ -218,10 +218,13 @@ def live_builders(coll_dir: Path) -> Builders:
 def _is_alive(entry: str) -> bool:
     """True while the builder of ``entry`` holds its flock."""
     try:
-        fd = os.open(f"{entry}/{_LOCK}", os.O_RDONLY | os.O_CLOEXEC | _O_NOFOLLOW)
+        # O_NONBLOCK: a FIFO planted there would otherwise wait for a writer for ever.
+        fd = os.open(f"{entry}/{_LOCK}", os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | _O_NOFOLLOW)
     except OSError:
         return False  # missing (killed before creating it) or a planted link
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False  # a FIFO, a directory...: no builder's, removed with its directory
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):

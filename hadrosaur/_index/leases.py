@@ -215,7 +215,9 @@ class LeaseSweep:
 
     def _new_watch(self, entry: Entry, now: float) -> Watch:
         res_dir = f"{os.fspath(self.coll_dir)}/{entry.ident}"
-        interval = remote_lease(_store.read_meta(res_dir))  # 0: no lease to watch (old writer)
+        # 0: no lease to watch (an old writer, or a directory turned into a link: not read).
+        linked = _store.directory_problem(res_dir)
+        interval = 0.0 if linked else remote_lease(_store.read_meta(res_dir))
         return Watch(entry.start_time, interval, read_lease(res_dir), now)
 
     def _look(

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -412,3 +413,75 @@ def test_markers_are_never_moved_through_a_linked_directory(tmp_path: Path, link
     before = _snapshot(outside)
     assert proj.stats("c")["counts"]["completed"] == 1  # read from a scan instead
     assert _snapshot(outside) == before
+
+
+FETCH_BESIDE_A_FIFO_MARKER = """
+import sys
+import time
+from hadrosaur import Project
+from tests.reliability.test_symlinks import _compute
+proj = Project(sys.argv[1])
+proj.resource("c")(_compute)
+print(proj.fetch("c", "x").status)
+"""
+
+
+def test_a_fifo_in_place_of_a_marker_does_not_hang_a_fetch(tmp_path: Path) -> None:
+    """The marker's open for writing must not wait for a reader of the FIFO, for ever."""
+    base = tmp_path / "base"
+    proj = Project(base)
+    proj.resource("c")(_compute)
+    proj.fetch("c", "first")
+    os.mkfifo(base / "c" / ".updates" / "x")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", FETCH_BESIDE_A_FIFO_MARKER, str(base)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        out, err = worker.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.communicate()
+        pytest.fail("fetch hung opening a FIFO at .updates/IDENT")
+    assert worker.returncode == 0, err
+    assert out.split() == ["completed"]
+    assert proj.stats("c")["counts"]["completed"] == 2  # the FIFO's name still said "changed"
+    assert proj.check("c") == []
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from hadrosaur import Project
+proj = Project(sys.argv[1])
+proj.resource("c")(lambda ident, args, ctx: time.sleep(120))
+proj.fetch("c", "busy")
+"""
+
+
+def test_a_kept_marker_is_never_created_through_a_planted_link(tmp_path: Path) -> None:
+    """A reindex gives a computing resource a kept marker: O_CREAT must not follow a link."""
+    base = tmp_path / "base"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    proj = Project(base)
+    proj.resource("c")(_compute)
+    proj.fetch("c", "first")
+    worker = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(base)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60
+        while proj.status("c", "busy") != "pending":
+            assert time.monotonic() < deadline, "the worker never started computing"
+            time.sleep(0.05)
+        assert proj.stats("c")["counts"]["pending"] == 1  # its marker drained, now kept
+        kept = base / "c" / ".updates" / ".kept"
+        (kept / "busy").unlink()
+        (kept / "busy").symlink_to(outside / "created")  # dangling: O_CREAT would make it
+        proj.reindex("c")
+        assert not (outside / "created").exists()
+        assert proj.stats("c")["counts"]["pending"] == 1
+    finally:
+        worker.kill()
+        worker.wait()
