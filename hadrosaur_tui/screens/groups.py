@@ -31,6 +31,12 @@ __all__ = ("GroupChoice", "GroupsScreen")
 #: Minutes summed in one character of the sparkline.
 MINUTES_PER_CHAR = 2
 
+#: The columns, and the terminal widths below which the sparkline and then First seen
+#: are left out, so that the message template (what a cause is) stays on screen at 80.
+COLUMNS = ("count", "exception", "first", "last", "spark", "message")
+NO_SPARKLINE_BELOW = 120
+NO_FIRST_SEEN_BELOW = 90
+
 #: What the screen was dismissed with: the action and the group it applies to.
 GroupChoice = tuple[Literal["filter", "retry"], ErrorGroup]
 
@@ -50,6 +56,7 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
         self.clock = clock
         self.groups: list[ErrorGroup] | None = None
         self._drawn_minute = 0  # the first minute of the sparklines drawn
+        self._columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Vertical(id="groups-box"):
@@ -62,17 +69,36 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
 
     def on_mount(self) -> None:
         self._update_title()
-        self.table.add_columns(
-            "Count",
-            "Exception",
-            "First seen",
-            "Last seen",
-            f"Last {GROUP_MINUTES} min",
-            "Message",
-        )
+        self._set_columns(self.app.size.width)
         self.table.focus()
         self._request()
         self.set_interval(1.0, self._request)
+
+    def on_resize(self) -> None:
+        if self._set_columns(self.app.size.width) and self.groups is not None:
+            groups, self.groups = self.groups, None
+            self.show_groups(groups)
+
+    def _set_columns(self, width: int) -> bool:
+        """Choose the columns for a terminal ``width``; True when they changed."""
+        left_out = {"spark"} if width < NO_SPARKLINE_BELOW else set()
+        if width < NO_FIRST_SEEN_BELOW:
+            left_out.add("first")
+        columns = tuple(c for c in COLUMNS if c not in left_out)
+        if columns == self._columns:
+            return False
+        self._columns = columns
+        headings = {
+            "count": "Count",
+            "exception": "Exception",
+            "first": "First seen",
+            "last": "Last seen",
+            "spark": f"Last {GROUP_MINUTES} min",
+            "message": "Message",
+        }
+        self.table.clear(columns=True)
+        self.table.add_columns(*(headings[c] for c in columns))
+        return True
 
     def _request(self) -> None:
         self.post_message(GroupsRequested(self.collection))
@@ -110,17 +136,17 @@ class GroupsScreen(ModalScreen[GroupChoice | None]):
                 i = (minute - first_minute) // MINUTES_PER_CHAR
                 if 0 <= i < len(per_char):
                     per_char[i] += n
-            table.add_row(
-                Text(format_count(group.count), justify="right"),
+            cells = {
+                "count": Text(format_count(group.count), justify="right"),
                 # Text, never str: a DataTable reads a str cell as markup.
-                Text(visible(group.exception or "(no exception)", line=True)),
+                "exception": Text(visible(group.exception or "(no exception)", line=True)),
                 # When the cause began (a deploy, a new input) and whether it still happens.
-                Text(format_clock(group.first_seen, now_ms)),
-                Text(format_clock(group.last_seen, now_ms)),
-                Text(sparkline(per_char), style="red"),
-                Text(visible(group.message, line=True)),
-                key=group.signature,
-            )
+                "first": Text(format_clock(group.first_seen, now_ms)),
+                "last": Text(format_clock(group.last_seen, now_ms)),
+                "spark": Text(sparkline(per_char), style="red"),
+                "message": Text(visible(group.message, line=True)),
+            }
+            table.add_row(*(cells[c] for c in self._columns), key=group.signature)
         if current is not None:
             signatures = [g.signature for g in groups]
             if current.signature in signatures:

@@ -196,3 +196,29 @@ async def test_three_keys_from_the_collections_screen_to_a_groups_traceback_and_
         await wait_until(pilot, lambda: app.recompute_run is None, timeout=60)
     attempts = {i: project.load("p", i).attempt for i in idents if not i.startswith("ok")}
     assert attempts == {"k1": 2, "k2": 2, "k3": 2, "k4": 2, "t1": 1, "v1": 1, "v2": 1}
+
+
+async def test_a_narrow_terminal_keeps_the_message_and_leaves_out_the_sparkline(
+    tmp_path: Path,
+) -> None:
+    """At 80 columns the message (what a cause is) shows; the sparkline and First seen go."""
+    project = Project(tmp_path / "base")
+    project.resource("p")(picky)
+    project.fetch("p", "k1")
+    app = make_app(project.base, clock=time.time)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_collection(pilot)
+        await pilot.press("g")
+        groups = _groups_screen(app)
+        await wait_until(pilot, lambda: groups.table.row_count == 1)
+        headings = [str(column.label) for column in groups.table.columns.values()]
+        assert headings == ["Count", "Exception", "Last seen", "Message"]
+        assert "KeyError" in _cells(groups)[0][1]
+        await pilot.resize_terminal(130, 30)
+        await wait_until(pilot, lambda: len(groups.table.columns) == 6)
+        await wait_until(pilot, lambda: groups.table.row_count == 1)
+        assert [str(c.label) for c in groups.table.columns.values()][2:5] == [
+            "First seen",
+            "Last seen",
+            "Last 60 min",
+        ]
