@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import time
@@ -36,6 +37,7 @@ from typing import Any
 from . import _store
 from ._liveness import local_host
 from ._nofollow import RefusedFile, read_regular
+from .display import visible
 from .errors import InvalidLeaseInterval
 from .status import PENDING
 
@@ -54,6 +56,8 @@ __all__ = (
     "write_lease",
 )
 
+_log = logging.getLogger("hadrosaur")
+
 LEASE_FILE = ".lease"
 #: Seconds between two renewals of a lease, unless Project(lease_interval=) or the variable says.
 DEFAULT_INTERVAL = 5.0
@@ -61,6 +65,10 @@ ENVIRONMENT_VARIABLE = "HADROSAUR_LEASE_INTERVAL"
 #: The shortest interval accepted (but 0, off): shorter, the heartbeat would rewrite the
 #: lease thousands of times a second, a core's work, and a pause of milliseconds kill it.
 MIN_INTERVAL = 0.01
+#: The longest interval accepted, and the most a reader believes of one that meta.json
+#: records: a planted ``"lease": 1e9`` cannot make a fetch or a monitor wait for ever
+#: (at most EXPIRY_INTERVALS * MAX_INTERVAL, 40 minutes, to call a silent lease expired).
+MAX_INTERVAL = 600.0
 #: A lease watched unchanged for this many of its writer's intervals is expired.
 EXPIRY_INTERVALS = 4
 #: Bytes of a lease that are compared; a larger file is not ours, and its head is enough.
@@ -76,7 +84,7 @@ def lease_interval(value: float | None = None) -> float:
     the project's pending resources as pending until a fetch takes them over.
 
     Raises:
-        InvalidLeaseInterval: not 0 or a finite number of seconds >= MIN_INTERVAL (naming
+        InvalidLeaseInterval: not 0 or a number of seconds from MIN_INTERVAL to MAX_INTERVAL (naming
             where it came from).
     """
     source = "lease_interval"
@@ -91,7 +99,7 @@ def lease_interval(value: float | None = None) -> float:
             raise InvalidLeaseInterval(source, raw) from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidLeaseInterval(source, value)
-    if not math.isfinite(value) or value < 0 or 0 < value < MIN_INTERVAL:
+    if not math.isfinite(value) or value < 0 or 0 < value < MIN_INTERVAL or value > MAX_INTERVAL:
         raise InvalidLeaseInterval(source, value)
     return float(value)
 
@@ -129,7 +137,9 @@ def remote_lease(meta: dict[str, Any]) -> float:
     interval = meta.get("lease")
     if isinstance(interval, bool) or not isinstance(interval, int | float):
         return 0.0  # written before leases existed, or with leases off
-    return float(interval) if math.isfinite(interval) and interval > 0 else 0.0
+    if not math.isfinite(interval) or interval <= 0:
+        return 0.0
+    return min(float(interval), MAX_INTERVAL)  # meta.json is not trusted to say "wait for ever"
 
 
 def attempt_key(meta: dict[str, Any]) -> tuple[object, ...]:
@@ -199,6 +209,13 @@ def wait_while_leased(res_dir: str) -> None:
         now, value = time.monotonic(), read_lease(res_dir)
         if watch is None or attempt_key(meta) != key:
             watch, key = LeaseWatch(value, now, interval), attempt_key(meta)
+            _log.info(
+                "%s is being computed on %s: waiting while its lease is renewed (taken over "
+                "after %g s without a renewal)",
+                res_dir,
+                visible(str(meta.get("host")), line=True),
+                EXPIRY_INTERVALS * interval,
+            )
         elif watch.see(value, now):
             return
         time.sleep(min(interval / 4, 1.0))

@@ -363,13 +363,13 @@ class InvalidArgs(HadrosaurError, TypeError):
 
 
 class InvalidLeaseInterval(HadrosaurError, ValueError):
-    """A lease interval (``Project(lease_interval=)`` or its variable) neither 0 nor >= 0.01 s."""
+    """A lease interval (``Project(lease_interval=)`` or its variable) neither 0 nor 0.01-600 s."""
 
     def __init__(self, source: str, value: object) -> None:
         self.source = source
         self.value = value
         super().__init__(
-            f"{source} must be a number of seconds, 0 (off) or at least 0.01, not {value!r}: "
+            f"{source} must be a number of seconds, 0 (off) or from 0.01 to 600, not {value!r}: "
             "e.g. 5 (the default), or 0 to turn leases off"
         )
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from hadrosaur import Context, InvalidLeaseInterval, Project, _heartbeat
-from hadrosaur._lease import LEASE_FILE, lease_interval, read_lease
+from hadrosaur._lease import LEASE_FILE, MAX_INTERVAL, lease_interval, read_lease, remote_lease
+from hadrosaur._liveness import local_host
 
 from .helpers import run_child, wait_for
 
@@ -152,9 +153,21 @@ def test_a_tiny_interval_is_refused_rather_than_renewed_thousands_of_times_a_sec
 ) -> None:
     """1e-6 s made the heartbeat rewrite the lease ~2,600 times a second, a core's work."""
     monkeypatch.setenv("HADROSAUR_LEASE_INTERVAL", "1e-6")
-    with pytest.raises(InvalidLeaseInterval, match=r"0 \(off\) or at least 0.01"):
+    with pytest.raises(InvalidLeaseInterval, match=r"0 \(off\) or from 0.01 to 600"):
         Project(base)
     assert lease_interval(0.01) == 0.01
+
+
+def test_a_lease_interval_is_at_most_ten_minutes_and_a_recorded_one_is_believed_no_further(
+    base: Path,
+) -> None:
+    """A planted meta.json ("lease": 1e9, another host) must not make fetch wait for years."""
+    with pytest.raises(InvalidLeaseInterval, match=r"from 0\.01 to 600"):
+        Project(base, lease_interval=601)
+    assert lease_interval(600) == MAX_INTERVAL == 600
+    planted = {"host": "not-" + local_host(), "lease": 1e9}
+    assert remote_lease(planted) == MAX_INTERVAL
+    assert remote_lease({**planted, "lease": 2.5}) == 2.5
 
 
 def test_a_bad_variable_is_named(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
