@@ -24,6 +24,7 @@ __all__ = (
     "HeldLock",
     "compute_lock",
     "is_locked",
+    "is_locked_elsewhere",
     "lock_held",
     "lock_if_free",
     "try_lock_exclusive",
@@ -149,13 +150,22 @@ def is_locked(path: str | os.PathLike[str]) -> bool:
     except (FileNotFoundError, NotADirectoryError):
         return False
     try:
+        return is_locked_elsewhere(fd)
+    finally:
+        os.close(fd)
+
+
+def is_locked_elsewhere(fd: int) -> bool:
+    """True when another open file holds an exclusive flock on the file ``fd`` is open on.
+
+    The probe's shared lock, taken when it succeeds, goes with ``fd``'s close.
+    """
+    try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
             return True
         raise
-    finally:
-        os.close(fd)
     return False
 
 

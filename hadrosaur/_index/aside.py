@@ -70,7 +70,6 @@ the build is dropped and the index opened as usual.
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import logging
 import os
@@ -82,6 +81,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .. import _markers, _store
+from .._locks import is_locked_elsewhere
 from ..errors import IndexUnavailable
 from .keys import drained_key, drained_prefix
 from .kv import CheckedLevelDB, KeyValueStore, LevelDBError, open_leveldb
@@ -225,14 +225,9 @@ def _is_alive(entry: str) -> bool:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return False  # a FIFO, a directory...: no builder's, removed with its directory
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-            return True
-        raise
+        return is_locked_elsewhere(fd)
     finally:
         os.close(fd)
-    return False
 
 
 def record_drained(
