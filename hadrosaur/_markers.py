@@ -107,7 +107,8 @@ def _is_marker(entry: os.DirEntry[str]) -> bool:
     return not entry.is_dir(follow_symlinks=False)
 
 
-def _marker_names(directory: str | Path) -> list[str]:
+def _marker_names(directory: str | Path | int) -> list[str]:
+    """The markers in ``directory`` (a path, or a descriptor of it: os.scandir takes both)."""
     with os.scandir(directory) as entries:
         return [e.name for e in entries if _is_marker(e)]
 
@@ -128,8 +129,7 @@ def kept_names(coll_dir: Path) -> list[str]:
     if fd is None:
         return []
     try:
-        with os.scandir(fd) as entries:
-            return [e.name for e in entries if _is_marker(e)]
+        return _marker_names(fd)
     finally:
         os.close(fd)
 
