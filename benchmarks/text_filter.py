@@ -11,7 +11,6 @@ for). Run as ``python -m benchmarks.text_filter [--n N] [--old-python PY]``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .figures import Row
+from .report import format_table, write_json
 from .subprocesses import run_child
 
 __all__ = ("filter_rows", "measure_filter")
@@ -74,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=_RESULTS / "text_filter.json")
     opts = parser.parse_args(argv)
     result = measure_filter(opts.n, opts.old_python, opts.rounds)
-    result["rows"] = [row.as_dict() for row in filter_rows(result, opts.where)]
-    opts.out.write_text(json.dumps(result, indent=1) + "\n")
-    for row in result["rows"]:
-        print(f"{row['metric']}: {row['ours']} (before {row['reference']}, target {row['target']})")
+    rows = filter_rows(result, opts.where)
+    result["rows"] = [row.as_dict() for row in rows]
+    write_json(opts.out, result)
+    print(format_table(rows))
     return 0
 
 

@@ -22,7 +22,6 @@ the JSON goes to ``--out`` (default ``benchmarks/results/tui_idle.json``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from hadrosaur import Project
 from .figures import Row, spread
 from .generate import COLLECTION, generate_base
 from .pending import _pending_idents, _start_holders
+from .report import format_table, write_json
 from .subprocesses import run_child
 
 __all__ = ("idle_rows", "measure_idle")
@@ -153,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     result = measure_idle(
         opts.dir, opts.n, opts.pending, opts.seconds, opts.rounds, opts.old_python
     )
-    result["rows"] = [row.as_dict() for row in idle_rows(result, opts.where)]
-    opts.out.write_text(json.dumps(result, indent=1) + "\n")
-    for row in result["rows"]:
-        print(f"{row['metric']}: {row['ours']} (before {row['reference']}, target {row['target']})")
+    rows = idle_rows(result, opts.where)
+    result["rows"] = [row.as_dict() for row in rows]
+    write_json(opts.out, result)
+    print(format_table(rows))
     return 0
 
 
