@@ -78,11 +78,16 @@ class DirectoryWatcher:
 
     def run(self) -> None:
         """The thread's loop: watch the current set until it changes or stop() is called."""
-        while not self._stopped.is_set():
+        while True:
+            # Cleared before stop() is looked at: a stop() that comes after this line sets
+            # it again and ends the watch below at once. Cleared after the look, it would
+            # wipe out such a stop's wake-up, and the app would hang as it quits.
+            self._restart.clear()
+            if self._stopped.is_set():
+                return
             with self._lock:
                 paths = [p for p in self._paths if p.is_dir()]
                 news = MarkerNews(self._markers)
-            self._restart.clear()
             if not paths:
                 self._restart.wait(1.0)
                 continue

@@ -13,7 +13,7 @@ import itertools
 import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PosixPath
 
 import pytest
 
@@ -177,3 +177,27 @@ def test_a_fetch_reaches_the_reader_through_file_events(
         return any(m.counts[COMPLETED] > 1 for m in posted.of(SummaryUpdated))
 
     wait_for(fetched_and_seen, timeout=30, interval=0.2)
+
+
+class StopsWhenLookedAt(PosixPath):
+    """A directory whose ``is_dir()`` stops ``watcher``: stop() lands inside run()'s loop."""
+
+    watcher: DirectoryWatcher | None = None
+
+    def is_dir(self, *args: object, **kwargs: object) -> bool:
+        if StopsWhenLookedAt.watcher is not None:
+            StopsWhenLookedAt.watcher.stop()
+        return True
+
+
+def test_a_stop_while_the_watch_set_is_read_ends_the_thread(tmp_path: Path) -> None:
+    # The app hung as it quit (and `--serve` with it) when stop() came between the
+    # loop's look at "stopped" and the clearing of its wake-up: watchfiles then
+    # waited, with nothing to wake it, for a change that never came.
+    watcher = DirectoryWatcher(lambda paths: None, debounce_ms=20)
+    StopsWhenLookedAt.watcher = watcher
+    watcher.set_paths([StopsWhenLookedAt(tmp_path)])
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "the watcher did not end after stop()"
