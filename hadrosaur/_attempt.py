@@ -9,6 +9,10 @@ reads as its old status or as pending, which "pending and unlocked" turns
 into interrupted: never completed without its result. The compute lifecycle
 (_compute.py) and the recording of a dead worker's resource (_casualties.py)
 both write through :class:`Attempt`, under the compute lock.
+
+Every write and removal goes through the attempt's claim (_fence.py): once a
+newer attempt has claimed the resource, none of this one's lands, and the
+next raises :class:`~hadrosaur._fence.Fenced`.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 from typing import Any
 
 from . import _markers, _store
+from ._fence import Claim
 from ._liveness import local_host
 from .resource import Resource
 from .status import COMPLETED, ERROR, PENDING
@@ -50,6 +54,9 @@ class Attempt:
         self.meta_path = f"{res_dir}/{_store.META_FILE}"
         self.durable = durable
         self.meta = meta
+        attempt = meta.get("attempt")
+        number = attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0
+        self.claim = Claim(res_dir, number, durable)
 
     @classmethod
     def begin(
@@ -86,13 +93,13 @@ class Attempt:
         return all(meta.get(key) == self.meta[key] for key in ("pid", "start_time", "attempt"))
 
     def _write(self, name: str, data: bytes) -> None:
-        _store.atomic_write(f"{self.res_dir}/{name}", data, self.durable)
+        self.claim.publish(name, data)
 
     def _write_meta(self) -> None:
-        _store.atomic_write(self.meta_path, json.dumps(self.meta).encode(), self.durable)
+        self.claim.publish(_store.META_FILE, json.dumps(self.meta).encode())
 
     def _set_status(self, status: str) -> None:
-        _store.atomic_write(self.status_path, status.encode(), self.durable)
+        self.claim.publish(_store.STATUS_FILE, status.encode())
         try:
             # Tells watchers and readers promptly. Not needed for correctness:
             # the marker written in start() stays until a drain sees the lock free.
@@ -110,9 +117,14 @@ class Attempt:
         """
         _markers.touch_marker(self.coll_dir, self.ident, self.durable)
 
+    def take(self) -> None:
+        """Claim the resource, fencing every other attempt (_fence.py): before any write."""
+        self.claim.take()
+
     def start(self) -> None:
-        """Marker, meta.json, then status pending: the attempt has begun."""
+        """Marker, claim, meta.json, then status pending: the attempt has begun."""
         self.mark()
+        self.take()
         try:
             self._write_meta()
             self._set_status(PENDING)
@@ -122,9 +134,17 @@ class Attempt:
             for name in (_store.META_FILE, _store.STATUS_FILE):
                 path = os.path.join(self.res_dir, name)
                 if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
+                    self.claim.discard(name)
             self._write_meta()
             self._set_status(PENDING)
+
+    def discard(self, name: str) -> None:
+        """Remove what the last attempt left in the resource, through the claim."""
+        self.claim.discard(name)
+
+    def end(self) -> None:
+        """The outcome is published: remove the claim (a newer attempt would have, too)."""
+        self.claim.release()
 
     def complete(self, result_json: bytes) -> None:
         """result.json, meta.json's end time, then status completed (and a marker)."""
@@ -132,6 +152,7 @@ class Attempt:
         self.meta["end_time"] = now_ms()
         self._write_meta()
         self._set_status(COMPLETED)
+        self.end()
 
     def fail(self, text: str) -> None:
         """error.log, meta.json's end time, then status error (and a marker)."""
@@ -139,6 +160,7 @@ class Attempt:
         self.meta["end_time"] = now_ms()
         self._write_meta()
         self._set_status(ERROR)
+        self.end()
 
     def record_storage_failure(self, exc: OSError) -> None:
         """After a failed write, try to leave an error status rather than a stale pending.

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from . import _store
 from ._attempt import Attempt
+from ._fence import Fenced
 from ._load import load_resource
 from ._locks import lock_if_free
 from ._pool import PIPE_LOST_EXIT
@@ -150,8 +151,9 @@ def _record_death(
         attempt = Attempt(coll_dir, collection, ident, meta, durable)
         try:
             attempt.mark()
+            attempt.take()  # fences the dead worker's claim (_fence.py)
             attempt.fail(reason)
-        except OSError as exc:
+        except (OSError, Fenced) as exc:
             # Left pending and unlocked, it still reads interrupted: never completed.
             _log.warning("could not record the death of the worker computing %s: %s", res_dir, exc)
         return _RECORDED

@@ -19,10 +19,10 @@ hit included) is _load.py's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-import shutil
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +30,7 @@ from typing import Any
 
 from . import _heartbeat, _store
 from ._attempt import Attempt
+from ._fence import Fenced
 from ._lease import DEFAULT_INTERVAL, LEASE_FILE, wait_while_leased
 from ._load import completed_resource, int_or_none, load_resource
 from ._locks import HeldLock, compute_lock
@@ -57,31 +58,27 @@ def _cached(coll_dir: str, collection: str, ident: str) -> Resource | None:
         return None
 
 
-def _remove(path: str, is_dir: bool) -> None:
-    if is_dir:
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
-
-
-def _clear_previous_attempt(res_dir: str) -> None:
+def _clear_previous_attempt(attempt: Attempt) -> None:
     """Remove what the last attempt left, so nothing stale is read as this one's.
 
     Called only once the new attempt's status says pending: before that, the
     old status is still the truth, and a crash here would leave it completed
     without its result or in error without its traceback. Entries damaged into
-    directories go too; storage/ stays (the function owns it).
+    directories go too; storage/ stays (the function owns it). Each goes by a
+    rename into the attempt's claim, so a fenced attempt removes nothing of
+    the newer one's (_fence.py).
     """
-    with os.scandir(res_dir) as entries:
-        for entry in entries:
-            name = entry.name
-            stale = (
-                name in (_store.RESULT_FILE, _store.ERROR_FILE, _store.LOG_FILE, LEASE_FILE)
-                or name.startswith(_store.LOG_FILE + ".")  # rotated logs
-                or (name.startswith(".") and name.endswith(".tmp"))  # a crashed atomic write
-            )
-            if stale:
-                _remove(entry.path, entry.is_dir(follow_symlinks=False))
+    with os.scandir(attempt.res_dir) as entries:
+        stale = [
+            entry.name
+            for entry in entries
+            if entry.name in (_store.RESULT_FILE, _store.ERROR_FILE, _store.LOG_FILE, LEASE_FILE)
+            or entry.name.startswith(_store.LOG_FILE + ".")  # rotated logs
+            or (entry.name.startswith(".") and entry.name.endswith(".tmp"))  # a crashed write
+        ]
+    for name in stale:
+        with contextlib.suppress(FileNotFoundError):
+            attempt.discard(name)
 
 
 def _encode_result(result: Any) -> bytes:
@@ -275,7 +272,9 @@ def _compute_locked(
     # and starting the heartbeat thread (it waits for the thread to run) stays out of
     # the gap between pending and the function, where a Ctrl-C leaves it interrupted.
     beat = (
-        _heartbeat.start(res_dir, lease_interval, attempt.meta["attempt"], attempt.is_on_disk)
+        _heartbeat.start(
+            res_dir, lease_interval, attempt.meta["attempt"], attempt.is_on_disk, attempt.claim
+        )
         if lease_interval
         else None
     )
@@ -284,6 +283,13 @@ def _compute_locked(
         if beat is not None:
             beat.begin()
         return _run_attempt(attempt, func, lock, existed, contain, log_max_bytes, log_backups, beat)
+    except Fenced:
+        # A newer attempt claimed the resource while this one was frozen (or its
+        # filesystem cut off) for longer than the bound: none of our writes landed
+        # since, and theirs stands.
+        if beat is not None:
+            beat.stop()
+        return _taken_over(lock, attempt)
     finally:
         if beat is not None:
             beat.stop()
@@ -303,7 +309,7 @@ def _run_attempt(
     collection, ident, res_dir = attempt.collection, attempt.ident, attempt.res_dir
     args = attempt.meta["args"]
     if existed:
-        _clear_previous_attempt(res_dir)
+        _clear_previous_attempt(attempt)
     ctx = Context(
         collection, ident, res_dir, args, log_max_bytes=log_max_bytes, log_backups=log_backups
     )

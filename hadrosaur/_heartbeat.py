@@ -30,7 +30,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ._lease import write_lease
+from ._fence import Claim, Fenced
+from ._lease import LEASE_FILE, write_lease
 
 __all__ = ("Beat", "active", "start")
 
@@ -47,6 +48,7 @@ class Beat:
         "attempt",
         "beats",
         "begun",
+        "claim",
         "due",
         "interval",
         "registry",
@@ -58,9 +60,16 @@ class Beat:
     )
 
     def __init__(
-        self, res_dir: str, interval: float, attempt: int, still_ours: Callable[[], bool]
+        self,
+        res_dir: str,
+        interval: float,
+        attempt: int,
+        still_ours: Callable[[], bool],
+        claim: Claim | None = None,
     ) -> None:
         self.res_dir = res_dir
+        #: The attempt's claim (_fence.py): a fenced attempt's renewal never lands.
+        self.claim = claim
         self.interval = interval
         self.attempt = attempt
         self.still_ours = still_ours
@@ -101,7 +110,12 @@ class Beat:
             self.beats,
         )
         try:
-            write_lease(self.res_dir, content)
+            if self.claim is not None:
+                self.claim.publish(LEASE_FILE, content)
+            else:
+                write_lease(self.res_dir, content)
+        except Fenced:
+            self.superseded = self.stopped = True
         except OSError as exc:  # full disk, removed directory: the next beat tries again
             _log.debug("could not renew the lease of %s: %s", self.res_dir, exc)
 
@@ -145,9 +159,15 @@ def _forget_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_in_child)
 
 
-def start(res_dir: str, interval: float, attempt: int, still_ours: Callable[[], bool]) -> Beat:
+def start(
+    res_dir: str,
+    interval: float,
+    attempt: int,
+    still_ours: Callable[[], bool],
+    claim: Claim | None = None,
+) -> Beat:
     """Register a resource this process began computing; its lease is renewed until stopped."""
-    beat = Beat(res_dir, interval, attempt, still_ours)
+    beat = Beat(res_dir, interval, attempt, still_ours, claim)
     state = _state
     beat.registry = state.beats
     with state.lock:

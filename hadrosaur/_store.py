@@ -97,6 +97,7 @@ __all__ = (
     "directory_problem",
     "fsync_dir",
     "now_ms",
+    "open_temporary",
     "process_id",
     "read_meta",
     "read_meta_checked",
@@ -150,6 +151,9 @@ def _open_temporary(parent: str, name: str) -> tuple[str, int]:
             return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             continue
+
+
+open_temporary = _open_temporary
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -47,6 +47,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "hadrosaur._locks",
                 "hadrosaur._records",
                 "hadrosaur._store",
+                "hadrosaur._fence",
                 "hadrosaur._markers",
                 "hadrosaur._plans",
                 "hadrosaur._collections",
