@@ -117,14 +117,19 @@ class Attempt:
         """
         _markers.touch_marker(self.coll_dir, self.ident, self.durable)
 
-    def take(self) -> None:
-        """Claim the resource, fencing every other attempt (_fence.py): before any write."""
-        self.claim.take()
+    def take(self, fresh: bool = False) -> None:
+        """Claim the resource, fencing every other attempt (_fence.py): before any write.
 
-    def start(self) -> None:
+        ``fresh``: this process made the resource directory and found no status
+        in it under the compute lock, so no attempt there can have written
+        anything (see Claim.take).
+        """
+        self.claim.take(fresh)
+
+    def start(self, fresh: bool = False) -> None:
         """Marker, claim, meta.json, then status pending: the attempt has begun."""
         self.mark()
-        self.take()
+        self.take(fresh)
         try:
             self._write_meta()
             self._set_status(PENDING)

@@ -279,7 +279,7 @@ def _compute_locked(
         else None
     )
     try:
-        attempt.start()
+        attempt.start(fresh=not existed)
         if beat is not None:
             beat.begin()
         return _run_attempt(attempt, func, lock, existed, contain, log_max_bytes, log_backups, beat)

@@ -52,7 +52,11 @@ both watched the same lease expire): each fences every claim it finds after
 making its own, so the later of their two fences removes the other's claim
 and at most one publishes after it; if each fenced the other, neither does,
 and the resource reads interrupted (the lock free). Never a mix of two
-attempts.
+attempts. This holds for a resource that had an attempt before: a fetch
+that made the resource directory itself and read no status in it under the
+lock skips the listing (:meth:`Claim.take`), so two hosts that cannot see each
+other's locks starting a never-computed resource at the same instant are not
+ordered (nor would a lease order them: there is none yet to watch).
 
 What it does not fence: what the function itself writes (``storage/``, the
 run log it is given, files it opens), and the change markers and lock file,
@@ -116,9 +120,21 @@ class Claim:
         # it has the number of the one that takes over, and must not share its path.
         self.path = f"{res_dir}/{CLAIM_PREFIX}{attempt}.{os.urandom(6).hex()}"
 
-    def take(self) -> None:
-        """Make this claim, then fence every other: before the attempt's first write."""
+    def take(self, fresh: bool = False) -> None:
+        """Make this claim, then fence every other: before the attempt's first write.
+
+        ``fresh``: the caller made the resource directory and, holding the
+        compute lock, read no status in it; then the listing is skipped (a
+        fetch of a new resource pays only the mkdir and the final rmdir). An
+        attempt that made a claim there since is one that got the lock first
+        and never wrote its status: on this host it died (the lock was
+        free); elsewhere, two hosts that cannot see each other's locks are
+        computing a resource that was never started, which no lease can
+        order either (see the module's docstring).
+        """
         os.mkdir(self.path)
+        if fresh:
+            return
         name = self.path.rpartition("/")[2]
         with os.scandir(self.res_dir) as entries:
             others = [e.name for e in entries if is_fence_entry(e.name) and e.name != name]
