@@ -9,6 +9,7 @@ number of processes may use one base directory at the same time.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -27,7 +28,8 @@ from ._collections import (
 from ._compute import ComputeFunction, compute_resource
 from ._index import DEFAULT_LOG_LIMIT
 from ._lease import lease_interval as resolve_lease_interval
-from ._load import load_resource, read_current_status
+from ._lease import remote_lease
+from ._load import int_or_none, load_resource, read_current_status
 from ._names import check_collection, check_ident
 from ._nofollow import require_directory
 from ._plans import write_plan
@@ -37,9 +39,11 @@ from .errors import (
     BaseDirectoryNotFound,
     CollectionAlreadyDefined,
     CollectionNotDefined,
+    HadrosaurError,
     InvalidArgs,
 )
 from .resource import Resource
+from .status import INTERRUPTED, PENDING
 
 __all__ = ("Project",)
 
@@ -312,7 +316,10 @@ class Project(CollectionReads):
                 ``result`` None and ``problem`` saying what is wrong.
         """
         coll_dir = self._coll_dir(collection)
-        return load_resource(coll_dir, collection, check_ident(ident), strict)
+        res = load_resource(coll_dir, collection, check_ident(ident), strict)
+        if res.status == PENDING and self._lease_expired(collection, ident, res.start_time):
+            return dataclasses.replace(res, status=INTERRUPTED)
+        return res
 
     def status(self, collection: str, ident: str) -> str:
         """completed, pending, interrupted, error or unavailable.
@@ -320,7 +327,36 @@ class Project(CollectionReads):
         A damaged resource (a garbled status; a resource directory, status or
         meta.json that is a symlink) is an error, as in :meth:`load`.
         """
-        return read_current_status(self._coll_dir(collection) / check_ident(ident))
+        res_dir = self._coll_dir(collection) / check_ident(ident)
+        status = read_current_status(res_dir)
+        if status == PENDING:
+            start = int_or_none(_store.read_meta(res_dir).get("start_time"))
+            if self._lease_expired(collection, ident, start):
+                return INTERRUPTED
+        return status
+
+    def _lease_expired(self, collection: str, ident: str, start_time: int | None) -> bool:
+        """For a resource read pending: True when readers here watched its lease expire.
+
+        Only another host's attempt with a lease can be (here the lock decided
+        already). The index keeps this host's watches (_index/leases.py), and
+        opening it continues them, so this is ``stats``'s answer: interrupted
+        once it recorded the attempt read (its start time) interrupted. An
+        index that cannot be opened now leaves it pending.
+        """
+        res_dir = f"{self._coll_dir(collection)}/{ident}"
+        if not remote_lease(_store.read_meta(res_dir)):
+            return False
+        try:
+            entry = self._read(collection, lambda view: view.entry(ident))
+        except (HadrosaurError, OSError):
+            return False
+        return (
+            entry is not None
+            and entry.status == INTERRUPTED
+            and entry.start_time == start_time
+            and _store.read_status(res_dir) == PENDING
+        )
 
     def _res_dir(self, collection: str, ident: str) -> Path:
         """A resource's directory, refused (RefusedPath) if it is a symlink or a file."""

@@ -378,3 +378,44 @@ def test_a_reader_whose_monotonic_clock_is_offset_does_not_continue_the_watch(
     finally:
         writer.kill()
         writer.communicate()
+
+
+def test_status_load_and_the_command_line_read_an_expired_lease_as_interrupted(
+    tmp_path: Path, base: Path, hosts_pipeline: Path, children: list[subprocess.Popen[str]]
+) -> None:
+    """proj.status and proj.load answer as stats does: the watch the index keeps decides."""
+    dead = fetch_on("nodeb", hosts_pipeline, "dead", 120)
+    live = fetch_on("nodeb", hosts_pipeline, "live", 120)
+    children += [dead, live]
+    wait_for(lambda: started(tmp_path, "dead", "nodeb") and started(tmp_path, "live", "nodeb"))
+    proj = Project(base, index_timeout=60)
+    assert proj.status("items", "dead") == "pending"  # the watch begins
+    dead.kill()
+    dead.communicate()
+    # Each call continues the watch: the death shows within the bound (+ the poll).
+    wait_for(lambda: proj.status("items", "dead") == "interrupted", timeout=60, interval=0.1)
+    assert proj.load("items", "dead").status == "interrupted"
+    # A fresh reader (another process) reads what the index recorded.
+    out = run_child(
+        hosts_pipeline,
+        """
+        from pipeline import proj
+        print(proj.status("items", "dead"), proj.load("items", "dead").status)
+        """,
+    )
+    assert out.split() == ["interrupted", "interrupted"]
+    show = subprocess.run(
+        [sys.executable, "-m", "hadrosaur", "show", str(base), "items", "dead", "--json"],
+        capture_output=True,
+        text=True,
+        env=child_env(hosts_pipeline),
+        cwd=REPO,
+        check=True,
+    ).stdout
+    assert json.loads(show)["status"] == "interrupted", show
+    # The live one, renewed, stays pending however often it is asked.
+    until = time.monotonic() + 2 * BOUND
+    while time.monotonic() < until:
+        assert proj.status("items", "live") == "pending"
+        assert proj.load("items", "live").status == "pending"
+        time.sleep(INTERVAL / 2)
