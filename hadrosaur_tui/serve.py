@@ -32,6 +32,7 @@ __all__ = (
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "ServeError",
+    "bind_addresses",
     "is_loopback",
     "public_url",
     "serve",
@@ -64,6 +65,32 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def bind_addresses(host: str) -> list[str]:
+    """The addresses to listen on for ``--host HOST``: ``localhost`` is 127.0.0.1 (and ::1).
+
+    The name ``localhost`` is never resolved: /etc/hosts or a resolver may map
+    it to an address others can reach, and it is accepted as loopback without
+    ``--public``. So it binds the loopback addresses themselves, ::1 too where
+    this machine has IPv6. Any other host is bound as given.
+
+    Example:
+        >>> bind_addresses("127.0.0.1"), bind_addresses("localhost")[0]
+        (['127.0.0.1'], '127.0.0.1')
+    """
+    if host != "localhost":
+        return [host]
+    addresses = ["127.0.0.1"]
+    if socket.has_ipv6:
+        try:
+            with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+                probe.bind(("::1", 0))
+        except OSError:
+            pass  # no IPv6 loopback here (disabled, or a container without it)
+        else:
+            addresses.append("::1")
+    return addresses
 
 
 def public_url(host: str, port: int) -> str:
@@ -152,10 +179,13 @@ def serve(
                 tab.cancel()
 
     command = served_command(base, poll_interval=poll_interval, watch=watch, jobs=jobs)
-    _check_can_listen(host, port)
+    addresses = bind_addresses(host)
+    for address in addresses:
+        _check_can_listen(address, port)
     server = MonitorServer(
         command,
-        host=host,
+        # aiohttp's run_app listens on each of a list of hosts.
+        host=addresses if len(addresses) > 1 else addresses[0],
         port=port,
         title=f"hadrosaur-tui {visible(str(base), line=True)}",
         public_url=public_url(host, port),

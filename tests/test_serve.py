@@ -32,6 +32,7 @@ from .served import (
     screenshot,
     serving,
     stop_with_a_tab_open,
+    wait_for_port,
 )
 
 pytest.importorskip("textual_serve")
@@ -101,6 +102,89 @@ def _an_address_of_this_machine_that_is_not_loopback() -> str | None:
             return None
         address = str(probe.getsockname()[0])
     return None if is_loopback(address) else address
+
+
+def _listens(address: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family) as client:
+        client.settimeout(5)
+        return client.connect_ex((address, port)) == 0
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+def test_host_localhost_listens_on_the_loopback_addresses(tmp_path: Path) -> None:
+    """Accepted without --public; bound to 127.0.0.1 and ::1, not to what the name resolves to."""
+    _base_with_a_collection(tmp_path)
+    port = free_port()
+    outside = _an_address_of_this_machine_that_is_not_loopback()
+    with serving(HOSTILE_BASE, "--host", "localhost", cwd=tmp_path, port=port):
+        assert _listens("127.0.0.1", port)
+        if _ipv6_loopback():
+            assert _listens("::1", port)
+        if outside is not None:
+            assert not _listens(outside, port)
+
+
+def _private_mounts_work() -> bool:
+    try:
+        done = subprocess.run(
+            ["unshare", "--mount", "sh", "-c", "mount --bind /etc/hosts /etc/hosts"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def test_host_localhost_never_binds_what_the_name_resolves_to(tmp_path: Path) -> None:
+    """An /etc/hosts that maps localhost to a public address (a mount namespace of its own)."""
+    outside = _an_address_of_this_machine_that_is_not_loopback()
+    if outside is None or not _private_mounts_work():
+        pytest.skip("needs an address that is not loopback and unshare --mount (root)")
+    _base_with_a_collection(tmp_path)
+    hosts = tmp_path.parent / f"{tmp_path.name}-hosts"
+    hosts.write_text(f"{outside} localhost\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            'mount --bind "$0" /etc/hosts && shift && exec "$@"',
+            str(hosts),
+            "placeholder",
+            sys.executable,
+            "-m",
+            "hadrosaur_tui",
+            "--serve",
+            HOSTILE_BASE,
+            "--host",
+            "localhost",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port, process)
+        assert not _listens(outside, port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
 
 
 def test_a_public_host_needs_public_and_then_warns(tmp_path: Path) -> None:
