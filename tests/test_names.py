@@ -113,6 +113,46 @@ def test_control_and_bidi_characters_are_refused_with_their_code(char: str) -> N
         assert f"U+{ord(char):04X}" in info.value.reason
 
 
+SEPARATORS_AND_NONCHARACTERS = [
+    "\u2028",
+    "\u2029",
+    "\ufdd0",
+    "\ufdef",
+    "\ufffe",
+    "\uffff",
+    "\U0001fffe",
+    "\U0001ffff",
+    "\U0010fffe",
+    "\U0010ffff",
+]
+
+
+@pytest.mark.parametrize("char", SEPARATORS_AND_NONCHARACTERS, ids=lambda c: f"U+{ord(c):04X}")
+def test_line_separators_and_noncharacters_are_refused_with_their_code(
+    tmp_path: Path, char: str
+) -> None:
+    for kind in ("collection", "ident"):
+        with pytest.raises(InvalidName) as info:
+            check_name(kind, f"ok{char}name")
+        assert info.value.kind == kind
+        assert f"U+{ord(char):04X}" in info.value.reason
+        what = {"\u2028": "line separator", "\u2029": "paragraph separator"}
+        assert what.get(char, "noncharacter") in info.value.reason
+    proj = Project(tmp_path / "base")
+    proj.resource("c")(lambda ident, args, ctx: 1)
+    with pytest.raises(InvalidName):
+        proj.fetch("c", f"x{char}")
+    with pytest.raises(InvalidName):
+        proj.resource(f"c{char}")
+    assert sorted(os.listdir(tmp_path / "base")) == ["c"]
+    assert not [n for n in os.listdir(tmp_path / "base" / "c") if not n.startswith(".")]
+
+
+@pytest.mark.parametrize("good", ["\ufdcf", "\ufdf0", "\ufffd", "\U0001fffd", "\u2027"])
+def test_the_neighbours_of_noncharacters_pass(good: str) -> None:
+    assert check_name("ident", f"a{good}") == f"a{good}"
+
+
 @given(st.text(min_size=1, max_size=40))
 def test_an_accepted_name_is_shown_as_it_is(name: str) -> None:
     """A name that passes validation has nothing for hadrosaur.display to make visible."""
