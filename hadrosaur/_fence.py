@@ -62,9 +62,10 @@ What it does not fence: what the function itself writes (``storage/``, the
 run log it is given, files it opens), and the change markers and lock file,
 which carry no outcome (a stale marker only makes readers look again).
 
-Cost: a compute makes and removes one directory more (mkdir, a listing of
-the resource directory, rmdir); the renames are the ones atomic writes made
-anyway, from one directory to its parent.
+Cost: a compute makes and removes one directory more (mkdir, rmdir), and
+one that finds an attempt there before it lists the resource directory
+once; the renames are the ones atomic writes made anyway, now from one
+directory to its parent (measured in README, Benchmarks: "Leases").
 """
 
 from __future__ import annotations

@@ -124,9 +124,9 @@ class Beat:
 
         A dict's pop is atomic under the GIL and the thread copies the
         registry in one C call, so a trivial fetch pays no lock here. A
-        renewal already under way may still land just after: a lease
-        rewritten once more only ever looks *more* alive to a reader
-        watching the next attempt, never dead. Leaving at once matters: a
+        renewal already under way may still land before the attempt removes
+        its claim (after that, none can: _fence.py): a lease rewritten once
+        more only ever looks *more* alive to a reader, never dead. Leaving at once matters: a
         stopped beat kept until the thread's next wake (seconds) would keep
         thousands of attempts alive for the garbage collector to scan.
         """

@@ -26,6 +26,8 @@ Layout of one collection::
     COLL/IDENT/error.log      the traceback of the last failed attempt
     COLL/IDENT/storage/       ctx.subdir
     COLL/IDENT/.lock          flock held for the whole compute
+    COLL/IDENT/.lease         renewed while computing, for other hosts (_lease.py)
+    COLL/IDENT/.attempt.N.*/  attempt N's claim: its writes are renamed from it (_fence.py)
 """
 
 from __future__ import annotations
