@@ -73,6 +73,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 
 from . import _store
 
@@ -98,6 +99,17 @@ def is_fence_entry(name: str) -> bool:
     return name.startswith(CLAIM_PREFIX) or name.startswith(FENCED_PREFIX)
 
 
+def _remove(path: str) -> None:
+    """Remove a claim's remains; a link or a file planted there is unlinked, never followed."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass  # gone already, or not ours to remove: the next take tries again
+
+
 def _fence(res_dir: str, name: str) -> None:
     """Rename ``res_dir/name`` away (the fence: one atomic rename), then remove it."""
     gone = f"{res_dir}/{FENCED_PREFIX}{name[1:]}.{_store.process_id()}.{os.urandom(4).hex()}"
@@ -105,7 +117,7 @@ def _fence(res_dir: str, name: str) -> None:
         os.rename(f"{res_dir}/{name}", gone)
     except FileNotFoundError:
         return  # another attempt fenced it first
-    shutil.rmtree(gone, ignore_errors=True)
+    _remove(gone)
 
 
 class Claim:
@@ -143,7 +155,7 @@ class Claim:
             if other.startswith(CLAIM_PREFIX):
                 _fence(self.res_dir, other)
             else:  # the remains of a fence that could not remove them all
-                shutil.rmtree(f"{self.res_dir}/{other}", ignore_errors=True)
+                _remove(f"{self.res_dir}/{other}")
 
     def _fenced(self, exc: OSError) -> BaseException:
         """What a failed rename through the claim means: fenced, or the resource is gone."""

@@ -158,3 +158,18 @@ def test_a_fetch_leaves_no_claim_behind(base: Path) -> None:
     proj.fetch("c", "a")
     proj.fetch("c", "a", recompute=True)
     assert sorted(os.listdir(base / "c" / "a")) == [".lock", "meta.json", "result.json", "status"]
+
+
+def test_a_link_planted_as_a_claim_is_fenced_and_removed_never_followed(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("mine")
+    res_dir = tmp_path / "x"
+    res_dir.mkdir()
+    (res_dir / ".attempt.1.planted").symlink_to(outside)
+    (res_dir / ".fenced.planted").symlink_to(outside)
+    (res_dir / ".attempt.2.file").write_text("")
+    claim = _fence.Claim(str(res_dir), 3)
+    claim.take()
+    assert os.listdir(res_dir) == [os.path.basename(claim.path)]
+    assert (outside / "keep").read_text() == "mine"
