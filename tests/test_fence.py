@@ -23,24 +23,28 @@ from hadrosaur import Project, _fence
 from .helpers import on_host, run_child, unshare_works, wait_for
 from .test_hosts import INTERVAL, PIPELINE
 
-#: A writer that stops itself (SIGSTOP) when the compute begins to record its
-#: outcome: after the superseded check of _compute.py, before the first write.
+#: A writer that stops itself (SIGSTOP) at one point of its compute: when it begins
+#: to record its outcome (after the superseded check of _compute.py, before the
+#: first write), or once pending, before it removes the last attempt's files.
 FROZEN_WRITER = """
 import os, signal, sys
-from hadrosaur import _attempt
+from hadrosaur import _attempt, _compute
 from pipeline import proj
 
 def freeze(original):
-    def frozen(self, *args):
+    def frozen(*args):
         base = os.environ["HADROSAUR_TEST_BASE"]
         open(os.path.join(os.path.dirname(base), "window"), "w").close()
         os.kill(os.getpid(), signal.SIGSTOP)
-        return original(self, *args)
+        return original(*args)
     return frozen
 
-_attempt.Attempt.complete = freeze(_attempt.Attempt.complete)
-_attempt.Attempt.fail = freeze(_attempt.Attempt.fail)
-res = proj.fetch("items", "x", {"sleep": 0, "fail": %(fail)r})
+if %(at)r == "clear":
+    _compute._clear_previous_attempt = freeze(_compute._clear_previous_attempt)
+else:
+    _attempt.Attempt.complete = freeze(_attempt.Attempt.complete)
+    _attempt.Attempt.fail = freeze(_attempt.Attempt.fail)
+res = proj.fetch("items", "x", {"sleep": 0, "fail": %(fail)r}, recompute=True)
 print(res.status, res.attempt, res.host)
 """
 
@@ -77,15 +81,28 @@ def children() -> Iterator[list[subprocess.Popen[str]]]:
 
 
 @pytest.mark.skipif(not unshare_works(), reason="unshare --uts is not permitted here")
-@pytest.mark.parametrize("fail", [False, True], ids=["result", "error"])
+@pytest.mark.parametrize(
+    ("at", "fail", "before"),
+    [("record", False, 1), ("record", True, 1), ("clear", False, 2)],
+    ids=["result", "error", "clear"],
+)
 def test_a_writer_frozen_after_its_last_check_never_writes_over_the_attempt_that_took_over(
     tmp_path: Path,
     base: Path,
     fence_pipeline: Path,
     children: list[subprocess.Popen[str]],
+    at: str,
     fail: bool,
+    before: int,
 ) -> None:
-    writer = on_host("nodeb", fence_pipeline, FROZEN_WRITER % {"fail": fail})
+    """Frozen where no check helps; taken over; woken: nothing of its attempt lands.
+
+    "clear": frozen once pending, before it removes the last attempt's files,
+    which by then are the files of the attempt that took over.
+    """
+    if at == "clear":  # an attempt before, whose files the writer will remove
+        run_child(fence_pipeline, 'from pipeline import proj; proj.fetch("items", "x")')
+    writer = on_host("nodeb", fence_pipeline, FROZEN_WRITER % {"fail": fail, "at": at})
     children.append(writer)
     wait_for(lambda: (tmp_path / "window").exists() and _state(writer.pid) == "T")
     res_dir = base / "items" / "x"
@@ -101,17 +118,17 @@ def test_a_writer_frozen_after_its_last_check_never_writes_over_the_attempt_that
         """,
     )
     here = os.uname().nodename
-    assert out.split() == ["completed", "2", here]
+    assert out.split() == ["completed", str(before + 1), here]
     writer.send_signal(signal.SIGCONT)
     out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     assert "another host took this resource over" in err
-    assert out.split() == ["completed", "2", here]
+    assert out.split() == ["completed", str(before + 1), here]
     # The files hold the attempt that took over, whole; nothing of nodeb's landed.
     assert (res_dir / "status").read_text() == "completed"
     assert json.loads((res_dir / "result.json").read_text()) == {"host": here}
     meta = json.loads((res_dir / "meta.json").read_text())
-    assert (meta["host"], meta["attempt"]) == (here, 2)
+    assert (meta["host"], meta["attempt"]) == (here, before + 1)
     assert not (res_dir / "error.log").exists()
     assert not [n for n in os.listdir(res_dir) if _fence.is_fence_entry(n)]
     assert Project(base).status("items", "x") == "completed"
