@@ -13,15 +13,18 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hadrosaur import Project, _fence
 
+from . import test_hosts
 from .helpers import on_host, run_child, unshare_works, wait_for
 from .test_hosts import INTERVAL, PIPELINE
+
+#: Started children, stopped and killed at the end (the fixture of test_hosts.py).
+children = test_hosts.children
 
 #: A writer that stops itself (SIGSTOP) at one point of its compute: when it begins
 #: to record its outcome (after the superseded check of _compute.py, before the
@@ -67,17 +70,6 @@ def fence_pipeline(tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HADROSAUR_TEST_BASE", str(base))
     monkeypatch.setenv("HADROSAUR_LEASE_INTERVAL", str(INTERVAL))
     return tmp_path
-
-
-@pytest.fixture
-def children() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for child in started:
-        if child.poll() is None:
-            child.send_signal(signal.SIGCONT)
-            child.kill()
-        child.communicate()
 
 
 @pytest.mark.skipif(not unshare_works(), reason="unshare --uts is not permitted here")

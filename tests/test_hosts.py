@@ -111,13 +111,21 @@ def meta(base: Path, ident: str) -> dict[str, object]:
     return loaded
 
 
+def _dead_and_live(
+    tmp_path: Path, pipeline_dir: Path, children: list[subprocess.Popen[str]]
+) -> subprocess.Popen[str]:
+    """Two workers on nodeb computing "dead" and "live" (for 120 s), both started; the first."""
+    dead = fetch_on("nodeb", pipeline_dir, "dead", 120)
+    live = fetch_on("nodeb", pipeline_dir, "live", 120)
+    children += [dead, live]
+    wait_for(lambda: started(tmp_path, "dead", "nodeb") and started(tmp_path, "live", "nodeb"))
+    return dead
+
+
 def test_a_killed_worker_of_another_host_turns_interrupted_and_a_live_one_stays_pending(
     tmp_path: Path, base: Path, hosts_pipeline: Path, children: list[subprocess.Popen[str]]
 ) -> None:
-    dead = fetch_on("nodeb", hosts_pipeline, "dead", 120)
-    live = fetch_on("nodeb", hosts_pipeline, "live", 120)
-    children += [dead, live]
-    wait_for(lambda: started(tmp_path, "dead", "nodeb") and started(tmp_path, "live", "nodeb"))
+    dead = _dead_and_live(tmp_path, hosts_pipeline, children)
     proj = Project(base, index_timeout=60)
     assert meta(base, "dead")["host"] == "nodeb"
     assert meta(base, "dead")["lease"] == INTERVAL
@@ -384,10 +392,7 @@ def test_status_load_and_the_command_line_read_an_expired_lease_as_interrupted(
     tmp_path: Path, base: Path, hosts_pipeline: Path, children: list[subprocess.Popen[str]]
 ) -> None:
     """proj.status and proj.load answer as stats does: the watch the index keeps decides."""
-    dead = fetch_on("nodeb", hosts_pipeline, "dead", 120)
-    live = fetch_on("nodeb", hosts_pipeline, "live", 120)
-    children += [dead, live]
-    wait_for(lambda: started(tmp_path, "dead", "nodeb") and started(tmp_path, "live", "nodeb"))
+    dead = _dead_and_live(tmp_path, hosts_pipeline, children)
     proj = Project(base, index_timeout=60)
     assert proj.status("items", "dead") == "pending"  # the watch begins
     dead.kill()
