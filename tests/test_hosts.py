@@ -111,6 +111,18 @@ def meta(base: Path, ident: str) -> dict[str, object]:
     return loaded
 
 
+def _cli(pipeline_dir: Path, *args: str) -> str:
+    """What ``hadrosaur ARGS`` prints, run as a user would (another reader process)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hadrosaur", *args],
+        capture_output=True,
+        text=True,
+        env=child_env(pipeline_dir),
+        cwd=REPO,
+        check=True,
+    ).stdout
+
+
 def _dead_and_live(
     tmp_path: Path, pipeline_dir: Path, children: list[subprocess.Popen[str]]
 ) -> subprocess.Popen[str]:
@@ -140,14 +152,7 @@ def test_a_killed_worker_of_another_host_turns_interrupted_and_a_live_one_stays_
     assert proj.fetch_by_status("items", "interrupted") == ["dead"]
     assert proj.fetch_by_status("items", "pending") == ["live"]
     # The command line, a reader of its own, reads the same.
-    out = subprocess.run(
-        [sys.executable, "-m", "hadrosaur", "stats", str(base), "items", "--json"],
-        capture_output=True,
-        text=True,
-        env=child_env(hosts_pipeline),
-        cwd=REPO,
-        check=True,
-    ).stdout
+    out = _cli(hosts_pipeline, "stats", str(base), "items", "--json")
     assert json.loads(out)["items"]["counts"]["interrupted"] == 1, out
     # The live one goes on being renewed, and goes on being pending.
     until = time.monotonic() + 2 * BOUND
@@ -409,14 +414,7 @@ def test_status_load_and_the_command_line_read_an_expired_lease_as_interrupted(
         """,
     )
     assert out.split() == ["interrupted", "interrupted"]
-    show = subprocess.run(
-        [sys.executable, "-m", "hadrosaur", "show", str(base), "items", "dead", "--json"],
-        capture_output=True,
-        text=True,
-        env=child_env(hosts_pipeline),
-        cwd=REPO,
-        check=True,
-    ).stdout
+    show = _cli(hosts_pipeline, "show", str(base), "items", "dead", "--json")
     assert json.loads(show)["status"] == "interrupted", show
     # The live one, renewed, stays pending however often it is asked.
     until = time.monotonic() + 2 * BOUND
