@@ -42,10 +42,10 @@ before_flock: Callable[[str], None] | None = None
 _NOFOLLOW = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-def _open_lock(path: str | os.PathLike[str], flags: int) -> int:
+def _open_lock(path: str | os.PathLike[str], flags: int, dir_fd: int | None = None) -> int:
     """Open a lock file without following a symlink; RefusedPath if one stands there."""
     try:
-        return os.open(path, flags | _NOFOLLOW, 0o644)
+        return os.open(path, flags | _NOFOLLOW, 0o644, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:  # with O_NOFOLLOW: the lock file is a symlink
             raise RefusedPath(Path(path), "a symbolic link", "a lock file") from None
@@ -138,15 +138,16 @@ def lock_if_free(path: str | os.PathLike[str]) -> int | None:
     return fd
 
 
-def is_locked(path: str | os.PathLike[str]) -> bool:
+def is_locked(path: str | os.PathLike[str], dir_fd: int | None = None) -> bool:
     """True when some process holds an flock on ``path`` right now.
 
     Probes with a non-blocking *shared* lock, which conflicts with the
     holder's exclusive lock but never with another prober. A missing file
-    means nobody ever locked it.
+    means nobody ever locked it. ``dir_fd``: the directory a relative
+    ``path`` starts from.
     """
     try:
-        fd = _open_lock(path, os.O_RDONLY)
+        fd = _open_lock(path, os.O_RDONLY, dir_fd)
     except (FileNotFoundError, NotADirectoryError):
         return False
     try:
@@ -169,7 +170,7 @@ def is_locked_elsewhere(fd: int) -> bool:
     return False
 
 
-def lock_held(path: str | os.PathLike[str]) -> bool:
+def lock_held(path: str | os.PathLike[str], dir_fd: int | None = None) -> bool:
     """Like :func:`is_locked`, but True when the probe itself fails (permissions, I/O).
 
     For callers that must not conclude "nobody holds it" without knowing:
@@ -177,7 +178,7 @@ def lock_held(path: str | os.PathLike[str]) -> bool:
     failed probe could cause a second compute or a lost update.
     """
     try:
-        return is_locked(path)
+        return is_locked(path, dir_fd)
     except OSError:
         return True
 

@@ -36,6 +36,7 @@ __all__ = (
     "keep",
     "kept_names",
     "marker_dirs",
+    "open_collection",
     "probe",
     "release_claimed",
     "release_kept",
@@ -140,14 +141,25 @@ def claim_all(coll_dir: Path) -> Iterator[str]:
     A generator, so that a drain applies chunk by chunk and a drainer
     killed early leaves few claimed markers behind.
     """
-    updates, claimed = map(os.fspath, marker_dirs(coll_dir))  # str joins: pathlib costs more
-    rename = os.rename
-    for name in _marker_names(updates):
-        try:
-            rename(f"{updates}/{name}", f"{claimed}/{name}")
-        except FileNotFoundError:
-            continue  # taken by a drainer that ignores .index.lock (0.4.1)
-        yield name
+    updates, claimed = map(os.fspath, marker_dirs(coll_dir))
+    # Renamed by name between two descriptors: no lookup of the whole path twice per
+    # marker. Opened without following a link (marker_dirs has just refused one).
+    updates_fd = _open_directory(updates)
+    claimed_fd = None if updates_fd is None else _open_directory(claimed)
+    try:
+        if updates_fd is None or claimed_fd is None:
+            return  # removed since marker_dirs: nothing is claimed until the next drain
+        rename = os.rename
+        for name in _marker_names(updates_fd):
+            try:
+                rename(name, name, src_dir_fd=updates_fd, dst_dir_fd=claimed_fd)
+            except FileNotFoundError:
+                continue  # taken by a drainer that ignores .index.lock (0.4.1)
+            yield name
+    finally:
+        for fd in (updates_fd, claimed_fd):
+            if fd is not None:
+                os.close(fd)
 
 
 @dataclass
@@ -187,14 +199,35 @@ def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:
     symlink or a file is never busy (no compute runs in one) and is never
     looked into.
     """
-    base = os.fspath(coll_dir)  # joined as strings: pathlib costs more than the probe
     found = Probe()
-    for ident in idents:
-        if _store.directory_problem(f"{base}/{ident}") == "":
-            found.directories.add(ident)
-            if lock_held(f"{base}/{ident}/{_store.LOCK_FILE}"):
-                found.busy.add(ident)
+    # Named from a descriptor of the collection: each lookup is two components, not
+    # the whole path (a drain probes thousands).
+    fd = open_collection(coll_dir)
+    base, prefix = (fd, "") if fd is not None else (None, f"{os.fspath(coll_dir)}/")
+    lock_name = f"/{_store.LOCK_FILE}"
+    directories, busy = found.directories, found.busy
+    try:
+        for ident in idents:
+            if _store.directory_problem(prefix + ident, base) == "":
+                directories.add(ident)
+                if lock_held(prefix + ident + lock_name, base):
+                    busy.add(ident)
+    finally:
+        if fd is not None:
+            os.close(fd)
     return found
+
+
+def open_collection(coll_dir: _store.StrPath) -> int | None:
+    """A descriptor of a collection's directory, for names relative to it; None if missing.
+
+    Followed like the path it replaces (the collection is checked where a
+    reader starts); only the names inside it are then looked up from it.
+    """
+    try:
+        return os.open(os.fspath(coll_dir), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 _DIRECTORY_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC

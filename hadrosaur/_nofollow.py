@@ -91,15 +91,20 @@ def _refusal(mode: int) -> str:
     return SYMLINK_REFUSED if stat.S_ISLNK(mode) else f"not a regular file ({describe_mode(mode)})"
 
 
-def open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
+def open_regular(
+    path: str | os.PathLike[str], dir_fd: int | None = None
+) -> tuple[int, os.stat_result]:
     """Open a regular file for reading without following a final symlink; (descriptor, fstat).
+
+    ``dir_fd``: a descriptor of the directory a relative ``path`` starts from
+    (a drain names thousands of files in one collection: shorter lookups).
 
     Raises:
         FileNotFoundError, NotADirectoryError: nothing there (or a parent is not a directory).
         RefusedFile: a symlink, FIFO, device, socket or directory is there.
     """
     try:
-        fd = os.open(path, _READ_FLAGS)
+        fd = os.open(path, _READ_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         # With O_NOFOLLOW, ELOOP means "the last component is a symlink".
         if exc.errno == errno.ELOOP:
@@ -122,7 +127,10 @@ def open_regular(path: str | os.PathLike[str]) -> tuple[int, os.stat_result]:
 
 
 def read_regular(
-    path: str | os.PathLike[str], limit: int = -1, max_size: int | None = None
+    path: str | os.PathLike[str],
+    limit: int = -1,
+    max_size: int | None = None,
+    dir_fd: int | None = None,
 ) -> bytes | None:
     """The bytes of a regular file (its first ``limit`` bytes if given); None when missing.
 
@@ -135,12 +143,14 @@ def read_regular(
     growing log) are left for the next read, as they would be had they come
     a moment later.
 
+    ``dir_fd``: see :func:`open_regular`.
+
     Raises:
         RefusedFile: not a regular file (see :func:`open_regular`).
         OSError: an I/O error.
     """
     try:
-        fd, st = open_regular(path)
+        fd, st = open_regular(path, dir_fd)
     except (FileNotFoundError, NotADirectoryError):
         return None
     try:
@@ -165,25 +175,25 @@ def read_regular(
         os.close(fd)
 
 
-def path_kind(path: str | os.PathLike[str]) -> str | None:
+def path_kind(path: str | os.PathLike[str], dir_fd: int | None = None) -> str | None:
     """What is at ``path`` without following a symlink ("a directory", "a symbolic link"...).
 
-    None when nothing is there. One lstat.
+    None when nothing is there. One lstat (relative to ``dir_fd`` if given).
     """
     try:
-        return describe_mode(os.lstat(path).st_mode)
+        return describe_mode(os.lstat(path, dir_fd=dir_fd).st_mode)
     except (FileNotFoundError, NotADirectoryError):
         return None
 
 
-def directory_problem(path: str | os.PathLike[str]) -> str | None:
+def directory_problem(path: str | os.PathLike[str], dir_fd: int | None = None) -> str | None:
     """ "" when ``path`` is a real directory, None when nothing is there, else why it is refused.
 
     One lstat: a symlink is reported, never followed, even when it points at
     a directory. Telling "missing" apart lets a reader skip files that
     cannot exist.
     """
-    kind = path_kind(path)
+    kind = path_kind(path, dir_fd)
     if kind is None or kind == DIRECTORY:
         return None if kind is None else ""
     if kind == SYMLINK:

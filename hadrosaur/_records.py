@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,16 +68,17 @@ ERROR_TAIL_BYTES = 16_384
 StrPath = str | os.PathLike[str]
 
 
-def read_status(res_dir: StrPath) -> str | None:
+def read_status(res_dir: StrPath, dir_fd: int | None = None) -> str | None:
     """The status word of a resource, or None when it has none (never started).
 
     ``complete`` (hadrosaur 0.4.1) is read as ``completed``. A word that is
     not a status is returned as it is, and a status that cannot be read at all
     (a symlink, a directory, an I/O error) as an :class:`_Unreadable` word
     saying why; callers treat both as damage, never as a reason to fail.
+    ``dir_fd``: the directory a relative ``res_dir`` is in (see read_record).
     """
     try:
-        raw = read_regular(f"{os.fspath(res_dir)}/{STATUS_FILE}", 256)
+        raw = read_regular(f"{os.fspath(res_dir)}/{STATUS_FILE}", 256, dir_fd=dir_fd)
     except RefusedFile as exc:
         return _Unreadable(exc.reason)
     except OSError as exc:
@@ -100,9 +101,9 @@ def read_text(res_dir: StrPath, name: str) -> str:
     return "" if raw is None else raw.decode("utf-8", "replace")
 
 
-def _read_int_file(path: StrPath) -> int | None:
+def _read_int_file(path: StrPath, dir_fd: int | None = None) -> int | None:
     try:
-        raw = read_regular(path, 64)
+        raw = read_regular(path, 64, dir_fd=dir_fd)
     except OSError:  # a directory, an I/O error: no usable time
         return None
     if not raw:
@@ -127,39 +128,61 @@ def read_meta(res_dir: StrPath) -> dict[str, Any]:
     return read_meta_checked(res_dir)[0]
 
 
-def read_meta_checked(res_dir: StrPath) -> tuple[dict[str, Any], str]:
+def read_meta_checked(res_dir: StrPath, dir_fd: int | None = None) -> tuple[dict[str, Any], str]:
     """Like :func:`read_meta`, with what makes the resource damaged ("" when nothing).
 
     Garbled JSON is not damage (meta.json only describes the status), but a
     meta.json that is not a regular file, a symlink above all, is: someone
-    put it there, and its target is not read.
+    put it there, and its target is not read. ``dir_fd``: see read_record.
     """
     try:
-        raw = read_regular(f"{os.fspath(res_dir)}/{META_FILE}", max_size=META_MAX_BYTES)
+        raw = read_regular(
+            f"{os.fspath(res_dir)}/{META_FILE}", max_size=META_MAX_BYTES, dir_fd=dir_fd
+        )
     except RefusedFile as exc:
         return {}, f"{META_FILE}: {exc.reason}"
     except OSError:
         return {}, ""
     if raw is not None:
-        try:
-            # What writers write (ASCII JSON) is decoded here as json.loads would,
-            # sparing it its guess of the encoding; a BOM or UTF-16 is left to it.
-            plain = raw[:1] == b"{" and raw[1:2] != b"\0"
-            meta = json.loads(raw.decode("utf-8", "surrogatepass") if plain else raw)
-        except (ValueError, RecursionError):
-            meta = None
+        meta = _loads(raw)
         if isinstance(meta, dict):
             return meta, ""
         return {}, ""
     legacy: dict[str, Any] = {}
-    start = _read_int_file(os.path.join(res_dir, LEGACY_START_FILE))
+    start = _read_int_file(os.path.join(res_dir, LEGACY_START_FILE), dir_fd)
     if start is not None:
         legacy["start_time"] = start
-        legacy["end_time"] = _read_int_file(os.path.join(res_dir, LEGACY_END_FILE))
+        legacy["end_time"] = _read_int_file(os.path.join(res_dir, LEGACY_END_FILE), dir_fd)
     return legacy, ""
 
 
-def _error_cause(path: StrPath, ident: str) -> tuple[str, ErrorSignature]:
+#: json's own scanner (the C one), called without json.loads's layers around it.
+#: (An attribute typeshed does not declare.)
+_scan_once: Callable[[str, int], tuple[object, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(raw: bytes) -> object:
+    """The JSON value ``raw`` holds, as json.loads gives it; None when it is not JSON.
+
+    What writers write (ASCII JSON, an object, nothing after it) is decoded
+    here by the scanner json.loads uses, sparing a drain its guess of the
+    encoding and its two passes for whitespace: one call per meta.json. The
+    rest (a BOM, UTF-16, whitespace around the object) goes to json.loads.
+    """
+    try:
+        if raw[:1] == b"{" and raw[-1:] == b"}" and raw[1:2] != b"\0":
+            text = raw.decode("utf-8", "surrogatepass")
+            value, end = _scan_once(text, 0)
+            if end == len(text):
+                return value
+        return json.loads(raw)
+    except (ValueError, RecursionError, StopIteration):
+        return None
+
+
+def _error_cause(
+    path: StrPath, ident: str, dir_fd: int | None = None
+) -> tuple[str, ErrorSignature]:
     """What an error.log says was raised: its headline, and its signature.
 
     The headline is one line, ``KeyError: 'weight'``: the exception type and
@@ -174,7 +197,7 @@ def _error_cause(path: StrPath, ident: str) -> tuple[str, ErrorSignature]:
     """
     tail = b""
     try:
-        fd, st = open_regular(path)
+        fd, st = open_regular(path, dir_fd)
     except RefusedFile:
         raise
     except OSError:  # missing, or an I/O error: no reason to show
@@ -250,7 +273,11 @@ def _as_ms(value: object) -> int | None:
 
 
 def read_record(
-    res_dir: StrPath, *, dir_checked: bool = False, ident: str | None = None
+    res_dir: StrPath,
+    *,
+    dir_checked: bool = False,
+    ident: str | None = None,
+    dir_fd: int | None = None,
 ) -> Entry | None:
     """What the index keeps of a resource, read from its directory (None if never started).
 
@@ -268,19 +295,22 @@ def read_record(
     record saying so, and nothing behind it is read. ``dir_checked`` skips
     that lstat when a directory scan (or a lock probe) has just seen a real
     directory there. ``ident``: the directory's name, when the caller has it.
+    ``dir_fd``: a descriptor of the collection that a relative ``res_dir``
+    (the ident) is in: a drain reads thousands of resources of one
+    collection, and every lookup then starts there, not at ``/``.
     """
     if ident is None:
         ident = os.path.basename(res_dir)
     if not dir_checked:
-        problem = directory_problem(res_dir)
+        problem = directory_problem(res_dir, dir_fd)
         if problem is None:
             return None
         if problem:
             return damaged_entry(ident, damaged_dir_reason(problem))
-    word = read_status(res_dir)
+    word = read_status(res_dir, dir_fd)
     if word is None:
         return None
-    meta, meta_problem = read_meta_checked(res_dir)
+    meta, meta_problem = read_meta_checked(res_dir, dir_fd)
     start, end = _as_ms(meta.get("start_time")), _as_ms(meta.get("end_time"))
     if is_damaged(word):
         return damaged_entry(ident, damaged_status_reason(word), start, end)
@@ -292,7 +322,7 @@ def read_record(
     if word != ERROR:
         return Entry(ident, word, start, end)
     try:
-        reason, cause = _error_cause(os.path.join(res_dir, ERROR_FILE), ident)
+        reason, cause = _error_cause(os.path.join(res_dir, ERROR_FILE), ident, dir_fd)
     except RefusedFile as exc:
         return damaged_entry(ident, f"{ERROR_FILE}: {exc.reason}", start, end)
     return Entry(ident, ERROR, start, end, reason, "", _Signature(cause))

@@ -76,6 +76,34 @@ def test_read_meta_falls_back_to_legacy_time_files(tmp_path: Path) -> None:
     assert _store.read_meta(tmp_path) == {}
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"start_time": 1, "end_time": 2, "host": "h"}',
+        b'{"a": 1} ',
+        b' {"a": 1}',
+        b'{"a": 1}\n',
+        b'{"a": 1}}',
+        b'{"a": 1}{"b": 2}',
+        b'{"a": 1, "a": 2}',
+        b"{",
+        b"{}",
+        b'{"a": "\xff"}',
+        b'{"a": "\\ud800"}',
+        b'\xef\xbb\xbf{"a": 1}',
+        b"[1]",
+    ],
+)
+def test_read_meta_reads_meta_json_as_json_loads_does(tmp_path: Path, raw: bytes) -> None:
+    # The drain decodes meta.json with json's scanner directly: the same answers.
+    (tmp_path / "meta.json").write_bytes(raw)
+    try:
+        expected = json.loads(raw)
+    except ValueError:
+        expected = {}
+    assert _store.read_meta(tmp_path) == (expected if isinstance(expected, dict) else {})
+
+
 def test_scan_and_collection_discovery(tmp_path: Path) -> None:
     (tmp_path / "coll" / ".updates").mkdir(parents=True)
     (tmp_path / "coll" / "a").mkdir()

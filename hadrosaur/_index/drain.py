@@ -20,8 +20,10 @@ writer died between the two) is applied all the same.
 What one change costs: ``.updates/`` is listed once, and markers are applied
 in chunks of ``_DRAIN_CHUNK``, one WriteBatch each; per marker there is one
 rename (the claim), one lock probe, one read each of ``status`` and
-``meta.json``, and one unlink. ``.kept/`` is listed once per drain, so a
-released marker is unlinked there only if it is there.
+``meta.json``, and one unlink, each named from a descriptor of its
+directory rather than by a whole path looked up from ``/`` (the README's
+Benchmarks say what these system calls cost). ``.kept/`` is listed once per
+drain, so a released marker is unlinked there only if it is there.
 While a new index is built aside (aside.py), every resource applied is also
 recorded for each live builder (``k/`` keys, before the claimed markers are
 unlinked), which is how the builder learns what to re-read before its swap.

@@ -84,7 +84,18 @@ class IndexWriter:
         end time written just before it died, is one no interrupted entry
         keeps (see _liveness.interrupted).
         """
-        base = os.fspath(self.coll_dir)  # joined as strings: pathlib costs more than the reads
+        # Files are named from a descriptor of the collection (shorter lookups).
+        coll_fd = _markers.open_collection(self.coll_dir)
+        try:
+            self._apply(idents, probe, kept, coll_fd)
+        finally:
+            if coll_fd is not None:
+                os.close(coll_fd)
+
+    def _apply(
+        self, idents: list[str], probe: _markers.Probe, kept: bool, coll_fd: int | None
+    ) -> None:
+        prefix = "" if coll_fd is not None else f"{os.fspath(self.coll_dir)}/"
         store, log = self.store, self.changelog
         counts = self.reader.counts()
         before = dict(counts)
@@ -95,7 +106,7 @@ class IndexWriter:
         with store.write_batch(transaction=True, sync=self.durable) as wb:
             for ident in idents:
                 old_raw = get(record_key(ident))
-                res_dir = f"{base}/{ident}"
+                res_dir = prefix + ident
                 old: Entry | None = None
                 if kept and old_raw is not None:
                     old = decode_record(ident, old_raw)
@@ -105,11 +116,13 @@ class IndexWriter:
                     and is_local(old)
                     and ident in directories
                     and ident not in busy
-                    and _store.read_status(res_dir) == PENDING
+                    and _store.read_status(res_dir, coll_fd) == PENDING
                 ):
                     new: Entry | None = interrupted(old)
                 else:
-                    new = _store.read_record(res_dir, dir_checked=ident in directories, ident=ident)
+                    new = _store.read_record(
+                        res_dir, dir_checked=ident in directories, ident=ident, dir_fd=coll_fd
+                    )
                     if new is not None:
                         new = settle(new, ident not in busy, probe.lease_expired(new))
                 if new is not None:
