@@ -145,6 +145,8 @@ class ResourcesScreen(Screen[None]):
         self.index_busy = False
         #: The text filter typed and not yet shown (the newest keystroke's).
         self._filter_job: TextFilterJob | None = None
+        #: The table and the log views (see live_widgets), looked up once.
+        self._live: tuple[ResourceTable | LogView, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -191,6 +193,21 @@ class ResourcesScreen(Screen[None]):
     @property
     def table(self) -> ResourceTable:
         return self.query_one(ResourceTable)
+
+    def live_widgets(self) -> tuple[ResourceTable | LogView, ...]:
+        """The table and the log views, in the DOM's order: what the tick and the log's events poll.
+
+        Looked up once (the screen composes them once and never mounts
+        others): the tick and every file event of the selected log would
+        otherwise each cost a query of the whole DOM.
+        """
+        if not self._live:
+            self._live = tuple(
+                w
+                for w in self.query("ResourceTable, LogView")
+                if isinstance(w, (ResourceTable, LogView))
+            )
+        return self._live
 
     @property
     def detail(self) -> ResourceDetail:
