@@ -174,6 +174,10 @@ class ResourcesScreen(Screen[None]):
     def on_resize(self) -> None:
         self._fit_detail()
 
+    def on_screen_resume(self) -> None:
+        for line in self.query(StatusLine):
+            line.show_touched()  # the time of the data that arrived while covered
+
     def _fit_detail(self) -> None:
         """Hide the detail pane on a terminal too short for it, rather than crush it."""
         height = self.size.height
