@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from . import _layout, _store
-from ._locks import lock_held
+from ._locks import exclusive_flocks, held_by_snapshot
 from ._nofollow import require_directory
 from .entries import Entry
 
@@ -206,16 +206,23 @@ def probe(coll_dir: Path, idents: Iterable[str]) -> Probe:
     base, prefix = (fd, "") if fd is not None else (None, f"{os.fspath(coll_dir)}/")
     lock_name = f"/{_store.LOCK_FILE}"
     directories, busy = found.directories, found.busy
+    idents = list(idents)
+    # Many locks (live workers, kept markers): one read of /proc/locks answers "held".
+    locked = exclusive_flocks() if len(idents) >= _SNAPSHOT_FROM else None
     try:
         for ident in idents:
             if _store.directory_problem(prefix + ident, base) == "":
                 directories.add(ident)
-                if lock_held(prefix + ident + lock_name, base):
+                if held_by_snapshot(prefix + ident + lock_name, locked, base):
                     busy.add(ident)
     finally:
         if fd is not None:
             os.close(fd)
     return found
+
+
+#: Probes of at least this many locks read /proc/locks first (see _locks.exclusive_flocks).
+_SNAPSHOT_FROM = 16
 
 
 def open_collection(coll_dir: _store.StrPath) -> int | None:

@@ -163,6 +163,10 @@ class FileTail:
         except RefusedFile as exc:
             raise DamagedResource(self.path, exc.reason) from None
         except (FileNotFoundError, NotADirectoryError):
+            if self.identity is None:
+                # No file yet (a resource that has logged nothing): nothing to finish,
+                # and no backup to look for (the monitor polls such a log every second).
+                return TailRead()
             # Between a rotation's rename and the new file, or deleted: the file
             # read so far is finished (its identity is kept, to tell what comes next).
             return TailRead(finished=self._finish_previous(None)[0])

@@ -149,7 +149,7 @@ class HadrosaurApp(App[int]):
         """
         screen = self.screen
         if isinstance(screen, ResourcesScreen) and not self.paused:
-            for widget in screen.query("ResourceTable, LogView"):
+            for widget in screen.live_widgets():
                 if isinstance(widget, LogView):
                     widget.request_poll()  # with the file events' polls: at most one per interval
                 elif isinstance(widget, ResourceTable):
@@ -303,9 +303,11 @@ class HadrosaurApp(App[int]):
         self.notify(message.text, title="Could not read", severity="error", timeout=8)
 
     def on_log_touched(self, message: LogTouched) -> None:
-        if not self.paused:
-            for log in self.screen.query(LogView):
-                log.request_poll()
+        screen = self.screen
+        if not self.paused and isinstance(screen, ResourcesScreen):
+            for widget in screen.live_widgets():  # no query of the DOM per file event
+                if isinstance(widget, LogView):
+                    widget.request_poll()
 
     def on_recompute_progress(self, message: RecomputeProgress) -> None:
         self._show_recompute(message.tally)

@@ -154,3 +154,24 @@ def test_a_rotating_handler_in_a_thread_loses_no_line(tmp_path: Path, hold: bool
     assert not missing, f"{len(missing)} lines lost, from {missing[0]}"
     assert got_lines == expected, f"{len(got_lines) - len(expected)} lines repeated"
     assert "rotated" in resets and "replaced" not in resets
+
+
+def test_a_file_not_there_yet_is_one_look(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log not written yet costs each read one look, not 20 searches of the backups."""
+    import hadrosaur.tail as tail_module
+
+    looks: list[Path] = []
+    real = tail_module._identity
+
+    def counted(path: Path) -> tuple[int, int] | None:
+        looks.append(path)
+        return real(path)
+
+    monkeypatch.setattr(tail_module, "_identity", counted)
+    log = tmp_path / "run.log"
+    tail = FileTail(log, hold=True)
+    for _ in range(3):
+        assert tail.read() == TailRead()
+    assert looks == []
+    log.write_text("now it is\n")
+    assert tail.read() == TailRead(data=b"now it is\n")

@@ -23,7 +23,7 @@ from hadrosaur.display import visible
 
 from ..format import STATUS_ORDER
 from ..messages import GroupsRequested, OpenCollection, RefreshRequested, SummaryUpdated
-from ..widgets.status_line import StatusLine
+from ..widgets.status_line import StatusLine, covered
 from .collection_columns import GAP, Layout, cells, choose_layout, headings
 from .groups import GroupChoice, GroupsScreen
 
@@ -82,6 +82,8 @@ class CollectionsScreen(Screen[None]):
         self.busy: frozenset[str] = frozenset()
         #: The columns as drawn now (None: not drawn yet).
         self.columns: Layout | None = None
+        #: Collections whose summary arrived while this screen was covered (drawn on resume).
+        self._stale: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,6 +147,21 @@ class CollectionsScreen(Screen[None]):
 
     def update_summary(self, summary: SummaryUpdated) -> None:
         self.summaries[summary.name] = summary
+        if covered(self):
+            # Under a collection's screen: drawing the row would repaint that screen.
+            self._stale.add(summary.name)
+            return
+        self._draw_summary(summary)
+
+    def on_screen_resume(self) -> None:
+        """Shown again: the summaries that arrived while covered, and the status line's time."""
+        stale, self._stale = self._stale, set()
+        for name in sorted(stale):
+            self._draw_summary(self.summaries[name])
+        for line in self.query(StatusLine):
+            line.show_touched()
+
+    def _draw_summary(self, summary: SummaryUpdated) -> None:
         tables = self.query(CollectionsTable)
         if not tables:
             return  # not composed yet: the rows are built from self.summaries later

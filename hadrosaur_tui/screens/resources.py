@@ -145,6 +145,8 @@ class ResourcesScreen(Screen[None]):
         self.index_busy = False
         #: The text filter typed and not yet shown (the newest keystroke's).
         self._filter_job: TextFilterJob | None = None
+        #: The table and the log views (see live_widgets), looked up once.
+        self._live: tuple[ResourceTable | LogView, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -172,6 +174,10 @@ class ResourcesScreen(Screen[None]):
     def on_resize(self) -> None:
         self._fit_detail()
 
+    def on_screen_resume(self) -> None:
+        for line in self.query(StatusLine):
+            line.show_touched()  # the time of the data that arrived while covered
+
     def _fit_detail(self) -> None:
         """Hide the detail pane on a terminal too short for it, rather than crush it."""
         height = self.size.height
@@ -191,6 +197,21 @@ class ResourcesScreen(Screen[None]):
     @property
     def table(self) -> ResourceTable:
         return self.query_one(ResourceTable)
+
+    def live_widgets(self) -> tuple[ResourceTable | LogView, ...]:
+        """The table and the log views, in the DOM's order: what the tick and the log's events poll.
+
+        Looked up once (the screen composes them once and never mounts
+        others): the tick and every file event of the selected log would
+        otherwise each cost a query of the whole DOM.
+        """
+        if not self._live:
+            self._live = tuple(
+                w
+                for w in self.query("ResourceTable, LogView")
+                if isinstance(w, (ResourceTable, LogView))
+            )
+        return self._live
 
     @property
     def detail(self) -> ResourceDetail:

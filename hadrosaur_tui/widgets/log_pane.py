@@ -39,6 +39,7 @@ class LogPane(Vertical):
         #: The line the find started from: typing searches from there on.
         self._origin = -1
         self._status: str | None = None  # the status line's text as last drawn
+        self._status_widget: Static | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="find (lower case: any case); enter: next, esc: close")
@@ -47,6 +48,7 @@ class LogPane(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(Input).display = False
+        self.view.change_hook = self._update_status
         self._update_status()
 
     @property
@@ -99,7 +101,13 @@ class LogPane(Vertical):
         text = status_text(self.view)
         if text != self._status:  # one line of fixed height: a repaint, never a layout
             self._status = text
-            self.query_one(".log-pane--status", Static).update(text, layout=False)
+            self._status_line.update(text, layout=False)
+
+    @property
+    def _status_line(self) -> Static:
+        if self._status_widget is None:
+            self._status_widget = self.query_one(".log-pane--status", Static)
+        return self._status_widget
 
 
 def status_text(view: LogView) -> str:

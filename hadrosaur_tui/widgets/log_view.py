@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from array import array
 from bisect import bisect_right
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.cells import cell_len, chop_cells
@@ -113,6 +114,9 @@ class LogView(ScrollView, can_focus=True):
         self._poll_timer: Timer | None = None
         #: Lines drawn, by everything that decides how they look (see render_line).
         self._strips: dict[tuple[object, ...], Strip] = {}
+        #: Called at once when the view changes, before the Changed message is
+        #: handled: the pane draws its status line in the same frame as the lines.
+        self.change_hook: Callable[[], object] | None = None
 
     # -- what is shown --------------------------------------------------------------------
 
@@ -257,6 +261,11 @@ class LogView(ScrollView, can_focus=True):
             self._stick_to_end()
             self.call_after_refresh(self._stick_to_end)
         self.refresh()
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.change_hook is not None:
+            self.change_hook()
         self.post_message(self.Changed(self))
 
     def _stick_to_end(self) -> None:
@@ -289,14 +298,14 @@ class LogView(ScrollView, can_focus=True):
         if follow:
             self.scroll_to(x=0, animate=False)
             self._relayout()
-        self.post_message(self.Changed(self))
+        self._changed()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         # Anything that moves the view up (the wheel, the scroll bar) pauses following.
         if self.follow and new < old and new < self.max_scroll_y:
             self.follow = False
-        self.post_message(self.Changed(self))
+        self._changed()
 
     # -- rows and lines -------------------------------------------------------------------
 
@@ -458,7 +467,7 @@ class LogView(ScrollView, can_focus=True):
         if document.byte_size <= FIND_IN_THREAD_BYTES:
             return self._show_match(document, needle, document.find(needle, start, forward))
         self.searching = True
-        self.post_message(self.Changed(self))
+        self._changed()
 
         def in_thread() -> None:
             found = document.find(needle, start, forward)
@@ -479,14 +488,14 @@ class LogView(ScrollView, can_focus=True):
             if not (self.scroll_y <= row < self.scroll_y + height):
                 self.scroll_to(y=max(0, row - height // 3), animate=False, immediate=True)
         self.refresh()
-        self.post_message(self.Changed(self))
+        self._changed()
         return found is not None
 
     def clear_find(self) -> None:
         self.needle = ""
         self.match_line = -1
         self.refresh()
-        self.post_message(self.Changed(self))
+        self._changed()
 
     @property
     def bottom_line(self) -> int:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.widgets import Static
 
 from hadrosaur.display import visible
 
 from ..recompute_tally import RecomputeTally
 
-__all__ = ("StatusLine",)
+__all__ = ("StatusLine", "covered")
 
 #: Before a recompute's line: running (or stopping), stopped, finished, could not run.
 _SYMBOLS = {"running": "⟳ ", "stopping": "⟳ ", "stopped": "■ ", "finished": "✓ ", "problem": "✗ "}
@@ -43,6 +45,8 @@ class StatusLine(Static):
     def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
+        #: The time of a touch while its screen was covered (see show_touched).
+        self._touched_ms: int | None = None
 
     def render(self) -> Text:
         text = Text()
@@ -83,5 +87,31 @@ class StatusLine(Static):
         return text
 
     def touch(self) -> None:
-        """Record that fresh data arrived now."""
-        self.updated_ms = int(self.clock() * 1000)
+        """Record that fresh data arrived now (drawn when its screen shows again, if covered)."""
+        now = int(self.clock() * 1000)
+        if self.is_attached and covered(self.screen):
+            # Drawing it would repaint the screen on top (Textual forwards the
+            # covered screen's changes to it): the time waits for show_touched.
+            self._touched_ms = now
+            return
+        self._touched_ms = None
+        self.updated_ms = now
+
+    def show_touched(self) -> None:
+        """Its screen shows again: the time of the last touch while covered is drawn."""
+        if self._touched_ms is not None:
+            self.updated_ms, self._touched_ms = self._touched_ms, None
+
+
+def covered(screen: Screen[Any]) -> bool:
+    """Whether a screen is hidden under an opaque one (a modal's background lets it through).
+
+    Textual repaints the screen on show whenever the one just below it
+    changes, even when nothing of it can be seen: a covered screen
+    should change nothing until it shows again.
+    """
+    stack = screen.app.screen_stack
+    if screen not in stack:
+        return False
+    above = stack[stack.index(screen) + 1 :]
+    return any(top.styles.background.a == 1 for top in above)

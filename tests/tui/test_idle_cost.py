@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from textual.strip import Strip
+from textual.widgets import DataTable
 
 from hadrosaur import Project
 from hadrosaur_tui.messages import SummaryUpdated
 from hadrosaur_tui.widgets.log_view import POLL_INTERVAL, LogView
 from hadrosaur_tui.widgets.resource_table import ResourceTable
+from hadrosaur_tui.widgets.status_line import StatusLine
 
 from .harness import make_app, settle
 from .sample import NOW, NOW_MS, write_resource
@@ -143,3 +145,34 @@ async def test_the_selected_log_growing_does_not_wake_the_reader(sample_base: Pa
         assert not app.reader._pass_wanted
         app._files_changed({str(watched.parent / ".updates" / watched.name)})
         assert app.reader._pass_wanted
+
+
+@pytest.mark.asyncio
+async def test_the_covered_collections_screen_draws_nothing_until_it_shows(
+    sample_base: Path,
+) -> None:
+    """Textual repaints the screen on top when the one below changes: it waits, then shows all."""
+    app = make_app(sample_base)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_first_collection(pilot)
+        app.reader.set_paused(True)  # no summary of its own in between
+        collections = app.collections_screen
+        table = collections.query_one(DataTable)
+        line = collections.query_one(StatusLine)
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        before = [str(cell) for cell in table.get_row(name)]
+        stamp = line.updated_ms
+        old = collections.summaries[name]
+        counts = dict(old.counts, completed=old.counts["completed"] + 1000)
+        now = [NOW + 60]
+        line.clock = lambda: now[0]
+        app.post_message(SummaryUpdated(name, counts, old.rate_per_minute, old.eta))
+        await pilot.pause()
+        assert collections.summaries[name].counts == counts  # known, not drawn
+        assert [str(cell) for cell in table.get_row(name)] == before
+        assert line.updated_ms == stamp
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is collections
+        assert [str(cell) for cell in table.get_row(name)] != before
+        assert line.updated_ms == int(now[0] * 1000)
