@@ -255,6 +255,8 @@ class CollectionModel:
         """Apply (ident, new row or None for removed) changes; return the idents touched."""
         touched: set[str] = set()
         resort = False
+        # Once per batch, not per row: a mass death brings 50,000 changes at once.
+        test = TextTest.parse(self.text_filter) if self._text_mask is not None else None
         for ident, row in changes:
             touched.add(ident)
             pos = self._position(ident)
@@ -266,7 +268,7 @@ class CollectionModel:
             if pos is None:
                 pos = self._insert(ident)
                 resort = True
-            self._set_values(pos, row)
+            self._set_values(pos, row, test)
             self._refresh_membership(pos)
         if self.order is not None and not isinstance(self.order, RowMask):
             if resort or self.sort_key != "ident":
@@ -291,7 +293,8 @@ class CollectionModel:
         self.version += 1
         return pos
 
-    def _set_values(self, pos: int, row: RowTuple) -> None:
+    def _set_values(self, pos: int, row: RowTuple, test: TextTest | None) -> None:
+        """Store ``row`` at ``pos``; ``test``: the text filter's, parsed by the caller."""
         ident, status, start, end, reason = row[:5]
         self.codes[pos] = CODES.get(status, ERROR_CODE)
         self.starts[pos] = ms(start)
@@ -307,7 +310,6 @@ class CollectionModel:
             self.hosts.pop(ident, None)
         (hay,), (folded,) = haystacks((ident,), self.reasons)
         self._hay[pos], self._folded[pos] = hay, folded
-        test = TextTest.parse(self.text_filter)
         if self._text_mask is not None and test is not None:
             self._text_mask[pos] = test.matches(ident, reason or "")
         if self._group_mask is not None:
