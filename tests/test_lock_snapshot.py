@@ -48,9 +48,9 @@ def test_held_locks_are_read_from_proc_locks_and_only_free_ones_probed(
         probed: list[str] = []
         real = _locks.lock_held
 
-        def counted(path: str | os.PathLike[str]) -> bool:
+        def counted(path: str | os.PathLike[str], dir_fd: int | None = None) -> bool:
             probed.append(Path(path).parent.name)
-            return real(path)
+            return real(path, dir_fd)
 
         monkeypatch.setattr(_locks, "lock_held", counted)
         found = _markers.probe(tmp_path, idents)
